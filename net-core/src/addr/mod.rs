@@ -1,0 +1,115 @@
+//! Where a socket is: address families, endpoints (TCP or IPC), and the `BlockList` a server
+//! consults on every accepted connection.
+
+mod block_list;
+
+pub use block_list::BlockList;
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+/// An IP address family, reported as Node does (`'IPv4'`, `'IPv6'`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// IPv4.
+    Ipv4,
+    /// IPv6.
+    Ipv6,
+}
+
+impl Family {
+    /// The family of an address.
+    pub fn of(ip: IpAddr) -> Self {
+        match ip {
+            IpAddr::V4(_) => Self::Ipv4,
+            IpAddr::V6(_) => Self::Ipv6,
+        }
+    }
+
+    /// `'IPv4'` or `'IPv6'`, as in `socket.remoteFamily`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ipv4 => "IPv4",
+            Self::Ipv6 => "IPv6",
+        }
+    }
+
+    /// 4 or 6, as in the `connectionAttempt` event.
+    pub fn number(self) -> u8 {
+        match self {
+            Self::Ipv4 => 4,
+            Self::Ipv6 => 6,
+        }
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One end of a connection or a listening address: a TCP address or an IPC (Unix-domain) path.
+///
+/// An abstract-namespace name is a path starting with a NUL byte, as in Node.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// A TCP address.
+    Tcp(SocketAddr),
+    /// A Unix-domain socket path.
+    Ipc(PathBuf),
+}
+
+impl Endpoint {
+    /// The TCP address, if this is one.
+    pub fn tcp(&self) -> Option<SocketAddr> {
+        match self {
+            Self::Tcp(addr) => Some(*addr),
+            Self::Ipc(_) => None,
+        }
+    }
+
+    /// Whether this is an IPC path.
+    pub fn is_ipc(&self) -> bool {
+        matches!(self, Self::Ipc(_))
+    }
+}
+
+impl From<SocketAddr> for Endpoint {
+    fn from(addr: SocketAddr) -> Self {
+        Self::Tcp(addr)
+    }
+}
+
+impl fmt::Display for Endpoint {
+    /// Node's way of naming an endpoint in messages: `127.0.0.1:80`, `::1:80`, or the path.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Tcp(addr) => write!(f, "{}:{}", addr.ip(), addr.port()),
+            Self::Ipc(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// Both ends of an established connection. IPC connections have no addresses (`None`), as
+/// Node's `localAddress`/`remoteAddress` are `undefined` for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConnectionInfo {
+    /// The local address (`socket.localAddress`/`localPort`/`localFamily`).
+    pub local: Option<SocketAddr>,
+    /// The peer's address (`socket.remoteAddress`/`remotePort`/`remoteFamily`).
+    pub remote: Option<SocketAddr>,
+}
+
+impl ConnectionInfo {
+    /// A TCP connection.
+    pub fn tcp(local: SocketAddr, remote: SocketAddr) -> Self {
+        Self { local: Some(local), remote: Some(remote) }
+    }
+
+    /// An IPC connection (no addresses).
+    pub fn ipc() -> Self {
+        Self::default()
+    }
+}

@@ -1,0 +1,443 @@
+//! Node-style errors: the `code` strings Node uses, its message texts, and the one mapping from
+//! [`std::io::Error`] that every backend shares.
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+
+/// Which side of the contract an error comes from.
+///
+/// Node reports both through `'error'` events or callbacks, but they mean different things to a
+/// caller: a transport error is the network's doing; a misuse error is the caller's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The operating system or the peer failed the operation (`ECONNRESET`, `EPIPE`, …).
+    Transport,
+    /// The caller used the API in a state that does not allow it (`ERR_STREAM_WRITE_AFTER_END`, …).
+    Misuse,
+    /// An argument was rejected before anything happened (`ERR_SOCKET_BAD_PORT`, …).
+    InvalidArgument,
+    /// An error the caller passed in itself, e.g. to `destroy(err)`.
+    User,
+}
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $name:ident => $kind:ident, $errno:expr, $uv:expr; )*) => {
+        /// Node's `error.code` values that this library produces.
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $name, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$name),*];
+
+            /// The code as Node spells it, e.g. `"ECONNREFUSED"`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$name => stringify!($name),)* }
+            }
+
+            /// Whether the code is a system error, a misuse or an invalid argument.
+            pub fn kind(self) -> ErrorKind {
+                match self { $(Self::$name => ErrorKind::$kind,)* }
+            }
+
+            /// libuv's errno for a system error as Node reports it on Linux (negative), else `None`.
+            pub fn errno(self) -> Option<i32> {
+                match self { $(Self::$name => $errno,)* }
+            }
+
+            /// libuv's description of a system error (`"address already in use"`), else `None`.
+            pub fn uv_message(self) -> Option<&'static str> {
+                match self { $(Self::$name => $uv,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// Connection refused by the peer.
+    ECONNREFUSED => Transport, Some(-111), Some("connection refused");
+    /// Connection reset by the peer (an RST arrived).
+    ECONNRESET => Transport, Some(-104), Some("connection reset by peer");
+    /// Write to a connection whose peer is gone.
+    EPIPE => Transport, Some(-32), Some("broken pipe");
+    /// Connection aborted locally.
+    ECONNABORTED => Transport, Some(-103), Some("software caused connection abort");
+    /// Address in use (listen or bind).
+    EADDRINUSE => Transport, Some(-98), Some("address already in use");
+    /// Address not available (bind).
+    EADDRNOTAVAIL => Transport, Some(-99), Some("address not available");
+    /// Permission denied.
+    EACCES => Transport, Some(-13), Some("permission denied");
+    /// No such file or directory (IPC connect to a missing path).
+    ENOENT => Transport, Some(-2), Some("no such file or directory");
+    /// Invalid argument (for example a Unix path that is too long).
+    EINVAL => Transport, Some(-22), Some("invalid argument");
+    /// Operation timed out.
+    ETIMEDOUT => Transport, Some(-110), Some("connection timed out");
+    /// Host unreachable.
+    EHOSTUNREACH => Transport, Some(-113), Some("host is unreachable");
+    /// Network unreachable.
+    ENETUNREACH => Transport, Some(-101), Some("network is unreachable");
+    /// Not a socket / socket not connected.
+    ENOTCONN => Transport, Some(-107), Some("socket is not connected");
+    /// Name lookup found nothing.
+    ENOTFOUND => Transport, None, None;
+    /// Any other operating-system failure (the message carries the detail).
+    EUNKNOWN => Transport, None, Some("unknown error");
+    /// `write()` after `end()`.
+    ERR_STREAM_WRITE_AFTER_END => Misuse, None, None;
+    /// `write()` or `end(data)` after `destroy()`.
+    ERR_STREAM_DESTROYED => Misuse, None, None;
+    /// `end()` after the writable side finished.
+    ERR_STREAM_ALREADY_FINISHED => Misuse, None, None;
+    /// The socket was destroyed before its connection was established.
+    ERR_SOCKET_CLOSED_BEFORE_CONNECTION => Misuse, None, None;
+    /// An operation on a socket that has no handle (e.g. `resetAndDestroy()` before connecting).
+    ERR_SOCKET_CLOSED => Misuse, None, None;
+    /// The handle type does not support the operation (`resetAndDestroy()` on IPC).
+    ERR_INVALID_HANDLE_TYPE => Misuse, None, None;
+    /// `listen()` while already listening.
+    ERR_SERVER_ALREADY_LISTEN => Misuse, None, None;
+    /// `close()` on a server that is not listening.
+    ERR_SERVER_NOT_RUNNING => Misuse, None, None;
+    /// Port outside 0..=65535 or not an integer.
+    ERR_SOCKET_BAD_PORT => InvalidArgument, None, None;
+    /// An argument value is not allowed.
+    ERR_INVALID_ARG_VALUE => InvalidArgument, None, None;
+    /// An argument has the wrong type.
+    ERR_INVALID_ARG_TYPE => InvalidArgument, None, None;
+    /// A number is out of its range.
+    ERR_OUT_OF_RANGE => InvalidArgument, None, None;
+    /// Required arguments are missing.
+    ERR_MISSING_ARGS => InvalidArgument, None, None;
+    /// An IP address is not valid.
+    ERR_INVALID_IP_ADDRESS => InvalidArgument, None, None;
+    /// A socket address is not valid.
+    ERR_INVALID_ADDRESS => InvalidArgument, None, None;
+    /// The address is blocked by a `BlockList`.
+    ERR_IP_BLOCKED => Transport, None, None;
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ErrorCode {
+    /// The code for an operating-system error, decided once here for every backend.
+    ///
+    /// The raw errno is consulted first (exact on Linux), then the portable [`io::ErrorKind`].
+    pub fn from_io(err: &io::Error) -> Self {
+        #[cfg(target_os = "linux")]
+        if let Some(raw) = err.raw_os_error() {
+            if let Some(code) = Self::ALL.iter().copied().find(|c| c.errno() == Some(-raw)) {
+                return code;
+            }
+        }
+        match err.kind() {
+            io::ErrorKind::ConnectionRefused => Self::ECONNREFUSED,
+            io::ErrorKind::ConnectionReset => Self::ECONNRESET,
+            io::ErrorKind::BrokenPipe => Self::EPIPE,
+            io::ErrorKind::ConnectionAborted => Self::ECONNABORTED,
+            io::ErrorKind::AddrInUse => Self::EADDRINUSE,
+            io::ErrorKind::AddrNotAvailable => Self::EADDRNOTAVAIL,
+            io::ErrorKind::PermissionDenied => Self::EACCES,
+            io::ErrorKind::NotFound => Self::ENOENT,
+            io::ErrorKind::InvalidInput => Self::EINVAL,
+            io::ErrorKind::TimedOut => Self::ETIMEDOUT,
+            io::ErrorKind::HostUnreachable => Self::EHOSTUNREACH,
+            io::ErrorKind::NetworkUnreachable => Self::ENETUNREACH,
+            io::ErrorKind::NotConnected => Self::ENOTCONN,
+            _ => Self::EUNKNOWN,
+        }
+    }
+}
+
+/// An error as Node reports it: `code`, `message`, and for system errors `errno`, `syscall`,
+/// `address` and `port`.
+///
+/// ```
+/// use net_core::{ErrorCode, NetError};
+/// let addr = "127.0.0.1:9".parse().unwrap();
+/// let err = NetError::connect(ErrorCode::ECONNREFUSED, addr);
+/// assert_eq!(err.code(), "ECONNREFUSED");
+/// assert_eq!(err.to_string(), "connect ECONNREFUSED 127.0.0.1:9");
+/// assert_eq!(err.errno(), Some(-111));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetError {
+    code: ErrorCode,
+    message: String,
+    syscall: Option<&'static str>,
+    address: Option<String>,
+    port: Option<u16>,
+    user_error: bool,
+}
+
+impl NetError {
+    /// An error with a code and Node's message text for it.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), syscall: None, address: None, port: None, user_error: false }
+    }
+
+    /// A caller-made error, as passed to Node's `destroy(new Error(message))`.
+    ///
+    /// It has no code of Node's own; [`NetError::code`] reports `"EUNKNOWN"` and
+    /// [`NetError::kind`] reports [`ErrorKind::User`].
+    pub fn user(message: impl Into<String>) -> Self {
+        Self { user_error: true, ..Self::new(ErrorCode::EUNKNOWN, message) }
+    }
+
+    /// A failed system call without an address: `"read ECONNRESET"`, `"write EPIPE"`.
+    pub fn syscall(code: ErrorCode, syscall: &'static str) -> Self {
+        Self { syscall: Some(syscall), ..Self::new(code, format!("{syscall} {code}")) }
+    }
+
+    /// A failed `connect` to a TCP address: `"connect ECONNREFUSED 127.0.0.1:9"`; port 0 is left out
+    /// of the message and of `port`, as Node does.
+    pub fn connect(code: ErrorCode, addr: SocketAddr) -> Self {
+        let ip = addr.ip().to_string();
+        let (message, port) = if addr.port() == 0 {
+            (format!("connect {code} {ip}"), None)
+        } else {
+            (format!("connect {code} {ip}:{}", addr.port()), Some(addr.port()))
+        };
+        Self { syscall: Some("connect"), address: Some(ip), port, ..Self::new(code, message) }
+    }
+
+    /// A failed `connect` to a Unix path: `"connect ENOENT /tmp/x.sock"`.
+    pub fn connect_path(code: ErrorCode, path: &str) -> Self {
+        Self {
+            syscall: Some("connect"),
+            address: Some(path.to_owned()),
+            ..Self::new(code, format!("connect {code} {path}"))
+        }
+    }
+
+    /// A failed `listen` on a TCP address:
+    /// `"listen EADDRINUSE: address already in use 127.0.0.1:8080"` (IPv6 without brackets).
+    pub fn listen(code: ErrorCode, addr: SocketAddr) -> Self {
+        let ip = addr.ip().to_string();
+        let uv = code.uv_message().unwrap_or("unknown error");
+        Self {
+            syscall: Some("listen"),
+            address: Some(ip.clone()),
+            port: Some(addr.port()),
+            ..Self::new(code, format!("listen {code}: {uv} {ip}:{}", addr.port()))
+        }
+    }
+
+    /// A failed `listen` on a Unix path: `"listen EADDRINUSE: address already in use /tmp/x.sock"`.
+    pub fn listen_path(code: ErrorCode, path: &str) -> Self {
+        let uv = code.uv_message().unwrap_or("unknown error");
+        Self {
+            syscall: Some("listen"),
+            address: Some(path.to_owned()),
+            ..Self::new(code, format!("listen {code}: {uv} {path}"))
+        }
+    }
+
+    /// An [`io::Error`] from `syscall`, mapped once for every backend.
+    pub fn from_io(err: &io::Error, syscall: &'static str) -> Self {
+        Self::syscall(ErrorCode::from_io(err), syscall)
+    }
+
+    /// Node's `error.code`.
+    pub fn code(&self) -> &'static str {
+        self.code.as_str()
+    }
+
+    /// The code as an enum.
+    pub fn error_code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// Transport, misuse, invalid argument, or the caller's own error.
+    pub fn kind(&self) -> ErrorKind {
+        if self.user_error { ErrorKind::User } else { self.code.kind() }
+    }
+
+    /// Node's `error.message`.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Node's `error.errno` (negative, Linux numbering) for system errors.
+    pub fn errno(&self) -> Option<i32> {
+        if self.user_error { None } else { self.code.errno() }
+    }
+
+    /// Node's `error.syscall`.
+    pub fn syscall_name(&self) -> Option<&'static str> {
+        self.syscall
+    }
+
+    /// Node's `error.address`.
+    pub fn address(&self) -> Option<&str> {
+        self.address.as_deref()
+    }
+
+    /// Node's `error.port`.
+    pub fn port(&self) -> Option<u16> {
+        self.port
+    }
+
+    // Node's fixed texts for the misuse errors, in one place.
+
+    /// `ERR_STREAM_WRITE_AFTER_END`: "write after end".
+    pub fn write_after_end() -> Self {
+        Self::new(ErrorCode::ERR_STREAM_WRITE_AFTER_END, "write after end")
+    }
+
+    /// `ERR_STREAM_DESTROYED`: "Cannot call write after a stream was destroyed".
+    pub fn stream_destroyed() -> Self {
+        Self::new(ErrorCode::ERR_STREAM_DESTROYED, "Cannot call write after a stream was destroyed")
+    }
+
+    /// `ERR_STREAM_ALREADY_FINISHED`: "Cannot call end after a stream was finished".
+    pub fn already_finished() -> Self {
+        Self::new(ErrorCode::ERR_STREAM_ALREADY_FINISHED, "Cannot call end after a stream was finished")
+    }
+
+    /// `ERR_SOCKET_CLOSED_BEFORE_CONNECTION`.
+    pub fn closed_before_connection() -> Self {
+        Self::new(
+            ErrorCode::ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
+            "Socket closed before the connection was established",
+        )
+    }
+
+    /// `ERR_SOCKET_CLOSED`: "Socket is closed".
+    pub fn socket_closed() -> Self {
+        Self::new(ErrorCode::ERR_SOCKET_CLOSED, "Socket is closed")
+    }
+
+    /// `EPIPE` "This socket has been ended by the other party" (write after the peer's FIN
+    /// without half-open).
+    pub fn ended_by_other_party() -> Self {
+        Self::new(ErrorCode::EPIPE, "This socket has been ended by the other party")
+    }
+
+    /// `ERR_INVALID_HANDLE_TYPE`: "This handle type cannot be sent".
+    pub fn invalid_handle_type() -> Self {
+        Self::new(ErrorCode::ERR_INVALID_HANDLE_TYPE, "This handle type cannot be sent")
+    }
+
+    /// `ERR_SERVER_ALREADY_LISTEN`.
+    pub fn server_already_listen() -> Self {
+        Self::new(
+            ErrorCode::ERR_SERVER_ALREADY_LISTEN,
+            "Listen method has been called more than once without closing.",
+        )
+    }
+
+    /// `ERR_SERVER_NOT_RUNNING`: "Server is not running.".
+    pub fn server_not_running() -> Self {
+        Self::new(ErrorCode::ERR_SERVER_NOT_RUNNING, "Server is not running.")
+    }
+
+    /// `ERR_OUT_OF_RANGE` for a named value, in Node's wording.
+    pub fn out_of_range(name: &str, range: &str, received: impl fmt::Display) -> Self {
+        Self::new(
+            ErrorCode::ERR_OUT_OF_RANGE,
+            format!("The value of \"{name}\" is out of range. It must be {range}. Received {received}"),
+        )
+    }
+
+    /// `ERR_INVALID_ARG_VALUE` for a named property, in Node's wording.
+    pub fn invalid_arg_value(name: &str, received: impl fmt::Display) -> Self {
+        Self::new(
+            ErrorCode::ERR_INVALID_ARG_VALUE,
+            format!("The property '{name}' is invalid. Received {received}"),
+        )
+    }
+}
+
+impl fmt::Display for NetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for NetError {}
+
+impl From<NetError> for io::Error {
+    fn from(err: NetError) -> Self {
+        let kind = match err.code {
+            ErrorCode::ECONNREFUSED => io::ErrorKind::ConnectionRefused,
+            ErrorCode::ECONNRESET => io::ErrorKind::ConnectionReset,
+            ErrorCode::EPIPE => io::ErrorKind::BrokenPipe,
+            ErrorCode::ECONNABORTED => io::ErrorKind::ConnectionAborted,
+            ErrorCode::EADDRINUSE => io::ErrorKind::AddrInUse,
+            ErrorCode::EADDRNOTAVAIL => io::ErrorKind::AddrNotAvailable,
+            ErrorCode::EACCES => io::ErrorKind::PermissionDenied,
+            ErrorCode::ENOENT => io::ErrorKind::NotFound,
+            ErrorCode::ETIMEDOUT => io::ErrorKind::TimedOut,
+            ErrorCode::ENOTCONN => io::ErrorKind::NotConnected,
+            c if c.kind() == ErrorKind::InvalidArgument => io::ErrorKind::InvalidInput,
+            _ => io::ErrorKind::Other,
+        };
+        Self::new(kind, err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_map_to_node_codes() {
+        let cases = [
+            (io::ErrorKind::ConnectionRefused, "ECONNREFUSED"),
+            (io::ErrorKind::ConnectionReset, "ECONNRESET"),
+            (io::ErrorKind::BrokenPipe, "EPIPE"),
+            (io::ErrorKind::AddrInUse, "EADDRINUSE"),
+            (io::ErrorKind::NotFound, "ENOENT"),
+            (io::ErrorKind::Other, "EUNKNOWN"),
+        ];
+        for (kind, code) in cases {
+            assert_eq!(ErrorCode::from_io(&io::Error::from(kind)).as_str(), code, "{kind:?}");
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn raw_linux_errno_wins() {
+        // 98 = EADDRINUSE, 111 = ECONNREFUSED, 22 = EINVAL on Linux.
+        for (raw, code) in [(98, "EADDRINUSE"), (111, "ECONNREFUSED"), (22, "EINVAL"), (104, "ECONNRESET")] {
+            let err = io::Error::from_raw_os_error(raw);
+            assert_eq!(NetError::from_io(&err, "read").code(), code);
+        }
+        assert_eq!(NetError::from_io(&io::Error::from_raw_os_error(104), "read").to_string(), "read ECONNRESET");
+    }
+
+    #[test]
+    fn messages_match_node_texts() {
+        let v4: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let v6: SocketAddr = "[::1]:4000".parse().unwrap();
+        assert_eq!(NetError::connect(ErrorCode::ECONNREFUSED, v6).to_string(), "connect ECONNREFUSED ::1:4000");
+        let zero: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let e = NetError::connect(ErrorCode::ECONNREFUSED, zero);
+        assert_eq!((e.to_string().as_str(), e.port()), ("connect ECONNREFUSED 127.0.0.1", None));
+        let e = NetError::listen(ErrorCode::EADDRINUSE, v4);
+        assert_eq!(e.to_string(), "listen EADDRINUSE: address already in use 127.0.0.1:4000");
+        assert_eq!((e.errno(), e.syscall_name(), e.port()), (Some(-98), Some("listen"), Some(4000)));
+        let any6: SocketAddr = "[::]:4000".parse().unwrap();
+        assert_eq!(
+            NetError::listen(ErrorCode::EADDRINUSE, any6).to_string(),
+            "listen EADDRINUSE: address already in use :::4000"
+        );
+        assert_eq!(
+            NetError::listen_path(ErrorCode::EINVAL, "/tmp/x").to_string(),
+            "listen EINVAL: invalid argument /tmp/x"
+        );
+        assert_eq!(NetError::syscall(ErrorCode::EPIPE, "write").errno(), Some(-32));
+        assert_eq!(NetError::user("x").kind(), ErrorKind::User);
+        assert_eq!(NetError::write_after_end().kind(), ErrorKind::Misuse);
+    }
+}

@@ -1,0 +1,115 @@
+//! Events, named as Node names them, and the actions a driver carries out.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+
+use crate::addr::{Endpoint, Family};
+use crate::error::NetError;
+use crate::options::KeepAliveSettings;
+
+/// Identifies one `write()` or `end()` call whose completion the caller asked to hear about
+/// (Node's write callback).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WriteId(pub u64);
+
+/// What a socket tells its user, in Node's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocketEvent {
+    /// `'connectionAttempt'`: a connect to this endpoint started.
+    ConnectionAttempt(Endpoint),
+    /// `'connectionAttemptFailed'`: that attempt failed with this error.
+    ConnectionAttemptFailed(Endpoint, NetError),
+    /// `'connect'`: the connection is established (clients only; accepted sockets never see it).
+    Connect,
+    /// `'ready'`: right after `connect`, once writes queued before the connection were offered to
+    /// the kernel.
+    Ready,
+    /// `'data'`: bytes from the peer.
+    Data(Bytes),
+    /// `'end'`: the peer finished sending; no `Data` follows.
+    End,
+    /// `'drain'`: a `write()` returned `false` and the queue has since emptied.
+    Drain,
+    /// `'timeout'`: the socket was idle for the `set_timeout` duration. Nothing is closed.
+    Timeout,
+    /// A write callback: the write with this id was handed to the kernel (`None`) or failed.
+    WriteDone(WriteId, Option<NetError>),
+    /// `'prefinish'`: `end()` was called and every queued byte was written; FIN is being sent.
+    Prefinish,
+    /// `'finish'`: the FIN was sent; the writable side is done.
+    Finish,
+    /// `'error'`: always followed by `Close { had_error: true }`.
+    Error(NetError),
+    /// `'close'`: the last event a socket emits, exactly once.
+    Close {
+        /// Whether an `Error` preceded it.
+        had_error: bool,
+    },
+}
+
+/// What a socket asks its driver to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocketAction {
+    /// Open a connection to this endpoint; answer with `Connected` or `ConnectFailed`.
+    Connect(Endpoint),
+    /// `shutdown(SHUT_WR)`: send FIN; answer with `ShutdownDone`.
+    ShutdownWrite,
+    /// Close the handle (the kernel sends FIN, or RST if unread bytes remain).
+    Close,
+    /// Close with `SO_LINGER` 0 so the kernel sends RST.
+    Reset,
+    /// Set `TCP_NODELAY`.
+    SetNoDelay(bool),
+    /// Set keep-alive options.
+    SetKeepAlive(KeepAliveSettings),
+}
+
+/// Addresses of a connection the server dropped, as Node's `'drop'` payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DropInfo {
+    /// The server-side address (`localAddress`, `localPort`, `localFamily`).
+    pub local: SocketAddr,
+    /// The client's address (`remoteAddress`, `remotePort`, `remoteFamily`).
+    pub remote: SocketAddr,
+}
+
+impl DropInfo {
+    /// `localFamily`.
+    pub fn local_family(&self) -> Family {
+        Family::of(self.local.ip())
+    }
+
+    /// `remoteFamily`.
+    pub fn remote_family(&self) -> Family {
+        Family::of(self.remote.ip())
+    }
+}
+
+/// Identifies a connection accepted by a [`crate::Server`], for its accounting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(pub u64);
+
+/// What a server tells its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// `'listening'`: bound and listening.
+    Listening,
+    /// `'connection'`: a socket was admitted.
+    Connection(ConnectionId),
+    /// `'drop'`: a connection was refused by `max_connections`; `None` for IPC (no payload).
+    Drop(Option<DropInfo>),
+    /// `'error'`: for a server, not followed by `Close`.
+    Error(NetError),
+    /// `'close'`: closed and every accepted connection is gone.
+    Close,
+}
+
+/// What a server asks its driver to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerAction {
+    /// Bind and listen; answer with `Server::handle_listen`.
+    Listen(Endpoint),
+    /// Close the listening handle (remove the IPC file if this server created it).
+    CloseListener,
+}

@@ -1,0 +1,238 @@
+//! One Node `net.Server`: listen lifecycle, admission of connections, live-connection
+//! accounting and `close`.
+
+use std::collections::{HashSet, VecDeque};
+use std::time::Instant;
+
+use crate::addr::{BlockList, ConnectionInfo, Endpoint};
+use crate::error::NetError;
+use crate::event::{ConnectionId, DropInfo, ServerAction, ServerEvent};
+use crate::options::ServerOptions;
+use crate::socket::Socket;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ListenState {
+    /// Not listening: never, after an error, or after `close()`.
+    Idle,
+    /// `listen()` was called; the driver is binding.
+    Binding(Endpoint),
+    /// Bound and listening at this address.
+    Listening(Endpoint),
+}
+
+/// What became of a connection the driver accepted from the kernel.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one per connection; boxing would allocate for nothing
+pub enum Admission {
+    /// Admitted: drive this socket; tell the server [`Server::connection_closed`] when it is destroyed.
+    Accepted(Socket),
+    /// Over `max_connections`: a `drop` event was emitted; close the connection.
+    Dropped,
+    /// The peer is in the server's `BlockList`: close the connection, silently.
+    Blocked,
+    /// The server is not listening (a connection raced `close()`): close it.
+    NotListening,
+}
+
+/// A Node `net.Server` as a sans-IO state machine.
+///
+/// ```
+/// use std::time::Instant;
+/// use net_core::{Admission, ConnectionInfo, Server, ServerAction, ServerEvent, ServerOptions};
+///
+/// let now = Instant::now();
+/// let mut server = Server::new(ServerOptions { max_connections: Some(1), ..Default::default() });
+/// let addr: std::net::SocketAddr = "127.0.0.1:8080".parse().unwrap();
+/// server.listen(addr.into()).unwrap();
+/// assert_eq!(server.poll_action(), Some(ServerAction::Listen(addr.into())));
+/// server.handle_listen(Ok(addr.into()));
+///
+/// let peer = |port| ConnectionInfo::tcp(addr, ([127, 0, 0, 1], port).into());
+/// let Admission::Accepted(first) = server.accept(now, peer(50001)) else { panic!() };
+/// assert!(matches!(server.accept(now, peer(50002)), Admission::Dropped));
+/// assert_eq!(server.get_connections(), 1);
+///
+/// server.connection_closed(first.connection_id().unwrap());
+/// assert_eq!(server.get_connections(), 0);
+/// ```
+#[derive(Debug)]
+pub struct Server {
+    opts: ServerOptions,
+    state: ListenState,
+    live: HashSet<ConnectionId>,
+    next_id: u64,
+    /// `close()` was called with connections alive: `close` is owed when they are gone.
+    close_owed: bool,
+    events: VecDeque<ServerEvent>,
+    actions: VecDeque<ServerAction>,
+}
+
+impl Server {
+    /// A server that is not listening yet (`net.createServer(options)`).
+    pub fn new(opts: ServerOptions) -> Self {
+        Self {
+            opts,
+            state: ListenState::Idle,
+            live: HashSet::new(),
+            next_id: 0,
+            close_owed: false,
+            events: VecDeque::new(),
+            actions: VecDeque::new(),
+        }
+    }
+
+    /// `server.listen(...)`: asks the driver to bind ([`ServerAction::Listen`]). Listening again
+    /// after an error or after `close()` works; while listening it is `ERR_SERVER_ALREADY_LISTEN`.
+    pub fn listen(&mut self, at: Endpoint) -> Result<(), NetError> {
+        if self.state != ListenState::Idle {
+            return Err(NetError::server_already_listen());
+        }
+        self.actions.push_back(ServerAction::Listen(at.clone()));
+        self.state = ListenState::Binding(at);
+        // Node emits `close` only while no handle exists; listening again cancels an owed one.
+        self.close_owed = false;
+        Ok(())
+    }
+
+    /// The driver's answer to [`ServerAction::Listen`]: the bound address (with the real port),
+    /// or the error (`EADDRINUSE`, `EACCES`, `EINVAL`, …), which becomes an `error` event.
+    ///
+    /// Returns `false` if the server no longer wants the listener (`close()` came first): the
+    /// driver then closes what it bound.
+    pub fn handle_listen(&mut self, result: Result<Endpoint, NetError>) -> bool {
+        if !matches!(self.state, ListenState::Binding(_)) {
+            return false;
+        }
+        match result {
+            Ok(bound) => {
+                self.state = ListenState::Listening(bound);
+                self.events.push_back(ServerEvent::Listening);
+                true
+            }
+            Err(err) => {
+                self.state = ListenState::Idle;
+                self.events.push_back(ServerEvent::Error(err));
+                false
+            }
+        }
+    }
+
+    /// `server.listening`.
+    pub fn listening(&self) -> bool {
+        matches!(self.state, ListenState::Listening(_))
+    }
+
+    /// `server.address()`: `None` before listening and after close.
+    pub fn address(&self) -> Option<&Endpoint> {
+        match &self.state {
+            ListenState::Listening(at) => Some(at),
+            _ => None,
+        }
+    }
+
+    /// `server.getConnections()`: live accepted connections.
+    pub fn get_connections(&self) -> usize {
+        self.live.len()
+    }
+
+    /// `server.maxConnections`.
+    pub fn max_connections(&self) -> Option<u32> {
+        self.opts.max_connections
+    }
+
+    /// Set `server.maxConnections`; it applies to the next admission.
+    pub fn set_max_connections(&mut self, max: Option<u32>) {
+        self.opts.max_connections = max;
+    }
+
+    /// The server's `BlockList`, consulted on every admission (rules added later apply).
+    pub fn block_list_mut(&mut self) -> &mut Option<BlockList> {
+        &mut self.opts.block_list
+    }
+
+    /// The server's options.
+    pub fn options(&self) -> &ServerOptions {
+        &self.opts
+    }
+
+    /// Decide on a connection the kernel accepted, in Node's order: `max_connections` (→ `drop`),
+    /// then the `BlockList` (→ closed silently), then a socket with the server's options and a
+    /// `connection` event.
+    pub fn accept(&mut self, now: Instant, info: ConnectionInfo) -> Admission {
+        if !self.listening() {
+            return Admission::NotListening;
+        }
+        let ipc = matches!(self.state, ListenState::Listening(Endpoint::Ipc(_)));
+        if let Some(max) = self.opts.max_connections {
+            if self.live.len() >= max as usize {
+                let payload = match (info.local, info.remote) {
+                    (Some(local), Some(remote)) if !ipc => Some(DropInfo { local, remote }),
+                    _ => None,
+                };
+                self.events.push_back(ServerEvent::Drop(payload));
+                return Admission::Dropped;
+            }
+        }
+        if let (Some(list), Some(remote)) = (&self.opts.block_list, info.remote) {
+            if list.check_ip(remote.ip()) {
+                return Admission::Blocked;
+            }
+        }
+        self.next_id += 1;
+        let id = ConnectionId(self.next_id);
+        self.live.insert(id);
+        let mut socket = Socket::accepted(self.opts.socket_options(), info, ipc, now);
+        socket.set_connection_id(id);
+        self.events.push_back(ServerEvent::Connection(id));
+        self.check_invariants();
+        Admission::Accepted(socket)
+    }
+
+    /// An accepted socket was destroyed: it no longer counts. Unknown or repeated ids are ignored.
+    pub fn connection_closed(&mut self, id: ConnectionId) {
+        if self.live.remove(&id) && self.live.is_empty() && self.close_owed {
+            self.close_owed = false;
+            self.events.push_back(ServerEvent::Close);
+        }
+        self.check_invariants();
+    }
+
+    /// `server.close()`: stop accepting; `close` comes once no accepted connection is left.
+    ///
+    /// When not listening it is `ERR_SERVER_NOT_RUNNING` (what Node hands the callback), and Node
+    /// still emits `close`. `close()` right after `listen()` cancels the bind: no `listening`,
+    /// no `error`.
+    pub fn close(&mut self) -> Result<(), NetError> {
+        let result = match std::mem::replace(&mut self.state, ListenState::Idle) {
+            ListenState::Idle => Err(NetError::server_not_running()),
+            ListenState::Binding(_) | ListenState::Listening(_) => {
+                self.actions.push_back(ServerAction::CloseListener);
+                Ok(())
+            }
+        };
+        if self.live.is_empty() {
+            self.events.push_back(ServerEvent::Close);
+        } else {
+            self.close_owed = true;
+        }
+        self.check_invariants();
+        result
+    }
+
+    /// The next thing the driver must do.
+    pub fn poll_action(&mut self) -> Option<ServerAction> {
+        self.actions.pop_front()
+    }
+
+    /// The next event for the user.
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    fn check_invariants(&self) {
+        if cfg!(debug_assertions) {
+            assert!(!self.close_owed || !self.live.is_empty(), "close owed with no connections");
+            assert!(!self.close_owed || self.state == ListenState::Idle, "close owed while listening");
+        }
+    }
+}

@@ -1,0 +1,423 @@
+//! A simulator: a client socket and a server joined by an in-memory wire, with a virtual clock.
+//!
+//! It lets library authors (and our own tests) run protocol code against the core with no IO.
+//!
+//! The wire plays the kernel: each direction holds at most `capacity` bytes in flight (send and
+//! receive buffers together), delivers them in chunks of at most `read_chunk`, carries FIN and
+//! RST, and answers writes to a closed peer with EPIPE. The pair drives both sockets through
+//! the documented contract (bytes, actions, timeout, events) until nothing moves.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use crate::{
+    Admission, ConnectionInfo, Endpoint, ErrorCode, IoInput, NetError, Server, ServerAction, ServerEvent,
+    ServerOptions, Socket, SocketAction, SocketEvent, SocketOptions,
+};
+
+/// Which socket of the pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The connecting socket.
+    Client,
+    /// The socket the server accepted.
+    Conn,
+}
+
+impl Side {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Client => "client",
+            Self::Conn => "conn",
+        }
+    }
+
+    fn other(self) -> Self {
+        match self {
+            Self::Client => Self::Conn,
+            Self::Conn => Self::Client,
+        }
+    }
+}
+
+/// One direction of the wire.
+#[derive(Debug, Default)]
+pub struct Wire {
+    /// Bytes in flight (the sender's send buffer and the receiver's receive buffer together).
+    pub bytes: VecDeque<u8>,
+    /// A FIN follows the bytes.
+    pub fin: bool,
+    /// An RST is on its way; it discards what is in flight.
+    pub rst: bool,
+    eof_delivered: bool,
+}
+
+/// One end: the socket (if any) and whether its kernel handle is still open.
+#[derive(Debug)]
+pub struct EndPoint {
+    /// The socket; `None` for a connection the server dropped or blocked.
+    pub sock: Option<Socket>,
+    /// Whether the kernel handle is open.
+    pub handle_open: bool,
+    /// Bytes delivered as `data`, for checking integrity.
+    pub received: Vec<u8>,
+}
+
+/// A reaction to an event, run as the event is handed out (Node's listener).
+pub type Handler<'h> = &'h mut dyn FnMut(Side, &SocketEvent, &mut Socket);
+
+/// The simulator: a listening [`Server`], a client, the connection it accepted, and the wire.
+///
+/// ```
+/// use net_core::sim::{Pair, Side};
+/// let mut pair = Pair::connected();
+/// assert!(pair.write(Side::Client, b"hello"));
+/// pair.client().end();
+/// pair.drive();
+/// assert_eq!(pair.conn.received, b"hello");
+/// assert!(pair.take_trace().contains(&"conn: end".to_string()));
+/// ```
+pub struct Pair {
+    /// The virtual clock.
+    pub now: Instant,
+    /// The server the client connects to.
+    pub server: Server,
+    /// The client end.
+    pub client: EndPoint,
+    /// The accepted end.
+    pub conn: EndPoint,
+    /// client → conn.
+    pub up: Wire,
+    /// conn → client.
+    pub down: Wire,
+    /// Bytes one direction holds in flight before writes stop being taken.
+    pub capacity: usize,
+    /// Largest chunk one read delivers.
+    pub read_chunk: usize,
+    /// Every event so far, as `side: event` lines.
+    pub trace: Vec<String>,
+    /// The server's address.
+    pub server_addr: SocketAddr,
+    client_addr: SocketAddr,
+}
+
+/// One line describing an event, as the traces print it (`data 5B`, `close had_error=false`).
+pub fn describe(ev: &SocketEvent) -> String {
+    match ev {
+        SocketEvent::ConnectionAttempt(to) => format!("connectionAttempt {to}"),
+        SocketEvent::ConnectionAttemptFailed(to, e) => format!("connectionAttemptFailed {to} {}", e.code()),
+        SocketEvent::Connect => "connect".into(),
+        SocketEvent::Ready => "ready".into(),
+        SocketEvent::Data(d) => format!("data {}B", d.len()),
+        SocketEvent::End => "end".into(),
+        SocketEvent::Drain => "drain".into(),
+        SocketEvent::Timeout => "timeout".into(),
+        SocketEvent::WriteDone(id, None) => format!("cb:{}(null)", id.0),
+        SocketEvent::WriteDone(id, Some(e)) => format!("cb:{}({})", id.0, e.code()),
+        SocketEvent::Prefinish => "prefinish".into(),
+        SocketEvent::Finish => "finish".into(),
+        SocketEvent::Error(e) => format!("error {} {:?}", e.code(), e.message()),
+        SocketEvent::Close { had_error } => format!("close had_error={had_error}"),
+    }
+}
+
+impl Pair {
+    /// A listening server and a client that is not connected yet.
+    pub fn new(client_opts: SocketOptions, server_opts: ServerOptions) -> Self {
+        let now = Instant::now();
+        let server_addr: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let mut server = Server::new(server_opts);
+        server.listen(server_addr.into()).unwrap();
+        assert_eq!(server.poll_action(), Some(ServerAction::Listen(server_addr.into())));
+        assert!(server.handle_listen(Ok(server_addr.into())));
+        assert_eq!(server.poll_event(), Some(ServerEvent::Listening));
+        Self {
+            now,
+            server,
+            client: EndPoint { sock: Some(Socket::new(client_opts, now)), handle_open: false, received: Vec::new() },
+            conn: EndPoint { sock: None, handle_open: false, received: Vec::new() },
+            up: Wire::default(),
+            down: Wire::default(),
+            capacity: 1 << 20,
+            read_chunk: 64 * 1024,
+            trace: Vec::new(),
+            server_addr,
+            client_addr: "127.0.0.1:50000".parse().unwrap(),
+        }
+    }
+
+    /// Defaults on both sides, connected, with the setup events taken out of the trace.
+    pub fn connected() -> Self {
+        Self::connected_with(SocketOptions::default(), ServerOptions::default())
+    }
+
+    /// Connected with these options.
+    pub fn connected_with(client_opts: SocketOptions, server_opts: ServerOptions) -> Self {
+        let mut pair = Self::new(client_opts, server_opts);
+        let to = pair.server_addr.into();
+        pair.client().connect(to).unwrap();
+        pair.drive();
+        assert_eq!(pair.take_trace(), ["client: connectionAttempt 127.0.0.1:4000", "client: connect", "client: ready"]);
+        assert!(pair.conn.sock.is_some(), "the server admitted the connection");
+        pair
+    }
+
+    /// The client socket.
+    pub fn client(&mut self) -> &mut Socket {
+        self.client.sock.as_mut().expect("client socket")
+    }
+
+    /// The accepted socket.
+    pub fn conn(&mut self) -> &mut Socket {
+        self.conn.sock.as_mut().expect("accepted socket")
+    }
+
+    /// The socket on `side`.
+    pub fn sock(&mut self, side: Side) -> &mut Socket {
+        match side {
+            Side::Client => self.client(),
+            Side::Conn => self.conn(),
+        }
+    }
+
+    /// The trace so far, emptied.
+    pub fn take_trace(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.trace)
+    }
+
+    /// `write()` as a driver does it: queue, offer to the kernel at once, then settle.
+    pub fn write(&mut self, side: Side, data: &[u8]) -> bool {
+        let pending = self.sock(side).write(Bytes::copy_from_slice(data));
+        self.transmit(side);
+        self.sock(side).settle(pending)
+    }
+
+    /// `write(data, cb)`; returns the boolean and the callback's id.
+    pub fn write_cb(&mut self, side: Side, data: &[u8]) -> (bool, u64) {
+        let (pending, id) = self.sock(side).write_with_callback(Bytes::copy_from_slice(data));
+        self.transmit(side);
+        (self.sock(side).settle(pending), id.0)
+    }
+
+    /// Move the clock on, fire timers, and drive.
+    pub fn advance(&mut self, by: Duration) {
+        self.now += by;
+        let now = self.now;
+        for side in [Side::Client, Side::Conn] {
+            if let Some(sock) = self.end_mut(side).sock.as_mut() {
+                sock.handle_timeout(now);
+            }
+        }
+        self.drive();
+    }
+
+    fn end_mut(&mut self, side: Side) -> &mut EndPoint {
+        match side {
+            Side::Client => &mut self.client,
+            Side::Conn => &mut self.conn,
+        }
+    }
+
+    fn wires(&mut self, side: Side) -> (&mut Wire, &mut Wire) {
+        // (outgoing, incoming)
+        match side {
+            Side::Client => (&mut self.up, &mut self.down),
+            Side::Conn => (&mut self.down, &mut self.up),
+        }
+    }
+
+    /// Drive until nothing moves.
+    pub fn drive(&mut self) {
+        self.drive_with(&mut |_, _, _| {});
+    }
+
+    /// Move bytes, actions and events until nothing changes; `handler` sees every event.
+    pub fn drive_with(&mut self, handler: Handler<'_>) {
+        for _ in 0..10_000 {
+            let mut progress = false;
+            for side in [Side::Client, Side::Conn] {
+                progress |= self.transmit(side);
+                progress |= self.actions(side);
+                progress |= self.receive(side);
+                progress |= self.events(side, handler);
+            }
+            if !progress {
+                return;
+            }
+        }
+        panic!("pair did not settle: livelock");
+    }
+
+    /// Offer queued bytes to the wire. A write to a closed peer fails with EPIPE.
+    pub fn transmit(&mut self, side: Side) -> bool {
+        let capacity = self.capacity;
+        let now = self.now;
+        let peer_open = self.end_mut(side.other()).handle_open;
+        let end = match side {
+            Side::Client => &mut self.client,
+            Side::Conn => &mut self.conn,
+        };
+        let Some(sock) = end.sock.as_mut() else { return false };
+        if !end.handle_open || !sock.wants_write() {
+            return false;
+        }
+        if !peer_open {
+            sock.handle_io(now, IoInput::Failed(NetError::syscall(ErrorCode::EPIPE, "write")));
+            return true;
+        }
+        let wire = match side {
+            Side::Client => &mut self.up,
+            Side::Conn => &mut self.down,
+        };
+        let room = capacity.saturating_sub(wire.bytes.len());
+        let mut taken = 0;
+        for chunk in sock.transmit_chunks() {
+            let n = chunk.len().min(room - taken);
+            wire.bytes.extend(&chunk[..n]);
+            taken += n;
+            if taken == room {
+                break;
+            }
+        }
+        if taken == 0 {
+            return false;
+        }
+        sock.handle_io(now, IoInput::Written(taken));
+        true
+    }
+
+    fn actions(&mut self, side: Side) -> bool {
+        let mut progress = false;
+        loop {
+            let Some(action) = self.end_mut(side).sock.as_mut().and_then(Socket::poll_action) else {
+                return progress;
+            };
+            progress = true;
+            let now = self.now;
+            match action {
+                SocketAction::Connect(to) => self.connect(to),
+                SocketAction::ShutdownWrite => {
+                    self.wires(side).0.fin = true;
+                    self.sock(side).handle_io(now, IoInput::ShutdownDone);
+                }
+                SocketAction::Close => self.close_handle(side, false),
+                SocketAction::Reset => self.close_handle(side, true),
+                SocketAction::SetNoDelay(_) | SocketAction::SetKeepAlive(_) => {}
+            }
+        }
+    }
+
+    /// The kernel closes the handle: FIN, or RST if unread bytes remain or a reset was asked.
+    pub fn close_handle(&mut self, side: Side, reset: bool) {
+        if !self.end_mut(side).handle_open {
+            return;
+        }
+        self.end_mut(side).handle_open = false;
+        let (out, incoming) = self.wires(side);
+        if reset || !incoming.bytes.is_empty() {
+            out.rst = true;
+        } else {
+            out.fin = true;
+        }
+        incoming.bytes.clear();
+    }
+
+    fn connect(&mut self, to: Endpoint) {
+        let now = self.now;
+        let listening = self.server.listening() && Some(&to) == self.server.address();
+        if !listening {
+            let err = NetError::connect(ErrorCode::ECONNREFUSED, to.tcp().unwrap());
+            self.client().handle_io(now, IoInput::ConnectFailed(err));
+            return;
+        }
+        let info = ConnectionInfo::tcp(self.server_addr, self.client_addr);
+        match self.server.accept(now, info) {
+            Admission::Accepted(sock) => {
+                self.conn = EndPoint { sock: Some(sock), handle_open: true, received: Vec::new() };
+            }
+            Admission::Dropped | Admission::Blocked | Admission::NotListening => {
+                // Accepted by the kernel, closed at once: the client sees a FIN.
+                self.conn = EndPoint { sock: None, handle_open: false, received: Vec::new() };
+                self.down.fin = true;
+            }
+        }
+        self.client.handle_open = true;
+        let client_info = ConnectionInfo::tcp(self.client_addr, self.server_addr);
+        self.client().handle_io(now, IoInput::Connected(client_info));
+    }
+
+    /// Deliver bytes, FIN or RST from the wire to a socket that wants them.
+    fn receive(&mut self, side: Side) -> bool {
+        let now = self.now;
+        let chunk = self.read_chunk;
+        let handle_open = self.end_mut(side).handle_open;
+        let (_, incoming) = self.wires(side);
+        if !handle_open {
+            return false;
+        }
+        if incoming.rst {
+            incoming.rst = false;
+            incoming.bytes.clear();
+            let err = NetError::syscall(ErrorCode::ECONNRESET, "read");
+            self.sock(side).handle_io(now, IoInput::Failed(err));
+            return true;
+        }
+        let wants = self.end_mut(side).sock.as_ref().is_some_and(Socket::wants_read);
+        if !wants {
+            return false;
+        }
+        let (_, incoming) = self.wires(side);
+        if !incoming.bytes.is_empty() {
+            let n = incoming.bytes.len().min(chunk);
+            let data: Vec<u8> = incoming.bytes.drain(..n).collect();
+            self.sock(side).handle_io(now, IoInput::Read(Bytes::from(data)));
+            return true;
+        }
+        if incoming.fin && !incoming.eof_delivered {
+            incoming.eof_delivered = true;
+            self.sock(side).handle_io(now, IoInput::ReadEof);
+            return true;
+        }
+        false
+    }
+
+    fn events(&mut self, side: Side, handler: Handler<'_>) -> bool {
+        let mut progress = false;
+        loop {
+            let end = self.end_mut(side);
+            let Some(sock) = end.sock.as_mut() else { return progress };
+            let Some(ev) = sock.poll_event() else { return progress };
+            progress = true;
+            if let SocketEvent::Data(d) = &ev {
+                end.received.extend_from_slice(d);
+            }
+            if matches!(ev, SocketEvent::Close { .. }) {
+                if let Some(id) = sock.connection_id() {
+                    self.server.connection_closed(id);
+                }
+            }
+            self.trace.push(format!("{}: {}", side.name(), describe(&ev)));
+            let sock = self.end_mut(side).sock.as_mut().unwrap();
+            handler(side, &ev, sock);
+            // What the handler queued goes to the kernel before the next event, as in libuv.
+            self.transmit(side);
+        }
+    }
+
+    /// Server events so far, formatted.
+    pub fn server_events(&mut self) -> Vec<String> {
+        std::iter::from_fn(|| self.server.poll_event())
+            .map(|e| match e {
+                ServerEvent::Listening => "listening".to_string(),
+                ServerEvent::Connection(id) => format!("connection #{}", id.0),
+                ServerEvent::Drop(Some(d)) => format!("drop {} {}", d.local, d.remote),
+                ServerEvent::Drop(None) => "drop".into(),
+                ServerEvent::Error(e) => format!("error {}", e.code()),
+                ServerEvent::Close => "close".into(),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,877 @@
+//! One Node `net.Socket`: lifecycle, half-open, backpressure, timeouts and errors, without IO.
+
+mod read_side;
+mod write_queue;
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use crate::addr::{ConnectionInfo, Endpoint, Family};
+use crate::error::NetError;
+use crate::event::{ConnectionId, SocketAction, SocketEvent, WriteId};
+use crate::options::{KeepAlive, SocketOptions};
+use crate::timer::Timer;
+
+use read_side::{ReadSide, ReadState};
+use write_queue::WriteQueue;
+
+/// Node's `socket.readyState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReadyState {
+    /// Connecting (`'opening'`).
+    Opening,
+    /// Readable and writable (`'open'`); also a fresh socket that never connected, as in Node.
+    Open,
+    /// Only readable: our side ended (`'readOnly'`).
+    ReadOnly,
+    /// Only writable: the peer ended and we allow half-open (`'writeOnly'`).
+    WriteOnly,
+    /// Neither (`'closed'`).
+    Closed,
+}
+
+impl ReadyState {
+    /// Node's string for the state.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Opening => "opening",
+            Self::Open => "open",
+            Self::ReadOnly => "readOnly",
+            Self::WriteOnly => "writeOnly",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+/// An input from the driver: what the operating system did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IoInput {
+    /// The connection asked for by [`SocketAction::Connect`] is established.
+    Connected(ConnectionInfo),
+    /// That connection failed.
+    ConnectFailed(NetError),
+    /// Bytes arrived from the peer (never empty).
+    Read(Bytes),
+    /// The peer's FIN arrived.
+    ReadEof,
+    /// The kernel took this many bytes from the front of the queued bytes.
+    Written(usize),
+    /// The `shutdown(SHUT_WR)` asked for by [`SocketAction::ShutdownWrite`] completed.
+    ShutdownDone,
+    /// A read or write failed (`ECONNRESET`, `EPIPE`, …); the socket is destroyed with it.
+    Failed(NetError),
+}
+
+/// The answer to a [`Socket::write`], final only after [`Socket::settle`].
+///
+/// Node decides `write()`'s boolean after libuv tried to write the chunk: an idle connected
+/// socket returns `true` even for a megabyte when the kernel takes it all. So the driver offers
+/// the queue to the kernel between `write` and `settle`.
+#[must_use = "pass it to Socket::settle to learn write()'s return value"]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingWrite {
+    accepted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    /// `new net.Socket()`: no handle yet.
+    Idle,
+    /// A connect is under way.
+    Connecting(Endpoint),
+    /// Connected or accepted: the handle is live.
+    Open,
+    /// Destroyed: `close` has been queued; every later call is a no-op.
+    Destroyed,
+}
+
+/// Where the writable half is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WriteState {
+    /// `write()` accepted.
+    Open,
+    /// `end()` was called; the queue is flushing before the FIN.
+    Ending,
+    /// `ShutdownWrite` was asked for.
+    ShuttingDown,
+    /// The FIN is out (`finish` emitted).
+    Finished,
+}
+
+/// A Node `net.Socket` as a sans-IO state machine.
+///
+/// See the [crate documentation](crate) for the driving contract. A short tour:
+///
+/// ```
+/// use std::time::Instant;
+/// use bytes::Bytes;
+/// use net_core::{ConnectionInfo, IoInput, Socket, SocketAction, SocketEvent, SocketOptions};
+///
+/// let now = Instant::now();
+/// let mut sock = Socket::new(SocketOptions::default(), now);
+/// let to = "127.0.0.1:8080".parse::<std::net::SocketAddr>().unwrap();
+/// sock.connect(to.into()).unwrap();
+/// assert_eq!(sock.poll_action(), Some(SocketAction::Connect(to.into())));
+///
+/// // Written before the connection exists: queued, and `true` below the high-water mark.
+/// let w = sock.write(Bytes::from_static(b"hello"));
+/// assert!(sock.settle(w));
+/// assert_eq!(sock.writable_length(), 5);
+///
+/// let local = "127.0.0.1:50000".parse().unwrap();
+/// sock.handle_io(now, IoInput::Connected(ConnectionInfo::tcp(local, to)));
+/// let queued: Vec<u8> = sock.transmit_chunks().flat_map(|b| b.to_vec()).collect();
+/// assert_eq!(queued, b"hello");
+/// sock.handle_io(now, IoInput::Written(5));
+///
+/// let events: Vec<_> = std::iter::from_fn(|| sock.poll_event()).collect();
+/// assert!(matches!(events[..], [
+///     SocketEvent::ConnectionAttempt(_), SocketEvent::Connect, SocketEvent::Ready,
+/// ]));
+/// ```
+#[derive(Debug)]
+pub struct Socket {
+    opts: SocketOptions,
+    phase: Phase,
+    ipc: bool,
+    info: ConnectionInfo,
+    connection_id: Option<ConnectionId>,
+    read: ReadSide,
+    write_state: WriteState,
+    queue: WriteQueue,
+    /// A `write()` returned `false`; `drain` is owed when the queue empties.
+    need_drain: bool,
+    /// Callbacks of `end()` calls, fired between `prefinish` and `finish`.
+    end_ids: Vec<WriteId>,
+    /// `destroySoon()`: destroy once `finish` is emitted.
+    destroy_on_finish: bool,
+    /// `resetAndDestroy()` while connecting: reset once connected.
+    reset_on_connect: bool,
+    /// `connect` was emitted and `ready` follows once the queued writes were offered.
+    ready_owed: bool,
+    /// `end` was handed to the user and `allowHalfOpen` is false: end our side next turn.
+    auto_end_owed: bool,
+    /// Node's `writeAfterFIN`: after the peer's `end` without half-open, writes after our own
+    /// end fail with EPIPE.
+    peer_ended_guard: bool,
+    /// Settings asked for before the handle existed, applied on connect.
+    pending_no_delay: Option<bool>,
+    pending_keep_alive: Option<KeepAlive>,
+    idle_timeout: Option<Duration>,
+    timer: Timer,
+    /// The latest time the driver told us about; commands without `now` use it.
+    now: Instant,
+    next_write_id: u64,
+    bytes_read: u64,
+    bytes_written: u64,
+    events: VecDeque<SocketEvent>,
+    actions: VecDeque<SocketAction>,
+    close_queued: bool,
+    errored: Option<NetError>,
+}
+
+impl Socket {
+    /// A socket with no connection yet (`new net.Socket(options)`); `connect` it next.
+    ///
+    /// A `timeout` option is armed here, so it can fire while connecting, as in Node.
+    pub fn new(opts: SocketOptions, now: Instant) -> Self {
+        let mut sock = Self {
+            read: ReadSide::new(opts.readable_high_water_mark, opts.pause_on_connect),
+            pending_no_delay: opts.no_delay.then_some(true),
+            pending_keep_alive: opts.keep_alive,
+            idle_timeout: None,
+            opts,
+            phase: Phase::Idle,
+            ipc: false,
+            info: ConnectionInfo::default(),
+            connection_id: None,
+            write_state: WriteState::Open,
+            queue: WriteQueue::default(),
+            need_drain: false,
+            end_ids: Vec::new(),
+            destroy_on_finish: false,
+            reset_on_connect: false,
+            ready_owed: false,
+            auto_end_owed: false,
+            peer_ended_guard: false,
+            timer: Timer::default(),
+            now,
+            next_write_id: 0,
+            bytes_read: 0,
+            bytes_written: 0,
+            events: VecDeque::new(),
+            actions: VecDeque::new(),
+            close_queued: false,
+            errored: None,
+        };
+        if let Some(timeout) = sock.opts.timeout {
+            sock.set_timeout(now, timeout);
+        }
+        sock
+    }
+
+    /// A socket for a connection a server accepted: already open, and it never emits `connect` or
+    /// `ready`. Socket options (`noDelay`, `keepAlive`) come out as actions at once.
+    pub fn accepted(opts: SocketOptions, info: ConnectionInfo, ipc: bool, now: Instant) -> Self {
+        let mut sock = Self::new(opts, now);
+        sock.phase = Phase::Open;
+        sock.ipc = ipc;
+        sock.info = info;
+        sock.apply_pending_options();
+        sock
+    }
+
+    pub(crate) fn set_connection_id(&mut self, id: ConnectionId) {
+        self.connection_id = Some(id);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Getters.
+
+    /// Node's `readyState`.
+    pub fn ready_state(&self) -> ReadyState {
+        match self.phase {
+            Phase::Destroyed => ReadyState::Closed,
+            Phase::Connecting(_) => ReadyState::Opening,
+            Phase::Idle | Phase::Open => match (self.readable(), self.writable()) {
+                (true, true) => ReadyState::Open,
+                (true, false) => ReadyState::ReadOnly,
+                (false, true) => ReadyState::WriteOnly,
+                (false, false) => ReadyState::Closed,
+            },
+        }
+    }
+
+    /// Node's `readable`: not destroyed and `end` not yet emitted.
+    pub fn readable(&self) -> bool {
+        self.phase != Phase::Destroyed && self.read.state != ReadState::Ended
+    }
+
+    /// Node's `writable`: not destroyed and `end()` not yet called.
+    pub fn writable(&self) -> bool {
+        self.phase != Phase::Destroyed && self.write_state == WriteState::Open
+    }
+
+    /// Node's `pending`: no live handle (never connected, connecting, or destroyed).
+    pub fn pending(&self) -> bool {
+        self.phase != Phase::Open
+    }
+
+    /// Node's `connecting`.
+    pub fn connecting(&self) -> bool {
+        matches!(self.phase, Phase::Connecting(_))
+    }
+
+    /// Node's `destroyed`.
+    pub fn destroyed(&self) -> bool {
+        self.phase == Phase::Destroyed
+    }
+
+    /// Node's `errored`: the error the socket was destroyed with.
+    pub fn errored(&self) -> Option<&NetError> {
+        self.errored.as_ref()
+    }
+
+    /// Node's `writableLength`: bytes queued and not yet taken by the kernel.
+    pub fn writable_length(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Node's `readableLength`: bytes held while paused.
+    pub fn readable_length(&self) -> usize {
+        self.read.buffered()
+    }
+
+    /// Node's `writableNeedDrain`.
+    pub fn writable_need_drain(&self) -> bool {
+        self.need_drain
+    }
+
+    /// Node's `writableHighWaterMark`.
+    pub fn writable_high_water_mark(&self) -> usize {
+        self.opts.writable_high_water_mark
+    }
+
+    /// Node's `readableHighWaterMark`.
+    pub fn readable_high_water_mark(&self) -> usize {
+        self.opts.readable_high_water_mark
+    }
+
+    /// Node's `allowHalfOpen`.
+    pub fn allow_half_open(&self) -> bool {
+        self.opts.allow_half_open
+    }
+
+    /// Node's `isPaused()`.
+    pub fn is_paused(&self) -> bool {
+        self.read.paused
+    }
+
+    /// Node's `bytesRead`.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    /// Node's `bytesWritten`: every byte given to an accepted `write()`, queued ones included.
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes_written
+    }
+
+    /// Node's `timeout`: the idle timeout, if set.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.idle_timeout
+    }
+
+    /// Whether this is an IPC (Unix-domain) socket.
+    pub fn is_ipc(&self) -> bool {
+        self.ipc
+    }
+
+    /// The server connection this socket counts as, if a [`crate::Server`] accepted it.
+    pub fn connection_id(&self) -> Option<ConnectionId> {
+        self.connection_id
+    }
+
+    /// Local address while connected (`localAddress`/`localPort`); `None` while connecting,
+    /// after destroy, and for IPC.
+    pub fn local_address(&self) -> Option<SocketAddr> {
+        if self.phase == Phase::Open { self.info.local } else { None }
+    }
+
+    /// `localFamily`.
+    pub fn local_family(&self) -> Option<Family> {
+        self.local_address().map(|a| Family::of(a.ip()))
+    }
+
+    /// Peer address (`remoteAddress`/`remotePort`) once connected; it stays readable after
+    /// close (Node keeps it only if it was read before; we always keep it).
+    pub fn remote_address(&self) -> Option<SocketAddr> {
+        self.info.remote
+    }
+
+    /// `remoteFamily`.
+    pub fn remote_family(&self) -> Option<Family> {
+        self.remote_address().map(|a| Family::of(a.ip()))
+    }
+
+    /// Whether the driver should read from the handle now.
+    pub fn wants_read(&self) -> bool {
+        self.phase == Phase::Open && self.read.wants_read()
+    }
+
+    /// Whether queued bytes wait for the kernel.
+    pub fn wants_write(&self) -> bool {
+        self.phase == Phase::Open && !self.queue.is_empty()
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Outputs.
+
+    /// The queued bytes to offer the kernel, front first; acknowledge with
+    /// [`IoInput::Written`]. Empty unless connected.
+    pub fn transmit_chunks(&self) -> impl Iterator<Item = &Bytes> {
+        let live = self.phase == Phase::Open;
+        self.queue.chunks().filter(move |_| live)
+    }
+
+    /// Fill `out` for a vectored write of the queued bytes; returns how many slices were filled.
+    pub fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
+        if self.phase == Phase::Open { self.queue.io_slices(out) } else { 0 }
+    }
+
+    /// The next thing the driver must do.
+    pub fn poll_action(&mut self) -> Option<SocketAction> {
+        self.actions.pop_front()
+    }
+
+    /// When [`Socket::handle_timeout`] is next due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.phase == Phase::Destroyed { None } else { self.timer.deadline() }
+    }
+
+    /// The next event for the user.
+    ///
+    /// Work Node does on the next tick runs here before the next event is handed out (the
+    /// `ready` after `connect`, the automatic `end()` after the peer's `end`), so this can queue
+    /// new actions and bytes: drivers loop over all outputs until each is empty.
+    pub fn poll_event(&mut self) -> Option<SocketEvent> {
+        self.run_deferred();
+        let event = self.events.pop_front()?;
+        if event == SocketEvent::End && !self.opts.allow_half_open {
+            // Node ends our side in a tick queued right after the `end` emission, so writes the
+            // user makes while handling `end` still go out first.
+            self.auto_end_owed = true;
+        }
+        Some(event)
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Inputs.
+
+    /// Feed what the operating system did.
+    pub fn handle_io(&mut self, now: Instant, input: IoInput) {
+        self.now = now;
+        if !matches!(input, IoInput::Written(_)) {
+            self.run_deferred();
+        }
+        match input {
+            IoInput::Connected(info) => self.on_connected(info),
+            IoInput::ConnectFailed(err) => {
+                if let Phase::Connecting(to) = &self.phase {
+                    self.events.push_back(SocketEvent::ConnectionAttemptFailed(to.clone(), err.clone()));
+                    self.destroy_inner(Some(err), true);
+                }
+            }
+            IoInput::Read(data) => self.on_read(data),
+            IoInput::ReadEof => {
+                if self.phase == Phase::Open && self.read.state == ReadState::Open {
+                    self.read.state = ReadState::EofPending;
+                    self.flow();
+                }
+            }
+            IoInput::Written(n) => self.on_written(n),
+            IoInput::ShutdownDone => {
+                if self.phase == Phase::Open && self.write_state == WriteState::ShuttingDown {
+                    self.write_state = WriteState::Finished;
+                    self.events.push_back(SocketEvent::Finish);
+                    if self.destroy_on_finish {
+                        self.destroy_inner(None, false);
+                    } else {
+                        self.maybe_close();
+                    }
+                }
+            }
+            IoInput::Failed(err) => self.destroy_inner(Some(err), true),
+        }
+        self.check_invariants();
+    }
+
+    /// Fire expired timers. Extra calls are harmless.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
+        self.run_deferred();
+        if self.phase != Phase::Destroyed && self.timer.expire(now) {
+            // Fires once; only activity re-arms it.
+            self.events.push_back(SocketEvent::Timeout);
+        }
+        self.check_invariants();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Commands.
+
+    /// Start connecting (`socket.connect()`); emits `connectionAttempt` and asks the driver for
+    /// [`SocketAction::Connect`]. Only a fresh socket connects.
+    pub fn connect(&mut self, to: Endpoint) -> Result<(), NetError> {
+        match self.phase {
+            Phase::Idle => {}
+            Phase::Destroyed => return Err(NetError::socket_closed()),
+            Phase::Connecting(_) | Phase::Open => {
+                return Err(NetError::new(
+                    crate::ErrorCode::ERR_SOCKET_CLOSED,
+                    "Socket is already connecting or connected",
+                ));
+            }
+        }
+        self.ipc = to.is_ipc();
+        self.events.push_back(SocketEvent::ConnectionAttempt(to.clone()));
+        self.actions.push_back(SocketAction::Connect(to.clone()));
+        self.phase = Phase::Connecting(to);
+        self.check_invariants();
+        Ok(())
+    }
+
+    /// Queue bytes (`socket.write(data)`); see [`PendingWrite`] for how the return value is decided.
+    pub fn write(&mut self, data: Bytes) -> PendingWrite {
+        self.write_inner(data, None)
+    }
+
+    /// `socket.write(data, cb)`: as [`Socket::write`], and a [`SocketEvent::WriteDone`] with the
+    /// returned id reports when the bytes were handed to the kernel, or why they never will be.
+    pub fn write_with_callback(&mut self, data: Bytes) -> (PendingWrite, WriteId) {
+        let id = self.next_id();
+        (self.write_inner(data, Some(id)), id)
+    }
+
+    /// Node's `write()` return value: `writableLength < highWaterMark || writableLength == 0`,
+    /// read now, after the driver offered the queue to the kernel. A `false` owes a `drain`.
+    pub fn settle(&mut self, pending: PendingWrite) -> bool {
+        if !pending.accepted {
+            return false;
+        }
+        let len = self.queue.len();
+        let ok = len < self.opts.writable_high_water_mark || len == 0;
+        if !ok && self.phase != Phase::Destroyed {
+            self.need_drain = true;
+        }
+        ok
+    }
+
+    /// `socket.end()`: flush the queue, then send FIN; `finish` follows.
+    pub fn end(&mut self) {
+        self.end_inner(None);
+    }
+
+    /// `socket.end(cb)`: the returned id's [`SocketEvent::WriteDone`] comes between `prefinish` and
+    /// `finish`, or with an error (`ERR_STREAM_ALREADY_FINISHED` after `finish`).
+    pub fn end_with_callback(&mut self) -> WriteId {
+        let id = self.next_id();
+        self.end_inner(Some(id));
+        id
+    }
+
+    /// `socket.destroy()`: close at once; `close(false)` follows. Harmless when repeated.
+    pub fn destroy(&mut self) {
+        self.destroy_inner(None, false);
+        self.check_invariants();
+    }
+
+    /// `socket.destroy(err)`: `error`, then `close(true)`. A later error is dropped.
+    pub fn destroy_with_error(&mut self, err: NetError) {
+        self.destroy_inner(Some(err), true);
+        self.check_invariants();
+    }
+
+    /// `socket.destroySoon()`: end, and destroy once `finish` is emitted, without waiting for
+    /// the peer.
+    pub fn destroy_soon(&mut self) {
+        match self.write_state {
+            WriteState::Open => self.end_inner(None),
+            WriteState::Finished => return self.destroy(),
+            WriteState::Ending | WriteState::ShuttingDown => {}
+        }
+        if self.phase != Phase::Destroyed {
+            self.destroy_on_finish = true;
+        }
+        self.check_invariants();
+    }
+
+    /// `socket.resetAndDestroy()`: close with RST. While connecting it waits for `connect` and
+    /// `ready`; with no handle at all it fails with `ERR_SOCKET_CLOSED`; on IPC it is refused
+    /// with `ERR_INVALID_HANDLE_TYPE`, which Node throws.
+    pub fn reset_and_destroy(&mut self) -> Result<(), NetError> {
+        if self.ipc {
+            return Err(NetError::invalid_handle_type());
+        }
+        match self.phase {
+            Phase::Destroyed => {}
+            // Node emits `close` without an argument here; `had_error: false` is our reading of it.
+            Phase::Idle => self.destroy_inner(Some(NetError::socket_closed()), false),
+            Phase::Connecting(_) => self.reset_on_connect = true,
+            Phase::Open => self.reset(),
+        }
+        self.check_invariants();
+        Ok(())
+    }
+
+    /// `socket.pause()`: stop emitting `data`. Reading goes on until the readable high-water mark.
+    pub fn pause(&mut self) {
+        if self.phase != Phase::Destroyed {
+            self.read.paused = true;
+        }
+    }
+
+    /// `socket.resume()`: emit what was held, then `end` if the peer finished.
+    pub fn resume(&mut self) {
+        if self.phase != Phase::Destroyed {
+            self.read.paused = false;
+            self.read.started = true;
+            self.flow();
+        }
+        self.check_invariants();
+    }
+
+    /// `socket.setTimeout(ms)`: emit `timeout` after this much idle time; zero disables it.
+    pub fn set_timeout(&mut self, now: Instant, timeout: Duration) {
+        self.now = now;
+        if timeout.is_zero() {
+            self.idle_timeout = None;
+            self.timer.stop();
+        } else {
+            self.idle_timeout = Some(timeout);
+            self.timer.arm(now, timeout);
+        }
+    }
+
+    /// `socket.setNoDelay(enable)`: applied now if connected, else on connect; no-op for IPC.
+    pub fn set_no_delay(&mut self, enable: bool) {
+        match self.phase {
+            Phase::Open if !self.ipc => self.actions.push_back(SocketAction::SetNoDelay(enable)),
+            Phase::Idle | Phase::Connecting(_) => self.pending_no_delay = Some(enable),
+            _ => {}
+        }
+    }
+
+    /// `socket.setKeepAlive(...)`: applied now if connected, else on connect; no-op for IPC.
+    pub fn set_keep_alive(&mut self, keep_alive: KeepAlive) {
+        match self.phase {
+            Phase::Open if !self.ipc => self.actions.push_back(SocketAction::SetKeepAlive(keep_alive.resolve())),
+            Phase::Idle | Phase::Connecting(_) => self.pending_keep_alive = Some(keep_alive),
+            _ => {}
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Transitions.
+
+    fn next_id(&mut self) -> WriteId {
+        self.next_write_id += 1;
+        WriteId(self.next_write_id)
+    }
+
+    fn touch(&mut self) {
+        if let Some(timeout) = self.idle_timeout {
+            self.timer.arm(self.now, timeout);
+        }
+    }
+
+    /// Work Node defers to a later tick, run at the next input or event poll.
+    fn run_deferred(&mut self) {
+        if self.ready_owed {
+            self.ready_owed = false;
+            self.events.push_back(SocketEvent::Ready);
+            if self.reset_on_connect {
+                self.reset();
+                return;
+            }
+            self.after_queue_progress();
+        }
+        if self.auto_end_owed {
+            self.auto_end_owed = false;
+            if self.phase != Phase::Destroyed && self.write_state == WriteState::Open {
+                self.end_inner(None);
+            }
+        }
+    }
+
+    fn apply_pending_options(&mut self) {
+        if self.ipc {
+            return;
+        }
+        if let Some(enable) = self.pending_no_delay.take() {
+            self.actions.push_back(SocketAction::SetNoDelay(enable));
+        }
+        if let Some(ka) = self.pending_keep_alive.take() {
+            self.actions.push_back(SocketAction::SetKeepAlive(ka.resolve()));
+        }
+    }
+
+    fn on_connected(&mut self, info: ConnectionInfo) {
+        if !matches!(self.phase, Phase::Connecting(_)) {
+            return; // destroyed meanwhile: the driver closes the late handle
+        }
+        self.phase = Phase::Open;
+        self.info = info;
+        self.apply_pending_options();
+        self.events.push_back(SocketEvent::Connect);
+        self.ready_owed = true;
+    }
+
+    fn on_read(&mut self, data: Bytes) {
+        if self.phase != Phase::Open || self.read.state != ReadState::Open || data.is_empty() {
+            return;
+        }
+        self.bytes_read += data.len() as u64;
+        self.touch();
+        if let Some(data) = self.read.receive(data) {
+            self.events.push_back(SocketEvent::Data(data));
+        }
+    }
+
+    /// Emit held bytes while flowing, then `end` when due.
+    fn flow(&mut self) {
+        while let Some(data) = self.read.take_flowing() {
+            self.events.push_back(SocketEvent::Data(data));
+        }
+        if self.read.end_due() {
+            self.read.state = ReadState::Ended;
+            self.events.push_back(SocketEvent::End);
+            if !self.opts.allow_half_open {
+                self.peer_ended_guard = true;
+            }
+            self.maybe_close();
+        }
+    }
+
+    fn on_written(&mut self, n: usize) {
+        if self.phase != Phase::Open {
+            return;
+        }
+        let events = &mut self.events;
+        let taken = self.queue.consume(n, |id| {
+            if let Some(id) = id {
+                events.push_back(SocketEvent::WriteDone(id, None));
+            }
+        });
+        debug_assert_eq!(taken, n, "driver reported more bytes written than were offered");
+        self.touch();
+        self.after_queue_progress();
+    }
+
+    /// The queue may have emptied: `drain` if owed, and the FIN if `end()` was called.
+    fn after_queue_progress(&mut self) {
+        if !self.queue.is_empty() || self.phase != Phase::Open {
+            return;
+        }
+        if self.need_drain {
+            self.need_drain = false;
+            self.events.push_back(SocketEvent::Drain);
+        }
+        // The FIN waits until `ready` was emitted, as Node's `prefinish` comes after it.
+        if self.write_state == WriteState::Ending && !self.ready_owed {
+            self.write_state = WriteState::ShuttingDown;
+            self.events.push_back(SocketEvent::Prefinish);
+            for id in self.end_ids.drain(..) {
+                self.events.push_back(SocketEvent::WriteDone(id, None));
+            }
+            self.actions.push_back(SocketAction::ShutdownWrite);
+        }
+    }
+
+    fn write_inner(&mut self, data: Bytes, id: Option<WriteId>) -> PendingWrite {
+        let rejected = PendingWrite { accepted: false };
+        if self.peer_ended_guard && self.write_state != WriteState::Open {
+            // Node's writeAfterFIN: the callback fails, then destroy (a no-op if destroyed).
+            let err = NetError::ended_by_other_party();
+            if let Some(id) = id {
+                self.events.push_back(SocketEvent::WriteDone(id, Some(err.clone())));
+            }
+            self.destroy_inner(Some(err), true);
+            self.check_invariants();
+            return rejected;
+        }
+        if self.phase == Phase::Destroyed {
+            if let Some(id) = id {
+                self.events.push_back(SocketEvent::WriteDone(id, Some(NetError::stream_destroyed())));
+            }
+            return rejected;
+        }
+        if self.write_state != WriteState::Open {
+            let err = NetError::write_after_end();
+            if let Some(id) = id {
+                self.events.push_back(SocketEvent::WriteDone(id, Some(err.clone())));
+            }
+            self.destroy_inner(Some(err), true);
+            self.check_invariants();
+            return rejected;
+        }
+        self.bytes_written += data.len() as u64;
+        self.queue.push(data, id);
+        self.touch();
+        self.check_invariants();
+        PendingWrite { accepted: true }
+    }
+
+    fn end_inner(&mut self, id: Option<WriteId>) {
+        match (&self.phase, self.write_state) {
+            (Phase::Destroyed, _) => {
+                if let Some(id) = id {
+                    let err = NetError::new(
+                        crate::ErrorCode::ERR_STREAM_DESTROYED,
+                        "Cannot call end after a stream was destroyed",
+                    );
+                    self.events.push_back(SocketEvent::WriteDone(id, Some(err)));
+                }
+            }
+            (_, WriteState::Finished) => {
+                if let Some(id) = id {
+                    self.events.push_back(SocketEvent::WriteDone(id, Some(NetError::already_finished())));
+                }
+            }
+            (_, WriteState::ShuttingDown) => {
+                // Past `prefinish` already: Node calls a late end callback right away.
+                if let Some(id) = id {
+                    self.events.push_back(SocketEvent::WriteDone(id, None));
+                }
+            }
+            (_, WriteState::Open | WriteState::Ending) => {
+                self.end_ids.extend(id);
+                self.write_state = WriteState::Ending;
+                self.after_queue_progress();
+            }
+        }
+        self.check_invariants();
+    }
+
+    /// Close when both halves are done: `end` emitted and `finish` emitted.
+    fn maybe_close(&mut self) {
+        if self.read.state == ReadState::Ended && self.write_state == WriteState::Finished {
+            self.destroy_inner(None, false);
+        }
+    }
+
+    fn reset(&mut self) {
+        self.destroy_with_action(None, false, SocketAction::Reset);
+    }
+
+    fn destroy_inner(&mut self, err: Option<NetError>, had_error: bool) {
+        self.destroy_with_action(err, had_error, SocketAction::Close);
+    }
+
+    fn destroy_with_action(&mut self, err: Option<NetError>, had_error: bool, action: SocketAction) {
+        let was_connecting = match self.phase {
+            Phase::Destroyed => return,
+            Phase::Idle => false,
+            Phase::Connecting(_) => {
+                // Destroyed in the same turn as `connect()`: the driver never started the connect,
+                // so nothing reaches the network (Node: only `close`, the server sees nothing).
+                let before = self.actions.len();
+                self.actions.retain(|a| !matches!(a, SocketAction::Connect(_)));
+                if self.actions.len() == before {
+                    self.actions.push_back(action);
+                }
+                true
+            }
+            Phase::Open => {
+                self.actions.push_back(action);
+                false
+            }
+        };
+        // The handle is gone: nothing more to write or read, no timer.
+        self.actions.retain(|a| matches!(a, SocketAction::Close | SocketAction::Reset));
+        self.phase = Phase::Destroyed;
+        self.timer.stop();
+        self.read.clear();
+        self.ready_owed = false;
+        self.auto_end_owed = false;
+        self.destroy_on_finish = false;
+        self.errored.clone_from(&err);
+        if let Some(err) = &err {
+            self.events.push_back(SocketEvent::Error(err.clone()));
+        }
+        self.events.push_back(SocketEvent::Close { had_error });
+        self.close_queued = true;
+        // Writes that never reached the kernel learn why, after `close`, as in Node.
+        let fallback = err.unwrap_or_else(NetError::stream_destroyed);
+        let pending: Vec<_> = self.queue.drain_ids().collect();
+        for (first, id) in pending {
+            let why = if first && was_connecting { NetError::closed_before_connection() } else { fallback.clone() };
+            self.events.push_back(SocketEvent::WriteDone(id, Some(why)));
+        }
+        for id in std::mem::take(&mut self.end_ids) {
+            self.events.push_back(SocketEvent::WriteDone(id, Some(fallback.clone())));
+        }
+        self.need_drain = false;
+    }
+
+    /// Invariants that hold after every public call; checked in debug builds.
+    fn check_invariants(&self) {
+        if cfg!(debug_assertions) {
+            let closes = self.events.iter().filter(|e| matches!(e, SocketEvent::Close { .. })).count();
+            assert!(closes <= 1, "more than one close queued");
+            assert_eq!(self.close_queued, self.phase == Phase::Destroyed, "close queued iff destroyed");
+            if self.phase == Phase::Destroyed {
+                assert!(self.queue.is_empty(), "destroyed socket holds bytes");
+                assert!(self.timer.deadline().is_none(), "destroyed socket holds a timer");
+            }
+            if self.write_state != WriteState::Open && self.write_state != WriteState::Ending {
+                assert!(self.queue.is_empty(), "bytes queued after the FIN");
+            }
+            assert!(!self.need_drain || self.phase != Phase::Destroyed);
+        }
+    }
+}

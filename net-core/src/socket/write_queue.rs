@@ -1,0 +1,112 @@
+//! Bytes the user wrote that the kernel has not taken yet, in order, with their callbacks.
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+
+use bytes::{Buf, Bytes};
+
+use crate::event::WriteId;
+
+#[derive(Debug)]
+struct Chunk {
+    data: Bytes,
+    id: Option<WriteId>,
+}
+
+/// The write queue. Chunks leave it only from the front, so bytes are never reordered.
+#[derive(Debug, Default)]
+pub(crate) struct WriteQueue {
+    chunks: VecDeque<Chunk>,
+    len: usize,
+}
+
+impl WriteQueue {
+    pub(crate) fn push(&mut self, data: Bytes, id: Option<WriteId>) {
+        self.len += data.len();
+        self.chunks.push_back(Chunk { data, id });
+    }
+
+    /// Bytes not yet taken by the kernel (Node's `writableLength`).
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    /// Take `n` bytes off the front, calling `done` for each write that is now wholly written, in
+    /// order. Zero-length writes at the front complete too. Returns the bytes actually consumed
+    /// (less than `n` only if the driver reported more than was offered).
+    pub(crate) fn consume(&mut self, mut n: usize, mut done: impl FnMut(Option<WriteId>)) -> usize {
+        let asked = n;
+        while let Some(front) = self.chunks.front_mut() {
+            let take = n.min(front.data.len());
+            front.data.advance(take);
+            self.len -= take;
+            n -= take;
+            if !front.data.is_empty() {
+                break;
+            }
+            let chunk = self.chunks.pop_front().expect("front exists");
+            done(chunk.id);
+        }
+        asked - n
+    }
+
+    /// Fill `out` with the queued bytes, front first; returns how many slices were filled.
+    pub(crate) fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
+        let mut filled = 0;
+        for (slot, chunk) in out.iter_mut().zip(self.chunks.iter().filter(|c| !c.data.is_empty())) {
+            *slot = IoSlice::new(&chunk.data);
+            filled += 1;
+        }
+        filled
+    }
+
+    pub(crate) fn chunks(&self) -> impl Iterator<Item = &Bytes> {
+        self.chunks.iter().map(|c| &c.data).filter(|d| !d.is_empty())
+    }
+
+    /// Empty the queue, returning the callbacks of the writes that never completed, in order,
+    /// each with whether it was the first queued write (Node fails that one differently when the
+    /// connection never came).
+    pub(crate) fn drain_ids(&mut self) -> impl Iterator<Item = (bool, WriteId)> + '_ {
+        self.len = 0;
+        self.chunks.drain(..).enumerate().filter_map(|(i, c)| c.id.map(|id| (i == 0, id)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_consumption_keeps_order_and_reports_completions() {
+        let mut q = WriteQueue::default();
+        q.push(Bytes::from_static(b"abc"), Some(WriteId(1)));
+        q.push(Bytes::new(), Some(WriteId(2)));
+        q.push(Bytes::from_static(b"de"), None);
+        q.push(Bytes::from_static(b"f"), Some(WriteId(3)));
+        let mut done = Vec::new();
+        assert_eq!(q.consume(2, |id| done.push(id)), 2);
+        assert!(done.is_empty());
+        assert_eq!(q.chunks().map(|b| b.as_ref()).collect::<Vec<_>>(), [b"c".as_ref(), b"de", b"f"]);
+        assert_eq!(q.consume(2, |id| done.push(id)), 2);
+        assert_eq!(done, [Some(WriteId(1)), Some(WriteId(2))]);
+        assert_eq!(q.len(), 2);
+        assert_eq!(q.consume(10, |id| done.push(id)), 2);
+        assert_eq!(done, [Some(WriteId(1)), Some(WriteId(2)), None, Some(WriteId(3))]);
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn io_slices_skip_empty_chunks() {
+        let mut q = WriteQueue::default();
+        q.push(Bytes::new(), None);
+        q.push(Bytes::from_static(b"xy"), None);
+        let mut slots = [IoSlice::new(&[]); 4];
+        assert_eq!(q.io_slices(&mut slots), 1);
+        assert_eq!(&*slots[0], b"xy");
+    }
+}

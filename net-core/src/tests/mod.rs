@@ -1,0 +1,1 @@
+//! Scenario tests of the core over the simulator (`crate::sim::Pair`).

@@ -1,0 +1,1 @@
+//! Node's `net` over smol: not written yet (see the issue for this backend).

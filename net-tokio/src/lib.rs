@@ -1,0 +1,1 @@
+//! Node's `net` over tokio: not written yet (see the issue for this backend).

@@ -413,14 +413,20 @@ mod tests {
             let err = io::Error::from_raw_os_error(raw);
             assert_eq!(NetError::from_io(&err, "read").code(), code);
         }
-        assert_eq!(NetError::from_io(&io::Error::from_raw_os_error(104), "read").to_string(), "read ECONNRESET");
+        assert_eq!(
+            NetError::from_io(&io::Error::from_raw_os_error(104), "read").to_string(),
+            "read ECONNRESET"
+        );
     }
 
     #[test]
     fn messages_match_node_texts() {
         let v4: SocketAddr = "127.0.0.1:4000".parse().unwrap();
         let v6: SocketAddr = "[::1]:4000".parse().unwrap();
-        assert_eq!(NetError::connect(ErrorCode::ECONNREFUSED, v6).to_string(), "connect ECONNREFUSED ::1:4000");
+        assert_eq!(
+            NetError::connect(ErrorCode::ECONNREFUSED, v6).to_string(),
+            "connect ECONNREFUSED ::1:4000"
+        );
         let zero: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let e = NetError::connect(ErrorCode::ECONNREFUSED, zero);
         assert_eq!((e.to_string().as_str(), e.port()), ("connect ECONNREFUSED 127.0.0.1", None));

@@ -62,6 +62,8 @@ pub struct EndPoint {
     pub sock: Option<Socket>,
     /// Whether the kernel handle is open.
     pub handle_open: bool,
+    /// The peer's kernel answered our bytes with RST (the peer was closed): the next write fails.
+    pub reset_by_peer: bool,
     /// Bytes delivered as `data`, for checking integrity.
     pub received: Vec<u8>,
 }
@@ -137,8 +139,13 @@ impl Pair {
         Self {
             now,
             server,
-            client: EndPoint { sock: Some(Socket::new(client_opts, now)), handle_open: false, received: Vec::new() },
-            conn: EndPoint { sock: None, handle_open: false, received: Vec::new() },
+            client: EndPoint {
+                sock: Some(Socket::new(client_opts, now)),
+                handle_open: false,
+                reset_by_peer: false,
+                received: Vec::new(),
+            },
+            conn: EndPoint { sock: None, handle_open: false, reset_by_peer: false, received: Vec::new() },
             up: Wire::default(),
             down: Wire::default(),
             capacity: 1 << 20,
@@ -160,7 +167,10 @@ impl Pair {
         let to = pair.server_addr.into();
         pair.client().connect(to).unwrap();
         pair.drive();
-        assert_eq!(pair.take_trace(), ["client: connectionAttempt 127.0.0.1:4000", "client: connect", "client: ready"]);
+        assert_eq!(
+            pair.take_trace(),
+            ["client: connectionAttempt 127.0.0.1:4000", "client: connect", "client: ready"]
+        );
         assert!(pair.conn.sock.is_some(), "the server admitted the connection");
         pair
     }
@@ -251,7 +261,8 @@ impl Pair {
         panic!("pair did not settle: livelock");
     }
 
-    /// Offer queued bytes to the wire. A write to a closed peer fails with EPIPE.
+    /// Offer queued bytes to the wire. Bytes to a closed peer are taken and draw an RST, so the
+    /// write after them fails with EPIPE (Linux's behaviour).
     pub fn transmit(&mut self, side: Side) -> bool {
         let capacity = self.capacity;
         let now = self.now;
@@ -265,7 +276,13 @@ impl Pair {
             return false;
         }
         if !peer_open {
-            sock.handle_io(now, IoInput::Failed(NetError::syscall(ErrorCode::EPIPE, "write")));
+            if end.reset_by_peer {
+                sock.handle_io(now, IoInput::Failed(NetError::syscall(ErrorCode::EPIPE, "write")));
+            } else {
+                end.reset_by_peer = true;
+                let all = sock.writable_length();
+                sock.handle_io(now, IoInput::Written(all));
+            }
             return true;
         }
         let wire = match side {
@@ -336,11 +353,17 @@ impl Pair {
         let info = ConnectionInfo::tcp(self.server_addr, self.client_addr);
         match self.server.accept(now, info) {
             Admission::Accepted(sock) => {
-                self.conn = EndPoint { sock: Some(sock), handle_open: true, received: Vec::new() };
+                self.conn = EndPoint {
+                    sock: Some(sock),
+                    handle_open: true,
+                    reset_by_peer: false,
+                    received: Vec::new(),
+                };
             }
             Admission::Dropped | Admission::Blocked | Admission::NotListening => {
                 // Accepted by the kernel, closed at once: the client sees a FIN.
-                self.conn = EndPoint { sock: None, handle_open: false, received: Vec::new() };
+                self.conn =
+                    EndPoint { sock: None, handle_open: false, reset_by_peer: false, received: Vec::new() };
                 self.down.fin = true;
             }
         }
@@ -385,7 +408,8 @@ impl Pair {
     }
 
     fn events(&mut self, side: Side, handler: Handler<'_>) -> bool {
-        let mut progress = false;
+        // Bytes go out before events are handed over (the driving contract's order).
+        let mut progress = self.transmit(side);
         loop {
             let end = self.end_mut(side);
             let Some(sock) = end.sock.as_mut() else { return progress };

@@ -153,7 +153,10 @@ mod tests {
     fn bad_rules_are_node_errors() {
         let mut list = BlockList::new();
         assert_eq!(list.add_subnet_ip(ip("1.0.0.0"), 33).unwrap_err().code(), "ERR_OUT_OF_RANGE");
-        assert_eq!(list.add_range_ip(ip("1.0.0.9"), ip("1.0.0.1")).unwrap_err().code(), "ERR_INVALID_ARG_VALUE");
+        assert_eq!(
+            list.add_range_ip(ip("1.0.0.9"), ip("1.0.0.1")).unwrap_err().code(),
+            "ERR_INVALID_ARG_VALUE"
+        );
         assert!(list.is_empty());
     }
 

@@ -155,6 +155,8 @@ pub struct Socket {
     ready_owed: bool,
     /// `end` was handed to the user and `allowHalfOpen` is false: end our side next turn.
     auto_end_owed: bool,
+    /// `end()` was called and the queue is empty: `prefinish` and the FIN come next turn.
+    shutdown_owed: bool,
     /// Node's `writeAfterFIN`: after the peer's `end` without half-open, writes after our own
     /// end fail with EPIPE.
     peer_ended_guard: bool,
@@ -197,6 +199,7 @@ impl Socket {
             reset_on_connect: false,
             ready_owed: false,
             auto_end_owed: false,
+            shutdown_owed: false,
             peer_ended_guard: false,
             timer: Timer::default(),
             now,
@@ -365,7 +368,7 @@ impl Socket {
 
     /// Whether queued bytes wait for the kernel.
     pub fn wants_write(&self) -> bool {
-        self.phase == Phase::Open && !self.queue.is_empty()
+        self.phase == Phase::Open && self.queue.len() > 0
     }
 
     // ------------------------------------------------------------------------------------------
@@ -609,7 +612,9 @@ impl Socket {
     /// `socket.setKeepAlive(...)`: applied now if connected, else on connect; no-op for IPC.
     pub fn set_keep_alive(&mut self, keep_alive: KeepAlive) {
         match self.phase {
-            Phase::Open if !self.ipc => self.actions.push_back(SocketAction::SetKeepAlive(keep_alive.resolve())),
+            Phase::Open if !self.ipc => {
+                self.actions.push_back(SocketAction::SetKeepAlive(keep_alive.resolve()))
+            }
             Phase::Idle | Phase::Connecting(_) => self.pending_keep_alive = Some(keep_alive),
             _ => {}
         }
@@ -638,13 +643,16 @@ impl Socket {
                 self.reset();
                 return;
             }
-            self.after_queue_progress();
         }
         if self.auto_end_owed {
             self.auto_end_owed = false;
             if self.phase != Phase::Destroyed && self.write_state == WriteState::Open {
                 self.end_inner(None);
             }
+        }
+        if self.shutdown_owed {
+            self.shutdown_owed = false;
+            self.start_shutdown();
         }
     }
 
@@ -669,6 +677,7 @@ impl Socket {
         self.apply_pending_options();
         self.events.push_back(SocketEvent::Connect);
         self.ready_owed = true;
+        self.after_queue_progress();
     }
 
     fn on_read(&mut self, data: Bytes) {
@@ -712,24 +721,37 @@ impl Socket {
         self.after_queue_progress();
     }
 
-    /// The queue may have emptied: `drain` if owed, and the FIN if `end()` was called.
+    /// The queue may have emptied: `drain` if owed, and the FIN (next turn) if `end()` was called.
     fn after_queue_progress(&mut self) {
-        if !self.queue.is_empty() || self.phase != Phase::Open {
+        if self.phase != Phase::Open {
+            return;
+        }
+        // Empty writes at the front complete as soon as everything before them did.
+        let events = &mut self.events;
+        self.queue.consume(0, |id| events.extend(id.map(|id| SocketEvent::WriteDone(id, None))));
+        if !self.queue.is_empty() {
             return;
         }
         if self.need_drain {
             self.need_drain = false;
             self.events.push_back(SocketEvent::Drain);
         }
-        // The FIN waits until `ready` was emitted, as Node's `prefinish` comes after it.
-        if self.write_state == WriteState::Ending && !self.ready_owed {
-            self.write_state = WriteState::ShuttingDown;
-            self.events.push_back(SocketEvent::Prefinish);
-            for id in self.end_ids.drain(..) {
-                self.events.push_back(SocketEvent::WriteDone(id, None));
-            }
-            self.actions.push_back(SocketAction::ShutdownWrite);
+        if self.write_state == WriteState::Ending {
+            // Node's `prefinish` comes from a later tick (and after `ready`).
+            self.shutdown_owed = true;
         }
+    }
+
+    fn start_shutdown(&mut self) {
+        if self.phase != Phase::Open || self.write_state != WriteState::Ending || !self.queue.is_empty() {
+            return;
+        }
+        self.write_state = WriteState::ShuttingDown;
+        self.events.push_back(SocketEvent::Prefinish);
+        for id in self.end_ids.drain(..) {
+            self.events.push_back(SocketEvent::WriteDone(id, None));
+        }
+        self.actions.push_back(SocketAction::ShutdownWrite);
     }
 
     fn write_inner(&mut self, data: Bytes, id: Option<WriteId>) -> PendingWrite {
@@ -760,7 +782,11 @@ impl Socket {
             return rejected;
         }
         self.bytes_written += data.len() as u64;
+        let empty = data.is_empty();
         self.queue.push(data, id);
+        if empty {
+            self.after_queue_progress();
+        }
         self.touch();
         self.check_invariants();
         PendingWrite { accepted: true }
@@ -838,6 +864,7 @@ impl Socket {
         self.read.clear();
         self.ready_owed = false;
         self.auto_end_owed = false;
+        self.shutdown_owed = false;
         self.destroy_on_finish = false;
         self.errored.clone_from(&err);
         if let Some(err) = &err {
@@ -849,7 +876,8 @@ impl Socket {
         let fallback = err.unwrap_or_else(NetError::stream_destroyed);
         let pending: Vec<_> = self.queue.drain_ids().collect();
         for (first, id) in pending {
-            let why = if first && was_connecting { NetError::closed_before_connection() } else { fallback.clone() };
+            let why =
+                if first && was_connecting { NetError::closed_before_connection() } else { fallback.clone() };
             self.events.push_back(SocketEvent::WriteDone(id, Some(why)));
         }
         for id in std::mem::take(&mut self.end_ids) {

@@ -42,7 +42,9 @@ impl ReadSide {
     /// Whether the driver should read: started, not at EOF, and below the mark while paused
     /// (Node keeps reading into `readableLength` after `pause()` until the mark).
     pub(crate) fn wants_read(&self) -> bool {
-        self.state == ReadState::Open && self.started && (!self.paused || self.buffered < self.high_water_mark.max(1))
+        self.state == ReadState::Open
+            && self.started
+            && (!self.paused || self.buffered < self.high_water_mark.max(1))
     }
 
     /// Bytes held while paused (Node's `readableLength`).

@@ -1,0 +1,140 @@
+//! allowHalfOpen, both ways.
+
+use super::split;
+use crate::event::SocketEvent;
+use crate::sim::{Pair, Side};
+use crate::{ReadyState, ServerOptions, SocketOptions};
+
+fn half_open_server() -> ServerOptions {
+    ServerOptions { allow_half_open: true, ..Default::default() }
+}
+
+/// [halfopen_server_true_client_ends_first]: only `end` on the server; it stays writable, its
+/// writes reach the client, and it closes after its own `end()`.
+#[test]
+fn server_half_open_client_ends_first() {
+    let mut pair = Pair::connected_with(SocketOptions::default(), half_open_server());
+    pair.client().end();
+    pair.drive();
+    let (client, conn) = split(&mut pair);
+    assert_eq!(client, ["prefinish", "finish"]);
+    assert_eq!(conn, ["end"]);
+    assert_eq!(pair.client().ready_state(), ReadyState::ReadOnly);
+    assert!(pair.write(Side::Conn, b"late"));
+    pair.drive();
+    assert_eq!(split(&mut pair).0, ["data 4B"]);
+    pair.conn().end();
+    pair.drive();
+    let (client, conn) = split(&mut pair);
+    assert_eq!(conn, ["prefinish", "finish", "close had_error=false"]);
+    assert_eq!(client, ["end", "close had_error=false"]);
+}
+
+/// [halfopen_server_true_never_ends]: without its own `end()` the connection stays half-open.
+#[test]
+fn half_open_stays_open_without_end() {
+    let mut pair = Pair::connected_with(SocketOptions::default(), half_open_server());
+    pair.client().end();
+    pair.drive();
+    pair.take_trace();
+    pair.advance(std::time::Duration::from_secs(3600));
+    assert!(pair.take_trace().is_empty());
+    assert_eq!(pair.conn().ready_state(), ReadyState::WriteOnly);
+    assert_eq!(pair.client().ready_state(), ReadyState::ReadOnly);
+}
+
+/// [halfopen_client_true_server_ends_first]: the mirror.
+#[test]
+fn client_half_open_server_ends_first() {
+    let mut pair =
+        Pair::connected_with(SocketOptions::default().allow_half_open(true), ServerOptions::default());
+    pair.conn().end();
+    pair.drive();
+    let (client, conn) = split(&mut pair);
+    assert_eq!(conn, ["prefinish", "finish"]);
+    assert_eq!(client, ["end"]);
+    assert_eq!(pair.client().ready_state(), ReadyState::WriteOnly);
+    pair.write(Side::Client, b"bye");
+    pair.client().end();
+    pair.drive();
+    let (client, conn) = split(&mut pair);
+    assert_eq!(client, ["prefinish", "finish", "close had_error=false"]);
+    assert_eq!(conn, ["data 3B", "end", "close had_error=false"]);
+}
+
+/// [halfopen_false_write_in_end_handler]: a write in the `end` handler still reaches the peer;
+/// a later write (after the automatic end and the close) fails its callback with EPIPE "This
+/// socket has been ended by the other party", without an `error` event.
+#[test]
+fn no_half_open_write_in_end_handler_then_later_write() {
+    let mut pair = Pair::connected();
+    pair.client().end();
+    let mut id = None;
+    pair.drive_with(&mut |side, ev, sock| {
+        if side == Side::Conn && *ev == SocketEvent::End {
+            let (p, w) = sock.write_with_callback(bytes::Bytes::from_static(b"in-end-handler"));
+            assert!(sock.settle(p));
+            id = Some(w);
+        }
+    });
+    let id = id.unwrap().0;
+    let (client, conn) = split(&mut pair);
+    assert_eq!(
+        conn,
+        [
+            "end".to_string(),
+            format!("cb:{id}(null)"),
+            "prefinish".into(),
+            "finish".into(),
+            "close had_error=false".into()
+        ]
+    );
+    assert_eq!(client, ["prefinish", "finish", "data 14B", "end", "close had_error=false"]);
+    let (ok, late) = pair.write_cb(Side::Conn, b"later");
+    assert!(!ok);
+    pair.drive();
+    assert_eq!(split(&mut pair).1, [format!("cb:{late}(EPIPE)")]);
+}
+
+/// [halfopen_false_write_next_tick_after_end]: after the automatic end, before `close`, a write
+/// fails with EPIPE and destroys the socket: callback, `error`, `close(true)`.
+#[test]
+fn no_half_open_write_after_auto_end_destroys() {
+    let now = std::time::Instant::now();
+    let info = crate::ConnectionInfo::tcp("127.0.0.1:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap());
+    let mut conn = crate::Socket::accepted(SocketOptions::default(), info, false, now);
+    conn.handle_io(now, crate::IoInput::ReadEof);
+    assert_eq!(conn.poll_event(), Some(SocketEvent::End));
+    assert_eq!(conn.ready_state(), ReadyState::WriteOnly);
+    // The next turn runs the automatic end(): `prefinish`, and the FIN is asked for.
+    assert_eq!(conn.poll_event(), Some(SocketEvent::Prefinish));
+    assert_eq!(conn.poll_action(), Some(crate::SocketAction::ShutdownWrite));
+    assert_eq!(conn.ready_state(), ReadyState::Closed);
+    assert!(!conn.destroyed());
+    let (pending, id) = conn.write_with_callback(bytes::Bytes::from_static(b"b"));
+    assert!(!conn.settle(pending));
+    let events: Vec<_> = std::iter::from_fn(|| conn.poll_event()).map(|e| crate::sim::describe(&e)).collect();
+    assert_eq!(
+        events,
+        [
+            format!("cb:{}(EPIPE)", id.0),
+            "error EPIPE \"This socket has been ended by the other party\"".into(),
+            "close had_error=true".into(),
+        ]
+    );
+    assert_eq!(conn.poll_action(), Some(crate::SocketAction::Close));
+}
+
+/// [halfopen_both_true]: both allow half-open; each side closes after both ended.
+#[test]
+fn both_half_open() {
+    let mut pair = Pair::connected_with(SocketOptions::default().allow_half_open(true), half_open_server());
+    pair.client().end();
+    pair.drive();
+    assert_eq!(split(&mut pair).1, ["end"]);
+    pair.conn().end();
+    pair.drive();
+    let (client, conn) = split(&mut pair);
+    assert_eq!(conn, ["prefinish", "finish", "close had_error=false"]);
+    assert_eq!(client, ["end", "close had_error=false"]);
+}

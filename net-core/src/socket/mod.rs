@@ -281,7 +281,7 @@ impl Socket {
 
     /// Node's `writableLength`: bytes queued and not yet taken by the kernel.
     pub fn writable_length(&self) -> usize {
-        self.queue.len()
+        self.queue.byte_len()
     }
 
     /// Node's `readableLength`: bytes held while paused.
@@ -368,7 +368,7 @@ impl Socket {
 
     /// Whether queued bytes wait for the kernel.
     pub fn wants_write(&self) -> bool {
-        self.phase == Phase::Open && self.queue.len() > 0
+        self.phase == Phase::Open && self.queue.byte_len() > 0
     }
 
     // ------------------------------------------------------------------------------------------
@@ -506,7 +506,7 @@ impl Socket {
         if !pending.accepted {
             return false;
         }
-        let len = self.queue.len();
+        let len = self.queue.byte_len();
         let ok = len < self.opts.writable_high_water_mark || len == 0;
         if !ok && self.phase != Phase::Destroyed {
             self.need_drain = true;

@@ -27,7 +27,7 @@ impl WriteQueue {
     }
 
     /// Bytes not yet taken by the kernel (Node's `writableLength`).
-    pub(crate) fn len(&self) -> usize {
+    pub(crate) fn byte_len(&self) -> usize {
         self.len
     }
 
@@ -94,7 +94,7 @@ mod tests {
         assert_eq!(q.chunks().map(|b| b.as_ref()).collect::<Vec<_>>(), [b"c".as_ref(), b"de", b"f"]);
         assert_eq!(q.consume(2, |id| done.push(id)), 2);
         assert_eq!(done, [Some(WriteId(1)), Some(WriteId(2))]);
-        assert_eq!(q.len(), 2);
+        assert_eq!(q.byte_len(), 2);
         assert_eq!(q.consume(10, |id| done.push(id)), 2);
         assert_eq!(done, [Some(WriteId(1)), Some(WriteId(2)), None, Some(WriteId(3))]);
         assert!(q.is_empty());

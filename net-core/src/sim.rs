@@ -246,7 +246,7 @@ impl Pair {
 
     /// Move bytes, actions and events until nothing changes; `handler` sees every event.
     pub fn drive_with(&mut self, handler: Handler<'_>) {
-        for _ in 0..10_000 {
+        for _ in 0..1_000_000 {
             let mut progress = false;
             for side in [Side::Client, Side::Conn] {
                 progress |= self.transmit(side);

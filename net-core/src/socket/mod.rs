@@ -591,6 +591,9 @@ impl Socket {
     /// `socket.setTimeout(ms)`: emit `timeout` after this much idle time; zero disables it.
     pub fn set_timeout(&mut self, now: Instant, timeout: Duration) {
         self.now = now;
+        if self.phase == Phase::Destroyed {
+            return; // no handle, no timer (found by the property test)
+        }
         if timeout.is_zero() {
             self.idle_timeout = None;
             self.timer.stop();

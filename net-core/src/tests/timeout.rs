@@ -97,3 +97,14 @@ fn accepted_socket_timeout_and_destroy_clears_it() {
     pair.conn().destroy();
     assert_eq!(pair.conn().poll_timeout(), None);
 }
+
+/// Regression (proptest): `setTimeout` on a destroyed socket armed a timer that could never fire.
+#[test]
+fn set_timeout_after_destroy_is_a_no_op() {
+    let mut pair = Pair::connected();
+    pair.client().destroy();
+    let now = pair.now;
+    pair.client().set_timeout(now, ms(10));
+    pair.client().resume();
+    assert_eq!(pair.client().poll_timeout(), None);
+}

@@ -146,11 +146,8 @@ impl Model {
     /// Node's rule for whether `write()` accepts bytes: not destroyed, not ended by the user, and
     /// not ended automatically after the peer's `end` without half-open.
     fn writable(&self) -> bool {
-        !self.user_ended
-            && !self.user_destroyed
-            && !self.saw_close
-            && !self.saw_error
-            && !(self.saw_end && !self.half_open)
+        let auto_ended = self.saw_end && !self.half_open;
+        !(self.user_ended || self.user_destroyed || self.saw_close || self.saw_error || auto_ended)
     }
 
     fn check_event(&mut self, ev: &SocketEvent, peer_accepted: &[u8], who: S) {

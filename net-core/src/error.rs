@@ -366,6 +366,21 @@ impl fmt::Display for NetError {
 
 impl std::error::Error for NetError {}
 
+impl From<&io::Error> for ErrorCode {
+    fn from(err: &io::Error) -> Self {
+        Self::from_io(err)
+    }
+}
+
+impl From<io::Error> for NetError {
+    /// The one mapping every backend shares. The message is Node's `errnoException` form without
+    /// a syscall (just the code); prefer [`NetError::from_io`] when the syscall is known.
+    fn from(err: io::Error) -> Self {
+        let code = ErrorCode::from_io(&err);
+        Self::new(code, code.as_str())
+    }
+}
+
 impl From<NetError> for io::Error {
     fn from(err: NetError) -> Self {
         let kind = match err.code {
@@ -417,6 +432,17 @@ mod tests {
             NetError::from_io(&io::Error::from_raw_os_error(104), "read").to_string(),
             "read ECONNRESET"
         );
+    }
+
+    #[test]
+    fn from_impls_agree_with_from_io() {
+        let err = io::Error::from(io::ErrorKind::ConnectionRefused);
+        assert_eq!(ErrorCode::from(&err), ErrorCode::ECONNREFUSED);
+        let net: NetError = err.into();
+        assert_eq!((net.code(), net.message(), net.errno()), ("ECONNREFUSED", "ECONNREFUSED", Some(-111)));
+        let back: io::Error = NetError::syscall(ErrorCode::EPIPE, "write").into();
+        assert_eq!(back.kind(), io::ErrorKind::BrokenPipe);
+        assert_eq!(back.to_string(), "write EPIPE");
     }
 
     #[test]

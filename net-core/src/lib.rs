@@ -40,7 +40,10 @@
 #![forbid(unsafe_code)]
 
 mod addr;
-pub use addr::{BlockList, ConnectionInfo, Endpoint, Family};
+pub use addr::{
+    Arg, BlockList, ConnectionInfo, Endpoint, Family, SocketAddress, SocketAddressInit, is_ip, is_ipv4,
+    is_ipv6, parse_family,
+};
 
 mod error;
 pub use error::{ErrorCode, ErrorKind, NetError};
@@ -62,6 +65,9 @@ pub use socket::{IoInput, PendingWrite, ReadyState, Socket};
 pub mod sim;
 
 mod timer;
+
+mod validate;
+pub use validate::validate_port;
 
 #[cfg(test)]
 mod tests;

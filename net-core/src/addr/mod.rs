@@ -2,8 +2,15 @@
 //! consults on every accepted connection.
 
 mod block_list;
+mod ip;
+pub(crate) mod js;
+mod socket_address;
+mod url_host;
 
 pub use block_list::BlockList;
+pub use ip::{is_ip, is_ipv4, is_ipv6};
+pub use js::Arg;
+pub use socket_address::{SocketAddress, SocketAddressInit, parse_family};
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};

@@ -41,8 +41,8 @@
 
 mod addr;
 pub use addr::{
-    Arg, BlockList, ConnectionInfo, Endpoint, Family, SocketAddress, SocketAddressInit, is_ip, is_ipv4,
-    is_ipv6, parse_family,
+    Arg, BlockList, ConnectionInfo, Endpoint, Family, PRIVATE_RANGES, SocketAddress, SocketAddressInit,
+    fmt_ip, is_ip, is_ipv4, is_ipv6, parse_family,
 };
 
 mod error;

@@ -7,7 +7,7 @@ pub(crate) mod js;
 mod socket_address;
 mod url_host;
 
-pub use block_list::BlockList;
+pub use block_list::{BlockList, PRIVATE_RANGES};
 pub use ip::{is_ip, is_ipv4, is_ipv6};
 pub use js::Arg;
 pub use socket_address::{SocketAddress, SocketAddressInit, parse_family};
@@ -15,6 +15,20 @@ pub use socket_address::{SocketAddress, SocketAddressInit, parse_family};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+
+/// An IP address as Node prints it (`inet_ntop`): like Rust's `Display`, except that an
+/// IPv4-compatible IPv6 address keeps its dotted tail (`::1.2.3.4`, not `::102:304`).
+pub fn fmt_ip(ip: IpAddr) -> String {
+    if let IpAddr::V6(v6) = ip {
+        let s = v6.segments();
+        // glibc prints a dotted tail when the longest zero run is exactly the first six groups.
+        if s[..6].iter().all(|&g| g == 0) && s[6] != 0 {
+            let [.., a, b, c, d] = v6.octets();
+            return format!("::{a}.{b}.{c}.{d}");
+        }
+    }
+    ip.to_string()
+}
 
 /// An IP address family, reported as Node does (`'IPv4'`, `'IPv6'`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -159,7 +159,7 @@ impl SocketAddress {
 
     /// `address`, canonical (`::1`, `127.0.0.1`).
     pub fn address(&self) -> String {
-        self.ip.to_string()
+        super::fmt_ip(self.ip)
     }
 
     /// The address as a std type.

@@ -479,6 +479,43 @@ const CASES = [
     ['removeAddress', '1.0.0.3'], ['removeCIDR', '2.0.0.0/8'], ['removeRange', '4.0.0.1', '4.0.0.5'], S, R,
     ['removeAddress', '1.0.0.1'], ['removeAddress', '1.0.0.2'], ['removeAddress', '1.0.0.4'], ['removeAddress', '1.0.0.5'],
     ['removeCIDR', '2.0.0.0/8'], ['removeCIDR', '3.0.0.0/8'], ['removeRange', '4.0.0.1', '4.0.0.5'], S, R],
+
+  // 76: IPv6 ranges whose bounds are not both IPv4-mapped vs IPv4 checks
+  [['addRange', '::', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'ipv6'], R,
+    ['check', '1.1.1.1'], ['check', '::ffff:1.1.1.1', 'ipv6'], ['check', '::1', 'ipv6'],
+    ['clear'], ['addRange', '::1', '::ffff:1.1.1.1', 'ipv6'], R,
+    ['check', '1.1.1.1'], ['check', '::ffff:1.1.1.1', 'ipv6'], ['check', '::ffff:1.1.1.0', 'ipv6'],
+    ['clear'], ['addRange', '::ffff:0.0.0.0', '::ffff:255.255.255.255', 'ipv6'], R,
+    ['check', '1.1.1.1'], ['check', '0.0.0.0'], ['check', '::1', 'ipv6']],
+
+  // 77: IPv6 subnets vs IPv4 checks (mapped prefix or not)
+  [['addSubnet', '::', 1, 'ipv6'], R, ['check', '1.1.1.1'], ['check', '::ffff:1.1.1.1', 'ipv6'],
+    ['clear'], ['addSubnet', '::', 96, 'ipv6'], R, ['check', '1.1.1.1'], ['check', '::1.1.1.1', 'ipv6'],
+    ['clear'], ['addSubnet', '::ffff:1.1.1.1', 128, 'ipv6'], R, ['check', '1.1.1.1'], ['check', '1.1.1.2']],
+
+  // 78: IPv4 address and its IPv4-mapped form share one address rule
+  [['addAddress', '::ffff:1.2.3.4', 'ipv6'], ['addAddress', '1.2.3.4'], R, S,
+    ['addAddress', '::ffff:1.2.3.4', 'ipv6'], R, S,
+    ['removeAddress', '::ffff:1.2.3.4', 'ipv6'], R, S, ['check', '1.2.3.4'],
+    ['addAddress', '5.6.7.8'], ['removeAddress', '::ffff:506:708', 'ipv6'], R, S,
+    ['addAddress', '::1.2.3.4', 'ipv6'], ['addAddress', '1.2.3.4'], R, S],
+
+  // 79: many addresses: order of Address rules (not simply newest first)
+  [['addAddresses', ['1.0.0.1', '1.0.0.2', '1.0.0.3', '1.0.0.4', '1.0.0.5', '1.0.0.6', '1.0.0.7', '1.0.0.8',
+    '1.0.0.9', '1.0.0.10', '1.0.0.11', '1.0.0.12']], R, S,
+    ['removeAddress', '1.0.0.6'], R, ['addAddress', '1.0.0.6'], R,
+    ['addAddresses', ['::1', '::2', '::3', '::4'], 'ipv6'], R, S],
+
+  // 80: zone ids are accepted and dropped
+  [['addAddress', 'fe80::1%nosuchif', 'ipv6'], ['addAddress', 'fe80::2%', 'ipv6'], R, S,
+    ['check', 'fe80::1', 'ipv6'], ['check', 'fe80::1%7', 'ipv6'], ['check', 'fe80::2%abc', 'ipv6'],
+    ['check', '1.2.3.4%1'], ['addAddress', '1.2.3.4%1'], ['removeAddress', 'fe80::1%9', 'ipv6'], R, S],
+
+  // 81: fromJSON odd address text
+  [['fromJSON', ['Address: IPv4 1.2.3.4.5', 'Range: IPv4 1.1.1.1-1.1.1.2-1.1.1.3',
+    'Subnet: IPv6 ::/8/9', 'Address: IPv6 ::1%eth0', 'Subnet: IPv4 10.0.0.0/123']], R, S],
+  [['fromJSON', ['Address: IPv4 01.2.3.4']], R, S,
+    ['fromJSON', ['Address: IPv4 1.2.3.4', 'Address: IPv6 1::2::3']], R, S],
 ];
 
 function encode(v) {

@@ -177,12 +177,22 @@ pub struct NetError {
     address: Option<String>,
     port: Option<u16>,
     user_error: bool,
+    /// The attempts' errors of an `AggregateError` (every address failed), in attempt order.
+    errors: Vec<NetError>,
 }
 
 impl NetError {
     /// An error with a code and Node's message text for it.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), syscall: None, address: None, port: None, user_error: false }
+        Self {
+            code,
+            message: message.into(),
+            syscall: None,
+            address: None,
+            port: None,
+            user_error: false,
+            errors: Vec::new(),
+        }
     }
 
     /// A caller-made error, as passed to Node's `destroy(new Error(message))`.
@@ -240,6 +250,41 @@ impl NetError {
             address: Some(path.to_owned()),
             ..Self::new(code, format!("listen {code}: {uv} {path}"))
         }
+    }
+
+    /// A `connect` that failed while bound to a local address:
+    /// `"connect EADDRNOTAVAIL 127.0.0.1:80 - Local (127.0.0.1:5000)"`.
+    pub fn connect_from(code: ErrorCode, addr: SocketAddr, local: SocketAddr) -> Self {
+        let mut err = Self::connect(code, addr);
+        err.message = format!("{} - Local ({}:{})", err.message, local.ip(), local.port());
+        err
+    }
+
+    /// A failed name lookup: `"getaddrinfo ENOTFOUND example.test"`.
+    pub fn lookup(code: ErrorCode, host: &str) -> Self {
+        Self { syscall: Some("getaddrinfo"), ..Self::new(code, format!("getaddrinfo {code} {host}")) }
+    }
+
+    /// Node's `AggregateError` when every address of a connect failed: the first error's code,
+    /// an empty message, and every error in attempt order.
+    pub fn aggregate(errors: Vec<NetError>) -> Self {
+        let code = errors.first().map_or(ErrorCode::EUNKNOWN, |e| e.code);
+        Self { errors, ..Self::new(code, "") }
+    }
+
+    /// `ERR_IP_BLOCKED`: "IP(1.2.3.4) is blocked by net.BlockList".
+    pub fn ip_blocked(ip: std::net::IpAddr) -> Self {
+        Self::new(ErrorCode::ERR_IP_BLOCKED, format!("IP({ip}) is blocked by net.BlockList"))
+    }
+
+    /// The errors inside an `AggregateError`; empty for any other error.
+    pub fn errors(&self) -> &[NetError] {
+        &self.errors
+    }
+
+    /// Whether this is an `AggregateError`.
+    pub fn is_aggregate(&self) -> bool {
+        !self.errors.is_empty()
     }
 
     /// An [`io::Error`] from `syscall`, mapped once for every backend.

@@ -16,10 +16,24 @@ pub struct WriteId(pub u64);
 /// What a socket tells its user, in Node's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SocketEvent {
+    /// `'lookup'`: one answer of the name lookup (one event per address), or its error.
+    Lookup {
+        /// The lookup's error, if it failed.
+        error: Option<NetError>,
+        /// The address found.
+        address: Option<std::net::IpAddr>,
+        /// Its family.
+        family: Option<Family>,
+        /// The host looked up.
+        host: String,
+    },
     /// `'connectionAttempt'`: a connect to this endpoint started.
     ConnectionAttempt(Endpoint),
     /// `'connectionAttemptFailed'`: that attempt failed with this error.
     ConnectionAttemptFailed(Endpoint, NetError),
+    /// `'connectionAttemptTimeout'`: the attempt got no answer within the attempt timeout and was
+    /// abandoned for the next address.
+    ConnectionAttemptTimeout(Endpoint),
     /// `'connect'`: the connection is established (clients only; accepted sockets never see it).
     Connect,
     /// `'ready'`: right after `connect`, once writes queued before the connection were offered to
@@ -51,8 +65,26 @@ pub enum SocketEvent {
 /// What a socket asks its driver to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SocketAction {
-    /// Open a connection to this endpoint; answer with `Connected` or `ConnectFailed`.
-    Connect(Endpoint),
+    /// Resolve `host` (only `family`'s addresses if given; all addresses or the first one);
+    /// answer with `IoInput::Resolved`.
+    Lookup {
+        /// The name to resolve.
+        host: String,
+        /// Only this family.
+        family: Option<Family>,
+        /// Every address (`autoSelectFamily`), or the first only.
+        all: bool,
+    },
+    /// Open a connection (bound to `local` first, if given); answer with `Connected` or
+    /// `ConnectFailed`.
+    Connect {
+        /// Where to.
+        to: Endpoint,
+        /// Local address to bind before connecting.
+        local: Option<SocketAddr>,
+    },
+    /// Abandon the connect in progress (its attempt timed out); never report its outcome.
+    CancelConnect,
     /// `shutdown(SHUT_WR)`: send FIN; answer with `ShutdownDone`.
     ShutdownWrite,
     /// Close the handle (the kernel sends FIN, or RST if unread bytes remain).

@@ -45,6 +45,9 @@ pub use addr::{
     fmt_ip, is_ip, is_ipv4, is_ipv6, parse_family,
 };
 
+mod connect;
+pub use connect::{ConnectOptions, DEFAULT_ATTEMPT_TIMEOUT, MIN_ATTEMPT_TIMEOUT, attempt_order};
+
 mod error;
 pub use error::{ErrorCode, ErrorKind, NetError};
 

@@ -109,6 +109,13 @@ pub struct Pair {
 /// One line describing an event, as the traces print it (`data 5B`, `close had_error=false`).
 pub fn describe(ev: &SocketEvent) -> String {
     match ev {
+        SocketEvent::Lookup { error: Some(e), host, .. } => format!("lookup err={} host={host}", e.code()),
+        SocketEvent::Lookup { address, family, host, .. } => format!(
+            "lookup address={} family={} host={host}",
+            address.map_or_else(String::new, |a| a.to_string()),
+            family.map_or(0, |f| f.number())
+        ),
+        SocketEvent::ConnectionAttemptTimeout(to) => format!("connectionAttemptTimeout {to}"),
         SocketEvent::ConnectionAttempt(to) => format!("connectionAttempt {to}"),
         SocketEvent::ConnectionAttemptFailed(to, e) => format!("connectionAttemptFailed {to} {}", e.code()),
         SocketEvent::Connect => "connect".into(),
@@ -315,7 +322,8 @@ impl Pair {
             progress = true;
             let now = self.now;
             match action {
-                SocketAction::Connect(to) => self.connect(to),
+                SocketAction::Connect { to, .. } => self.connect(to),
+                SocketAction::Lookup { .. } | SocketAction::CancelConnect => {}
                 SocketAction::ShutdownWrite => {
                     self.wires(side).0.fin = true;
                     self.sock(side).handle_io(now, IoInput::ShutdownDone);

@@ -164,6 +164,8 @@ impl Model {
         }
         match ev {
             SocketEvent::ConnectionAttempt(_)
+            | SocketEvent::Lookup { .. }
+            | SocketEvent::ConnectionAttemptTimeout(_)
             | SocketEvent::ConnectionAttemptFailed(..)
             | SocketEvent::Connect
             | SocketEvent::Ready => panic!("{who:?}: {ev:?} on a connected pair"),

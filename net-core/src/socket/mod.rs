@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::addr::{ConnectionInfo, Endpoint, Family};
+use crate::connect::{ConnectOptions, Connector, Step};
 use crate::error::NetError;
 use crate::event::{ConnectionId, SocketAction, SocketEvent, WriteId};
 use crate::options::{KeepAlive, SocketOptions};
@@ -50,6 +51,8 @@ impl ReadyState {
 /// An input from the driver: what the operating system did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IoInput {
+    /// The answer to [`SocketAction::Lookup`]: the addresses found, in the resolver's order.
+    Resolved(Result<Vec<std::net::IpAddr>, NetError>),
     /// The connection asked for by [`SocketAction::Connect`] is established.
     Connected(ConnectionInfo),
     /// That connection failed.
@@ -81,8 +84,8 @@ pub struct PendingWrite {
 enum Phase {
     /// `new net.Socket()`: no handle yet.
     Idle,
-    /// A connect is under way.
-    Connecting(Endpoint),
+    /// A connect (or the lookup before it) is under way.
+    Connecting,
     /// Connected or accepted: the handle is live.
     Open,
     /// Destroyed: `close` has been queued; every later call is a no-op.
@@ -115,7 +118,7 @@ enum WriteState {
 /// let mut sock = Socket::new(SocketOptions::default(), now);
 /// let to = "127.0.0.1:8080".parse::<std::net::SocketAddr>().unwrap();
 /// sock.connect(to.into()).unwrap();
-/// assert_eq!(sock.poll_action(), Some(SocketAction::Connect(to.into())));
+/// assert_eq!(sock.poll_action(), Some(SocketAction::Connect { to: to.into(), local: None }));
 ///
 /// // Written before the connection exists: queued, and `true` below the high-water mark.
 /// let w = sock.write(Bytes::from_static(b"hello"));
@@ -137,6 +140,14 @@ enum WriteState {
 pub struct Socket {
     opts: SocketOptions,
     phase: Phase,
+    /// The lookup and happy-eyeballs attempts of a TCP connect, while connecting.
+    connector: Option<Connector>,
+    /// The driver has taken a `Lookup` or `Connect`: it holds something to close.
+    driver_engaged: bool,
+    /// The IPC path being connected to (IPC has no connector).
+    ipc_target: Option<Endpoint>,
+    /// `autoSelectFamilyAttemptedAddresses`, kept from the connector.
+    attempted: Option<Vec<SocketAddr>>,
     ipc: bool,
     info: ConnectionInfo,
     connection_id: Option<ConnectionId>,
@@ -188,6 +199,10 @@ impl Socket {
             idle_timeout: None,
             opts,
             phase: Phase::Idle,
+            connector: None,
+            driver_engaged: false,
+            ipc_target: None,
+            attempted: None,
             ipc: false,
             info: ConnectionInfo::default(),
             connection_id: None,
@@ -239,7 +254,7 @@ impl Socket {
     pub fn ready_state(&self) -> ReadyState {
         match self.phase {
             Phase::Destroyed => ReadyState::Closed,
-            Phase::Connecting(_) => ReadyState::Opening,
+            Phase::Connecting => ReadyState::Opening,
             Phase::Idle | Phase::Open => match (self.readable(), self.writable()) {
                 (true, true) => ReadyState::Open,
                 (true, false) => ReadyState::ReadOnly,
@@ -266,7 +281,7 @@ impl Socket {
 
     /// Node's `connecting`.
     pub fn connecting(&self) -> bool {
-        matches!(self.phase, Phase::Connecting(_))
+        matches!(self.phase, Phase::Connecting)
     }
 
     /// Node's `destroyed`.
@@ -329,6 +344,15 @@ impl Socket {
         self.idle_timeout
     }
 
+    /// Node's `autoSelectFamilyAttemptedAddresses`: the addresses tried on the multi-address
+    /// connect path; `None` on the plain path.
+    pub fn auto_select_family_attempted_addresses(&self) -> Option<&[SocketAddr]> {
+        match &self.connector {
+            Some(c) => c.attempted(),
+            None => self.attempted.as_deref(),
+        }
+    }
+
     /// Whether this is an IPC (Unix-domain) socket.
     pub fn is_ipc(&self) -> bool {
         self.ipc
@@ -388,12 +412,23 @@ impl Socket {
 
     /// The next thing the driver must do.
     pub fn poll_action(&mut self) -> Option<SocketAction> {
-        self.actions.pop_front()
+        let action = self.actions.pop_front()?;
+        if matches!(action, SocketAction::Connect { .. } | SocketAction::Lookup { .. }) {
+            self.driver_engaged = true;
+        }
+        Some(action)
     }
 
     /// When [`Socket::handle_timeout`] is next due.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.phase == Phase::Destroyed { None } else { self.timer.deadline() }
+        if self.phase == Phase::Destroyed {
+            return None;
+        }
+        let attempt = self.connector.as_ref().and_then(Connector::deadline);
+        match (self.timer.deadline(), attempt) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The next event for the user.
@@ -422,11 +457,22 @@ impl Socket {
             self.run_deferred();
         }
         match input {
+            IoInput::Resolved(result) => {
+                if let Some(mut c) = self.connector.take() {
+                    let step = c.resolved(now, result, &mut self.events, &mut self.actions);
+                    self.after_connector_step(c, step);
+                }
+            }
             IoInput::Connected(info) => self.on_connected(info),
             IoInput::ConnectFailed(err) => {
-                if let Phase::Connecting(to) = &self.phase {
-                    self.events.push_back(SocketEvent::ConnectionAttemptFailed(to.clone(), err.clone()));
-                    self.destroy_inner(Some(err), true);
+                if self.phase == Phase::Connecting {
+                    if let Some(mut c) = self.connector.take() {
+                        let step = c.attempt_failed(now, err, &mut self.events, &mut self.actions);
+                        self.after_connector_step(c, step);
+                    } else if let Some(to) = self.ipc_target.clone() {
+                        self.events.push_back(SocketEvent::ConnectionAttemptFailed(to, err.clone()));
+                        self.destroy_inner(Some(err), true);
+                    }
                 }
             }
             IoInput::Read(data) => self.on_read(data),
@@ -457,6 +503,10 @@ impl Socket {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
         self.run_deferred();
+        if let Some(mut c) = self.connector.take() {
+            let step = c.handle_timeout(now, &mut self.events, &mut self.actions);
+            self.after_connector_step(c, step);
+        }
         if self.phase != Phase::Destroyed && self.timer.expire(now) {
             // Fires once; only activity re-arms it.
             self.events.push_back(SocketEvent::Timeout);
@@ -467,24 +517,58 @@ impl Socket {
     // ------------------------------------------------------------------------------------------
     // Commands.
 
-    /// Start connecting (`socket.connect()`); emits `connectionAttempt` and asks the driver for
+    /// Start connecting to an address or IPC path (`socket.connect(port, ip)` or
+    /// `socket.connect(path)`); emits `connectionAttempt` and asks the driver for
     /// [`SocketAction::Connect`]. Only a fresh socket connects.
     pub fn connect(&mut self, to: Endpoint) -> Result<(), NetError> {
+        match to {
+            Endpoint::Tcp(addr) => self.connect_with(ConnectOptions::new(addr.ip().to_string(), addr.port())),
+            Endpoint::Ipc(_) => {
+                self.check_connectable()?;
+                self.ipc = true;
+                self.events.push_back(SocketEvent::ConnectionAttempt(to.clone()));
+                self.actions.push_back(SocketAction::Connect { to: to.clone(), local: None });
+                self.ipc_target = Some(to);
+                self.phase = Phase::Connecting;
+                self.check_invariants();
+                Ok(())
+            }
+        }
+    }
+
+    /// `socket.connect(options)` for TCP: a host name is looked up first ([`SocketAction::Lookup`],
+    /// `lookup` events), then the addresses are tried as Node does (happy eyeballs with
+    /// `auto_select_family`, the outbound `block_list`, `local_address`/`local_port`).
+    pub fn connect_with(&mut self, opts: ConnectOptions) -> Result<(), NetError> {
+        self.check_connectable()?;
+        self.phase = Phase::Connecting;
+        let (connector, step) = Connector::start(opts, &mut self.events, &mut self.actions);
+        self.after_connector_step(connector, step);
+        self.check_invariants();
+        Ok(())
+    }
+
+    fn after_connector_step(&mut self, connector: Connector, step: Step) {
+        match step {
+            Step::Pending => self.connector = Some(connector),
+            Step::Fail(err) => {
+                self.attempted = connector.attempted().map(<[SocketAddr]>::to_vec);
+                self.destroy_inner(Some(err), true);
+            }
+        }
+    }
+
+    fn check_connectable(&self) -> Result<(), NetError> {
         match self.phase {
             Phase::Idle => {}
             Phase::Destroyed => return Err(NetError::socket_closed()),
-            Phase::Connecting(_) | Phase::Open => {
+            Phase::Connecting | Phase::Open => {
                 return Err(NetError::new(
                     crate::ErrorCode::ERR_SOCKET_CLOSED,
                     "Socket is already connecting or connected",
                 ));
             }
         }
-        self.ipc = to.is_ipc();
-        self.events.push_back(SocketEvent::ConnectionAttempt(to.clone()));
-        self.actions.push_back(SocketAction::Connect(to.clone()));
-        self.phase = Phase::Connecting(to);
-        self.check_invariants();
         Ok(())
     }
 
@@ -564,7 +648,7 @@ impl Socket {
             Phase::Destroyed => {}
             // Node emits `close` without an argument here; `had_error: false` is our reading of it.
             Phase::Idle => self.destroy_inner(Some(NetError::socket_closed()), false),
-            Phase::Connecting(_) => self.reset_on_connect = true,
+            Phase::Connecting => self.reset_on_connect = true,
             Phase::Open => self.reset(),
         }
         self.check_invariants();
@@ -607,7 +691,7 @@ impl Socket {
     pub fn set_no_delay(&mut self, enable: bool) {
         match self.phase {
             Phase::Open if !self.ipc => self.actions.push_back(SocketAction::SetNoDelay(enable)),
-            Phase::Idle | Phase::Connecting(_) => self.pending_no_delay = Some(enable),
+            Phase::Idle | Phase::Connecting => self.pending_no_delay = Some(enable),
             _ => {}
         }
     }
@@ -618,7 +702,7 @@ impl Socket {
             Phase::Open if !self.ipc => {
                 self.actions.push_back(SocketAction::SetKeepAlive(keep_alive.resolve()))
             }
-            Phase::Idle | Phase::Connecting(_) => self.pending_keep_alive = Some(keep_alive),
+            Phase::Idle | Phase::Connecting => self.pending_keep_alive = Some(keep_alive),
             _ => {}
         }
     }
@@ -672,8 +756,12 @@ impl Socket {
     }
 
     fn on_connected(&mut self, info: ConnectionInfo) {
-        if !matches!(self.phase, Phase::Connecting(_)) {
+        if !matches!(self.phase, Phase::Connecting) {
             return; // destroyed meanwhile: the driver closes the late handle
+        }
+        if let Some(mut c) = self.connector.take() {
+            c.connected();
+            self.attempted = c.attempted().map(<[SocketAddr]>::to_vec);
         }
         self.phase = Phase::Open;
         self.info = info;
@@ -845,12 +933,13 @@ impl Socket {
         let was_connecting = match self.phase {
             Phase::Destroyed => return,
             Phase::Idle => false,
-            Phase::Connecting(_) => {
-                // Destroyed in the same turn as `connect()`: the driver never started the connect,
-                // so nothing reaches the network (Node: only `close`, the server sees nothing).
-                let before = self.actions.len();
-                self.actions.retain(|a| !matches!(a, SocketAction::Connect(_)));
-                if self.actions.len() == before {
+            Phase::Connecting => {
+                // A connect or lookup the driver has not taken yet is withdrawn, so nothing reaches
+                // the network (Node: destroyed in the turn of `connect()`, the server sees nothing);
+                // the driver closes only what it was given.
+                self.actions
+                    .retain(|a| !matches!(a, SocketAction::Connect { .. } | SocketAction::Lookup { .. }));
+                if self.driver_engaged {
                     self.actions.push_back(action);
                 }
                 true
@@ -863,6 +952,9 @@ impl Socket {
         // The handle is gone: nothing more to write or read, no timer.
         self.actions.retain(|a| matches!(a, SocketAction::Close | SocketAction::Reset));
         self.phase = Phase::Destroyed;
+        if let Some(c) = self.connector.take() {
+            self.attempted = c.attempted().map(<[SocketAddr]>::to_vec);
+        }
         self.timer.stop();
         self.read.clear();
         self.ready_owed = false;

@@ -78,7 +78,7 @@ fn destroy_while_connecting() {
     let mut sock = Socket::new(SocketOptions::default(), now);
     let to: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
     sock.connect(to.into()).unwrap();
-    assert!(matches!(sock.poll_action(), Some(SocketAction::Connect(_))));
+    assert!(matches!(sock.poll_action(), Some(SocketAction::Connect { .. })));
     sock.destroy();
     assert_eq!(sock.poll_action(), Some(SocketAction::Close));
     sock.handle_io(now, IoInput::Connected(ConnectionInfo::tcp(to, to)));

@@ -159,7 +159,7 @@ fn no_delay_and_keep_alive_before_connect_apply_on_connect() {
     sock.set_keep_alive(crate::KeepAlive::on(std::time::Duration::from_secs(5)));
     let to: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
     sock.connect(to.into()).unwrap();
-    assert_eq!(sock.poll_action(), Some(SocketAction::Connect(Endpoint::Tcp(to))));
+    assert_eq!(sock.poll_action(), Some(SocketAction::Connect { to: Endpoint::Tcp(to), local: None }));
     assert_eq!(sock.poll_action(), None);
     sock.handle_io(now, IoInput::Connected(ConnectionInfo::tcp(to, to)));
     assert_eq!(sock.poll_action(), Some(SocketAction::SetNoDelay(true)));

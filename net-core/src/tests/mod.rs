@@ -2,6 +2,7 @@
 //! each trace checked against the Node 26 trace named in its doc comment
 //! (`shared/node-traces/<name>.txt`), per actor.
 
+mod connect;
 mod destroy;
 mod half_open;
 mod lifecycle;

@@ -1,0 +1,336 @@
+//! Connecting by name: lookup, Node's address ordering, and happy-eyeballs attempts
+//! (`autoSelectFamily`) with the attempt timeout as a core timer.
+//!
+//! A [`crate::Socket`] owns a `Connector` while it connects. The connector asks the driver for a
+//! lookup ([`crate::SocketAction::Lookup`]) and for connects, one attempt at a time, and reports
+//! Node's events: `lookup` per address, `connectionAttempt`, `connectionAttemptFailed`,
+//! `connectionAttemptTimeout`, and when every address failed, an `AggregateError`.
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use crate::addr::{BlockList, Endpoint, Family, is_ip};
+use crate::error::{ErrorCode, NetError};
+use crate::event::{SocketAction, SocketEvent};
+use crate::timer::Timer;
+
+/// Node's default `autoSelectFamilyAttemptTimeout` (Node 26: 500 ms; Node 20: 250 ms).
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The shortest attempt timeout; Node raises smaller values to 10 ms.
+pub const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(10);
+
+/// Where and how a TCP socket connects (`socket.connect(options)`), with Node 26's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// Host name or IP literal (default `"localhost"`).
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Restrict the lookup to one family (`family: 4 | 6`); `None` is Node's `0`.
+    pub family: Option<Family>,
+    /// Happy eyeballs (default `true`).
+    pub auto_select_family: bool,
+    /// Time each attempt but the last gets before the next starts (default 500 ms, at least
+    /// 10 ms).
+    pub auto_select_family_attempt_timeout: Duration,
+    /// Local address to bind before connecting.
+    pub local_address: Option<IpAddr>,
+    /// Local port to bind before connecting.
+    pub local_port: Option<u16>,
+    /// Outbound rules: a matching address is not connected to (`ERR_IP_BLOCKED`).
+    pub block_list: Option<BlockList>,
+}
+
+impl ConnectOptions {
+    /// Connect to `host:port` with Node's defaults.
+    pub fn new(host: impl Into<String>, port: u16) -> Self {
+        Self {
+            host: host.into(),
+            port,
+            family: None,
+            auto_select_family: true,
+            auto_select_family_attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
+            local_address: None,
+            local_port: None,
+            block_list: None,
+        }
+    }
+
+    /// The local address to bind, if any.
+    fn local(&self, remote: IpAddr) -> Option<SocketAddr> {
+        match (self.local_address, self.local_port) {
+            (None, None) => None,
+            (ip, port) => {
+                let unspecified =
+                    if remote.is_ipv4() { IpAddr::from([0, 0, 0, 0]) } else { IpAddr::from([0u16; 8]) };
+                Some(SocketAddr::new(ip.unwrap_or(unspecified), port.unwrap_or(0)))
+            }
+        }
+    }
+}
+
+/// The order Node tries addresses in with `autoSelectFamily`: duplicates dropped, families
+/// interleaved starting with the first answer's family (`[4a, 4a, 4b, 6]` → `4a, 6, 4b`).
+pub fn attempt_order(addresses: &[IpAddr]) -> Vec<IpAddr> {
+    let Some(first) = addresses.first() else { return Vec::new() };
+    let mut groups: [Vec<IpAddr>; 2] = [Vec::new(), Vec::new()];
+    for ip in addresses {
+        let group = usize::from(ip.is_ipv4() != first.is_ipv4());
+        if !groups[group].contains(ip) {
+            groups[group].push(*ip);
+        }
+    }
+    let longest = groups[0].len().max(groups[1].len());
+    (0..longest).flat_map(|i| [groups[0].get(i), groups[1].get(i)]).flatten().copied().collect()
+}
+
+#[derive(Debug)]
+enum Stage {
+    /// Waiting for the driver's lookup.
+    Resolving,
+    /// One address, Node's plain connect path.
+    Single(SocketAddr),
+    /// Several addresses, one attempt at a time.
+    Multi { addresses: Vec<SocketAddr>, next: usize, errors: Vec<NetError>, current: Option<SocketAddr> },
+}
+
+/// What the socket must do after a connector step.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// Keep connecting.
+    Pending,
+    /// Give up: destroy the socket with this error.
+    Fail(NetError),
+}
+
+/// The connect path of one socket.
+#[derive(Debug)]
+pub(crate) struct Connector {
+    opts: ConnectOptions,
+    stage: Stage,
+    attempt_timer: Timer,
+    /// `autoSelectFamilyAttemptedAddresses` (multi-address path only).
+    attempted: Option<Vec<SocketAddr>>,
+}
+
+impl Connector {
+    /// Start: an IP literal goes straight to its one attempt; a name asks for a lookup.
+    pub(crate) fn start(
+        opts: ConnectOptions,
+        events: &mut VecDeque<SocketEvent>,
+        actions: &mut VecDeque<SocketAction>,
+    ) -> (Self, Step) {
+        let literal = if is_ip(&opts.host) == 0 { None } else { opts.host.parse::<IpAddr>().ok() };
+        let mut connector =
+            Self { stage: Stage::Resolving, attempt_timer: Timer::default(), attempted: None, opts };
+        let step = match literal {
+            Some(ip) => connector.single(SocketAddr::new(ip, connector.opts.port), events, actions),
+            None => {
+                actions.push_back(SocketAction::Lookup {
+                    host: connector.opts.host.clone(),
+                    family: connector.opts.family,
+                    all: connector.opts.auto_select_family,
+                });
+                Step::Pending
+            }
+        };
+        (connector, step)
+    }
+
+    /// The addresses tried so far on the multi-address path.
+    pub(crate) fn attempted(&self) -> Option<&[SocketAddr]> {
+        self.attempted.as_deref()
+    }
+
+    /// The attempt timer's deadline.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.attempt_timer.deadline()
+    }
+
+    /// The driver's lookup answer.
+    pub(crate) fn resolved(
+        &mut self,
+        now: Instant,
+        result: Result<Vec<IpAddr>, NetError>,
+        events: &mut VecDeque<SocketEvent>,
+        actions: &mut VecDeque<SocketAction>,
+    ) -> Step {
+        if !matches!(self.stage, Stage::Resolving) {
+            return Step::Pending;
+        }
+        let host = self.opts.host.clone();
+        let addresses = match result {
+            Ok(list) if !list.is_empty() => list,
+            Ok(_) => return self.lookup_failed(NetError::lookup(ErrorCode::ENOTFOUND, &host), events),
+            Err(err) => return self.lookup_failed(err, events),
+        };
+        for ip in &addresses {
+            events.push_back(SocketEvent::Lookup {
+                error: None,
+                address: Some(*ip),
+                family: Some(Family::of(*ip)),
+                host: host.clone(),
+            });
+        }
+        let order = if self.opts.auto_select_family { attempt_order(&addresses) } else { vec![addresses[0]] };
+        let port = self.opts.port;
+        if order.len() == 1 {
+            return self.single(SocketAddr::new(order[0], port), events, actions);
+        }
+        self.stage = Stage::Multi {
+            addresses: order.into_iter().map(|ip| SocketAddr::new(ip, port)).collect(),
+            next: 0,
+            errors: Vec::new(),
+            current: None,
+        };
+        self.attempted = Some(Vec::new());
+        self.next_attempt(now, events, actions)
+    }
+
+    fn lookup_failed(&mut self, err: NetError, events: &mut VecDeque<SocketEvent>) -> Step {
+        events.push_back(SocketEvent::Lookup {
+            error: Some(err.clone()),
+            address: None,
+            family: None,
+            host: self.opts.host.clone(),
+        });
+        Step::Fail(err)
+    }
+
+    /// Node's plain path: `connectionAttempt`, then the connect (or `ERR_IP_BLOCKED`, with no
+    /// `connectionAttemptFailed`).
+    fn single(
+        &mut self,
+        to: SocketAddr,
+        events: &mut VecDeque<SocketEvent>,
+        actions: &mut VecDeque<SocketAction>,
+    ) -> Step {
+        self.stage = Stage::Single(to);
+        events.push_back(SocketEvent::ConnectionAttempt(Endpoint::Tcp(to)));
+        if self.blocked(to.ip()) {
+            return Step::Fail(NetError::ip_blocked(to.ip()));
+        }
+        actions.push_back(SocketAction::Connect { to: Endpoint::Tcp(to), local: self.opts.local(to.ip()) });
+        Step::Pending
+    }
+
+    fn blocked(&self, ip: IpAddr) -> bool {
+        self.opts.block_list.as_ref().is_some_and(|list| list.check_ip(ip))
+    }
+
+    /// Start the next attempt on the multi-address path, or fail with every error.
+    fn next_attempt(
+        &mut self,
+        now: Instant,
+        events: &mut VecDeque<SocketEvent>,
+        actions: &mut VecDeque<SocketAction>,
+    ) -> Step {
+        self.attempt_timer.stop();
+        loop {
+            let blocked = {
+                let Stage::Multi { addresses, next, errors, current } = &mut self.stage else {
+                    return Step::Pending;
+                };
+                *current = None;
+                if *next == addresses.len() {
+                    return Step::Fail(NetError::aggregate(std::mem::take(errors)));
+                }
+                let to = addresses[*next];
+                *next += 1;
+                let last = *next == addresses.len();
+                if self.opts.block_list.as_ref().is_some_and(|l| l.check_ip(to.ip())) {
+                    let err = NetError::ip_blocked(to.ip());
+                    errors.push(err.clone());
+                    Some((to, err))
+                } else {
+                    *current = Some(to);
+                    self.attempted.get_or_insert_with(Vec::new).push(to);
+                    events.push_back(SocketEvent::ConnectionAttempt(Endpoint::Tcp(to)));
+                    actions.push_back(SocketAction::Connect {
+                        to: Endpoint::Tcp(to),
+                        local: self.opts.local(to.ip()),
+                    });
+                    if !last {
+                        // The last address waits for the operating system's answer.
+                        let timeout = self.opts.auto_select_family_attempt_timeout.max(MIN_ATTEMPT_TIMEOUT);
+                        self.attempt_timer.arm(now, timeout);
+                    }
+                    None
+                }
+            };
+            match blocked {
+                Some((to, err)) => {
+                    events.push_back(SocketEvent::ConnectionAttemptFailed(Endpoint::Tcp(to), err))
+                }
+                None => return Step::Pending,
+            }
+        }
+    }
+
+    /// The current attempt failed.
+    pub(crate) fn attempt_failed(
+        &mut self,
+        now: Instant,
+        err: NetError,
+        events: &mut VecDeque<SocketEvent>,
+        actions: &mut VecDeque<SocketAction>,
+    ) -> Step {
+        match &mut self.stage {
+            Stage::Resolving => Step::Pending,
+            Stage::Single(to) => {
+                events.push_back(SocketEvent::ConnectionAttemptFailed(Endpoint::Tcp(*to), err.clone()));
+                Step::Fail(err)
+            }
+            Stage::Multi { errors, current, .. } => {
+                let Some(to) = current.take() else { return Step::Pending };
+                errors.push(err.clone());
+                events.push_back(SocketEvent::ConnectionAttemptFailed(Endpoint::Tcp(to), err));
+                self.next_attempt(now, events, actions)
+            }
+        }
+    }
+
+    /// The attempt timer: the current attempt is abandoned with `ETIMEDOUT` and the next starts.
+    pub(crate) fn handle_timeout(
+        &mut self,
+        now: Instant,
+        events: &mut VecDeque<SocketEvent>,
+        actions: &mut VecDeque<SocketAction>,
+    ) -> Step {
+        if !self.attempt_timer.expire(now) {
+            return Step::Pending;
+        }
+        let Stage::Multi { errors, current, .. } = &mut self.stage else { return Step::Pending };
+        let Some(to) = current.take() else { return Step::Pending };
+        errors.push(NetError::connect(ErrorCode::ETIMEDOUT, to));
+        actions.push_back(SocketAction::CancelConnect);
+        events.push_back(SocketEvent::ConnectionAttemptTimeout(Endpoint::Tcp(to)));
+        self.next_attempt(now, events, actions)
+    }
+
+    /// The connect succeeded; the attempt timer stops.
+    pub(crate) fn connected(&mut self) {
+        self.attempt_timer.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ips(list: &[&str]) -> Vec<IpAddr> {
+        list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    /// [autoSelectFamily_duplicate_and_order]: `[4a, 4a, 4b, 6]` → `4a, 6, 4b`.
+    #[test]
+    fn order_interleaves_and_dedupes() {
+        let order = attempt_order(&ips(&["127.0.0.1", "127.0.0.1", "127.0.0.2", "::1"]));
+        assert_eq!(order, ips(&["127.0.0.1", "::1", "127.0.0.2"]));
+        let order = attempt_order(&ips(&["::1", "::2", "1.1.1.1"]));
+        assert_eq!(order, ips(&["::1", "1.1.1.1", "::2"]));
+        assert!(attempt_order(&[]).is_empty());
+    }
+}

@@ -178,7 +178,7 @@ pub struct NetError {
     port: Option<u16>,
     user_error: bool,
     /// The attempts' errors of an `AggregateError` (every address failed), in attempt order.
-    errors: Vec<NetError>,
+    errors: Vec<Self>,
 }
 
 impl NetError {
@@ -267,7 +267,7 @@ impl NetError {
 
     /// Node's `AggregateError` when every address of a connect failed: the first error's code,
     /// an empty message, and every error in attempt order.
-    pub fn aggregate(errors: Vec<NetError>) -> Self {
+    pub fn aggregate(errors: Vec<Self>) -> Self {
         let code = errors.first().map_or(ErrorCode::EUNKNOWN, |e| e.code);
         Self { errors, ..Self::new(code, "") }
     }
@@ -278,7 +278,7 @@ impl NetError {
     }
 
     /// The errors inside an `AggregateError`; empty for any other error.
-    pub fn errors(&self) -> &[NetError] {
+    pub fn errors(&self) -> &[Self] {
         &self.errors
     }
 

@@ -260,6 +260,12 @@ impl NetError {
         err
     }
 
+    /// The same error with another message.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
     /// A failed name lookup: `"getaddrinfo ENOTFOUND example.test"`.
     pub fn lookup(code: ErrorCode, host: &str) -> Self {
         Self { syscall: Some("getaddrinfo"), ..Self::new(code, format!("getaddrinfo {code} {host}")) }

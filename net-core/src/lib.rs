@@ -70,7 +70,9 @@ pub mod sim;
 mod timer;
 
 mod validate;
-pub use validate::validate_port;
+pub use validate::{
+    ConnectArgs, ConnectTarget, ListenArgs, ListenTarget, MAX_IPC_PATH_BYTES, validate_port, validate_timeout,
+};
 
 #[cfg(test)]
 mod tests;

@@ -87,6 +87,15 @@ impl Server {
         if self.state != ListenState::Idle {
             return Err(NetError::server_already_listen());
         }
+        if let Endpoint::Ipc(path) = &at {
+            if path.as_os_str().len() > crate::MAX_IPC_PATH_BYTES {
+                // Node 26: `listen()` returns, then `error EINVAL`; no file, not listening.
+                let shown = path.display().to_string();
+                self.events
+                    .push_back(ServerEvent::Error(NetError::listen_path(crate::ErrorCode::EINVAL, &shown)));
+                return Ok(());
+            }
+        }
         self.actions.push_back(ServerAction::Listen(at.clone()));
         self.state = ListenState::Binding(at);
         // Node emits `close` only while no handle exists; listening again cancels an owed one.

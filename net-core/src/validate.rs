@@ -1,6 +1,9 @@
 //! Node's argument validators, with its codes and message texts.
 
-use crate::addr::js::Arg;
+use std::time::Duration;
+
+use crate::addr::js::{Arg, JsNumber, js_string_to_number};
+use crate::connect::{ConnectOptions, DEFAULT_ATTEMPT_TIMEOUT, MIN_ATTEMPT_TIMEOUT};
 use crate::error::{ErrorCode, NetError};
 
 /// Node's `validatePort(port, name, allowZero)`: a number or a non-blank numeric string that is
@@ -61,5 +64,383 @@ mod tests {
             validate_port(Arg::Str("abc"), "Port", true).unwrap_err().message(),
             "Port should be >= 0 and < 65536. Received type string ('abc')."
         );
+    }
+}
+
+/// Where a validated `connect()` goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectTarget {
+    /// TCP, by name or address.
+    Tcp(ConnectOptions),
+    /// A Unix-domain socket path.
+    Ipc(std::path::PathBuf),
+}
+
+/// `net.connect(options)` as JavaScript hands it over: each field may be of any type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ConnectArgs<'a> {
+    /// `port`.
+    pub port: Arg<'a>,
+    /// `host` (default `'localhost'`).
+    pub host: Arg<'a>,
+    /// `path` (IPC; wins over `port`).
+    pub path: Arg<'a>,
+    /// `family`: 0, 4 or 6.
+    pub family: Arg<'a>,
+    /// `autoSelectFamily`.
+    pub auto_select_family: Arg<'a>,
+    /// `autoSelectFamilyAttemptTimeout` in ms.
+    pub auto_select_family_attempt_timeout: Arg<'a>,
+    /// `localAddress`.
+    pub local_address: Arg<'a>,
+    /// `localPort`.
+    pub local_port: Arg<'a>,
+}
+
+impl Default for ConnectArgs<'_> {
+    fn default() -> Self {
+        Self {
+            port: Arg::Undefined,
+            host: Arg::Undefined,
+            path: Arg::Undefined,
+            family: Arg::Undefined,
+            auto_select_family: Arg::Undefined,
+            auto_select_family_attempt_timeout: Arg::Undefined,
+            local_address: Arg::Undefined,
+            local_port: Arg::Undefined,
+        }
+    }
+}
+
+fn type_error(name: &str, expected: &str, got: Arg<'_>) -> NetError {
+    let what = if name.contains('.') { "property" } else { "argument" };
+    NetError::new(
+        ErrorCode::ERR_INVALID_ARG_TYPE,
+        format!("The \"{name}\" {what} must be {expected}. Received {}", got.describe()),
+    )
+}
+
+fn given(arg: Arg<'_>) -> bool {
+    !matches!(arg, Arg::Undefined | Arg::Null)
+}
+
+impl ConnectArgs<'_> {
+    /// Node's synchronous checks of `net.connect(options)`, in its order, with its codes and
+    /// texts; the result is what to connect to.
+    pub fn validate(&self) -> Result<ConnectTarget, NetError> {
+        if !given(self.port) && !given(self.path) {
+            return Err(NetError::new(
+                ErrorCode::ERR_MISSING_ARGS,
+                "The \"options\" or \"port\" or \"path\" argument must be specified",
+            ));
+        }
+        if given(self.path) {
+            return match self.path {
+                Arg::Str(p) => Ok(ConnectTarget::Ipc(p.into())),
+                other => Err(type_error("options.path", "of type string", other)),
+            };
+        }
+        let local_address = match self.local_address {
+            Arg::Undefined | Arg::Null => None,
+            Arg::Str(s) if crate::is_ip(s) != 0 => Some(s.parse().map_err(|_| invalid_ip(s))?),
+            Arg::Str(s) => return Err(invalid_ip(s)),
+            other => return Err(type_error("options.localAddress", "of type string", other)),
+        };
+        let local_port = match self.local_port {
+            Arg::Undefined | Arg::Null => None,
+            Arg::Number(_) => Some(validate_port(self.local_port, "options.localPort", true)?),
+            other => return Err(type_error("options.localPort", "of type number", other)),
+        };
+        if !matches!(self.port, Arg::Number(_) | Arg::Str(_)) {
+            return Err(type_error("options.port", "one of type number or string", self.port));
+        }
+        let port = validate_port(self.port, "Port", true)?;
+        let host = match self.host {
+            Arg::Undefined | Arg::Null | Arg::Str("") => "localhost".to_owned(),
+            Arg::Str(h) => h.to_owned(),
+            other => return Err(type_error("options.host", "of type string", other)),
+        };
+        let family = match self.family {
+            Arg::Undefined | Arg::Null => None,
+            Arg::Number(n) if n == 0.0 => None,
+            Arg::Number(n) if n == 4.0 => Some(crate::Family::Ipv4),
+            Arg::Number(n) if n == 6.0 => Some(crate::Family::Ipv6),
+            other => {
+                return Err(NetError::new(
+                    ErrorCode::ERR_INVALID_ARG_VALUE,
+                    format!(
+                        "The property 'options.family' must be one of: 0, 4, 6. Received {}",
+                        other.describe()
+                    ),
+                ));
+            }
+        };
+        let auto_select_family = match self.auto_select_family {
+            Arg::Undefined | Arg::Null => true,
+            Arg::Bool(b) => b,
+            other => return Err(type_error("options.autoSelectFamily", "of type boolean", other)),
+        };
+        let attempt_timeout = match self.auto_select_family_attempt_timeout {
+            Arg::Undefined | Arg::Null => DEFAULT_ATTEMPT_TIMEOUT,
+            Arg::Number(n) if n == n.trunc() && (1.0..=2_147_483_647.0).contains(&n) => {
+                // Node raises values under 10 ms to 10 ms.
+                Duration::from_millis(n as u64).max(MIN_ATTEMPT_TIMEOUT)
+            }
+            Arg::Number(n) => {
+                return Err(NetError::out_of_range(
+                    "options.autoSelectFamilyAttemptTimeout",
+                    ">= 1 && <= 2147483647",
+                    JsNumber(n),
+                ));
+            }
+            other => {
+                return Err(type_error("options.autoSelectFamilyAttemptTimeout", "of type number", other));
+            }
+        };
+        Ok(ConnectTarget::Tcp(ConnectOptions {
+            host,
+            port,
+            family,
+            auto_select_family,
+            auto_select_family_attempt_timeout: attempt_timeout,
+            local_address,
+            local_port,
+            block_list: None,
+        }))
+    }
+}
+
+fn invalid_ip(s: &str) -> NetError {
+    NetError::new(ErrorCode::ERR_INVALID_IP_ADDRESS, format!("Invalid IP address: {s}"))
+}
+
+/// Where a validated `listen()` binds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenTarget {
+    /// TCP: `host` `None` is Node's default (`::` dual-stack, else `0.0.0.0`).
+    Tcp {
+        /// The host to bind, if given.
+        host: Option<String>,
+        /// The port (0: any).
+        port: u16,
+    },
+    /// A Unix-domain socket path.
+    Ipc(std::path::PathBuf),
+}
+
+/// `server.listen(options)` as JavaScript hands it over.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ListenArgs<'a> {
+    /// `port`.
+    pub port: Arg<'a>,
+    /// `host`.
+    pub host: Arg<'a>,
+    /// `path`.
+    pub path: Arg<'a>,
+}
+
+impl Default for ListenArgs<'_> {
+    fn default() -> Self {
+        Self { port: Arg::Undefined, host: Arg::Undefined, path: Arg::Undefined }
+    }
+}
+
+impl<'a> ListenArgs<'a> {
+    /// `server.listen(x)` with one plain argument: a number or numeric string is a port; any
+    /// other string is an IPC path (relative to the working directory), as in Node.
+    pub fn shorthand(arg: Arg<'a>) -> Self {
+        match arg {
+            Arg::Str(s) if s.trim().is_empty() || js_string_to_number(s).is_nan() => {
+                Self { path: arg, ..Self::default() }
+            }
+            Arg::Undefined | Arg::Null => Self { port: Arg::Number(0.0), ..Self::default() },
+            _ => Self { port: arg, ..Self::default() },
+        }
+    }
+
+    /// Node's synchronous checks of `server.listen(options)`.
+    pub fn validate(&self) -> Result<ListenTarget, NetError> {
+        let host = match self.host {
+            Arg::Undefined | Arg::Null => None,
+            Arg::Str(h) => Some(h.to_owned()),
+            other => return Err(type_error("hostname", "of type string", other)),
+        };
+        if given(self.port) {
+            let port = validate_port(self.port, "options.port", true)?;
+            return Ok(ListenTarget::Tcp { host, port });
+        }
+        if let Arg::Str(p) = self.path {
+            return Ok(ListenTarget::Ipc(p.into()));
+        }
+        let mut shown = Vec::new();
+        if let Some(h) = &host {
+            shown.push(format!("host: '{h}'"));
+        }
+        let received = if shown.is_empty() { "{}".to_owned() } else { format!("{{ {} }}", shown.join(", ")) };
+        Err(NetError::new(
+            ErrorCode::ERR_INVALID_ARG_VALUE,
+            format!(
+                "The argument 'options' must have the property \"port\" or \"path\". Received {received}"
+            ),
+        ))
+    }
+}
+
+/// `socket.setTimeout(msecs)`'s check: a non-negative finite number of milliseconds.
+pub fn validate_timeout(msecs: Arg<'_>) -> Result<Duration, NetError> {
+    match msecs {
+        Arg::Number(n) if n.is_finite() && n >= 0.0 => Ok(Duration::from_secs_f64(n / 1000.0)),
+        Arg::Number(n) => Err(NetError::out_of_range("msecs", "a non-negative finite number", JsNumber(n))),
+        other => Err(type_error("msecs", "of type number", other)),
+    }
+}
+
+/// The longest Unix-domain socket path the OS takes, in bytes (Linux: the 108 bytes of
+/// `sun_path`; Node 26 refuses longer paths with `EINVAL` instead of truncating them).
+pub const MAX_IPC_PATH_BYTES: usize = if cfg!(target_os = "linux") { 108 } else { 104 };
+
+#[cfg(test)]
+mod argument_tests {
+    use super::*;
+
+    fn code(r: Result<impl std::fmt::Debug, NetError>) -> String {
+        let e = r.unwrap_err();
+        format!("{} {}", e.code(), e.message())
+    }
+
+    /// [connect_arg_validation], line by line.
+    #[test]
+    fn connect_rejections() {
+        let a = ConnectArgs::default();
+        assert_eq!(
+            code(a.validate()),
+            "ERR_MISSING_ARGS The \"options\" or \"port\" or \"path\" argument must be specified"
+        );
+        let port = |p| ConnectArgs { port: p, ..ConnectArgs::default() };
+        assert_eq!(
+            code(port(Arg::Number(65536.0)).validate()),
+            "ERR_SOCKET_BAD_PORT Port should be >= 0 and < 65536. Received type number (65536)."
+        );
+        assert_eq!(
+            code(port(Arg::Number(-1.0)).validate()),
+            "ERR_SOCKET_BAD_PORT Port should be >= 0 and < 65536. Received type number (-1)."
+        );
+        assert_eq!(
+            code(port(Arg::Str("abc")).validate()),
+            "ERR_SOCKET_BAD_PORT Port should be >= 0 and < 65536. Received type string ('abc')."
+        );
+        assert_eq!(
+            code(port(Arg::Bool(true)).validate()),
+            "ERR_INVALID_ARG_TYPE The \"options.port\" property must be one of type number or string. Received type boolean (true)"
+        );
+        let local = ConnectArgs {
+            port: Arg::Number(80.0),
+            local_address: Arg::Str("nope"),
+            ..ConnectArgs::default()
+        };
+        assert_eq!(code(local.validate()), "ERR_INVALID_IP_ADDRESS Invalid IP address: nope");
+        let path = ConnectArgs { path: Arg::Number(123.0), ..ConnectArgs::default() };
+        assert_eq!(
+            code(path.validate()),
+            "ERR_INVALID_ARG_TYPE The \"options.path\" property must be of type string. Received type number (123)"
+        );
+        let asf = ConnectArgs {
+            port: Arg::Number(80.0),
+            auto_select_family: Arg::Str("yes"),
+            ..ConnectArgs::default()
+        };
+        assert_eq!(
+            code(asf.validate()),
+            "ERR_INVALID_ARG_TYPE The \"options.autoSelectFamily\" property must be of type boolean. Received type string ('yes')"
+        );
+        // [autoSelectFamily_attempt_timeout]
+        let t0 = ConnectArgs {
+            port: Arg::Number(80.0),
+            auto_select_family_attempt_timeout: Arg::Number(0.0),
+            ..ConnectArgs::default()
+        };
+        assert_eq!(
+            code(t0.validate()),
+            "ERR_OUT_OF_RANGE The value of \"options.autoSelectFamilyAttemptTimeout\" is out of range. It must be >= 1 && <= 2147483647. Received 0"
+        );
+    }
+
+    #[test]
+    fn connect_accepts_and_defaults() {
+        let ok = ConnectArgs { port: Arg::Str("80"), ..ConnectArgs::default() }.validate().unwrap();
+        let ConnectTarget::Tcp(o) = ok else { panic!() };
+        assert_eq!((o.host.as_str(), o.port, o.auto_select_family), ("localhost", 80, true));
+        assert_eq!(o.auto_select_family_attempt_timeout, Duration::from_millis(500));
+        // Port 0 passes validation [connect_arg_validation].
+        assert!(ConnectArgs { port: Arg::Number(0.0), ..ConnectArgs::default() }.validate().is_ok());
+        // [autoSelectFamily_attempt_timeout_default]: 1 → 10 ms.
+        let one = ConnectArgs {
+            port: Arg::Number(1.0),
+            auto_select_family_attempt_timeout: Arg::Number(1.0),
+            ..ConnectArgs::default()
+        };
+        let ConnectTarget::Tcp(o) = one.validate().unwrap() else { panic!() };
+        assert_eq!(o.auto_select_family_attempt_timeout, Duration::from_millis(10));
+        // A path wins over a port.
+        let both = ConnectArgs { port: Arg::Number(1.0), path: Arg::Str("/tmp/s"), ..ConnectArgs::default() };
+        assert_eq!(both.validate().unwrap(), ConnectTarget::Ipc("/tmp/s".into()));
+    }
+
+    /// [listen_invalid_args], line by line.
+    #[test]
+    fn listen_rejections_and_forms() {
+        let port = |p| ListenArgs { port: p, ..ListenArgs::default() };
+        assert_eq!(
+            code(port(Arg::Number(65536.0)).validate()),
+            "ERR_SOCKET_BAD_PORT options.port should be >= 0 and < 65536. Received type number (65536)."
+        );
+        assert_eq!(
+            code(port(Arg::Number(1.5)).validate()),
+            "ERR_SOCKET_BAD_PORT options.port should be >= 0 and < 65536. Received type number (1.5)."
+        );
+        assert_eq!(
+            code(ListenArgs::default().validate()),
+            "ERR_INVALID_ARG_VALUE The argument 'options' must have the property \"port\" or \"path\". Received {}"
+        );
+        let host_only = ListenArgs { host: Arg::Str("127.0.0.1"), ..ListenArgs::default() };
+        assert_eq!(
+            code(host_only.validate()),
+            "ERR_INVALID_ARG_VALUE The argument 'options' must have the property \"port\" or \"path\". Received { host: '127.0.0.1' }"
+        );
+        let bad_host = ListenArgs { port: Arg::Number(0.0), host: Arg::Number(5.0), ..ListenArgs::default() };
+        assert_eq!(
+            code(bad_host.validate()),
+            "ERR_INVALID_ARG_TYPE The \"hostname\" argument must be of type string. Received type number (5)"
+        );
+        assert_eq!(
+            ListenArgs::shorthand(Arg::Str("8080x")).validate().unwrap(),
+            ListenTarget::Ipc("8080x".into())
+        );
+        assert_eq!(
+            ListenArgs::shorthand(Arg::Str("0")).validate().unwrap(),
+            ListenTarget::Tcp { host: None, port: 0 }
+        );
+        assert_eq!(
+            ListenArgs::shorthand(Arg::Null).validate().unwrap(),
+            ListenTarget::Tcp { host: None, port: 0 }
+        );
+    }
+
+    /// [setNoDelay_setKeepAlive_returns]: setTimeout(-1 | Infinity | "x").
+    #[test]
+    fn timeouts() {
+        assert_eq!(
+            code(validate_timeout(Arg::Number(-1.0))),
+            "ERR_OUT_OF_RANGE The value of \"msecs\" is out of range. It must be a non-negative finite number. Received -1"
+        );
+        assert_eq!(
+            code(validate_timeout(Arg::Number(f64::INFINITY))),
+            "ERR_OUT_OF_RANGE The value of \"msecs\" is out of range. It must be a non-negative finite number. Received Infinity"
+        );
+        assert_eq!(
+            code(validate_timeout(Arg::Str("x"))),
+            "ERR_INVALID_ARG_TYPE The \"msecs\" argument must be of type number. Received type string ('x')"
+        );
+        assert_eq!(validate_timeout(Arg::Number(120.0)).unwrap(), Duration::from_millis(120));
     }
 }

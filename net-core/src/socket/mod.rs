@@ -523,10 +523,23 @@ impl Socket {
     pub fn connect(&mut self, to: Endpoint) -> Result<(), NetError> {
         match to {
             Endpoint::Tcp(addr) => self.connect_with(ConnectOptions::new(addr.ip().to_string(), addr.port())),
-            Endpoint::Ipc(_) => {
+            Endpoint::Ipc(ref path) => {
                 self.check_connectable()?;
                 self.ipc = true;
                 self.events.push_back(SocketEvent::ConnectionAttempt(to.clone()));
+                if path.as_os_str().len() > crate::MAX_IPC_PATH_BYTES {
+                    // Node 26 refuses (never truncates) a path longer than `sun_path`: no
+                    // `connectionAttemptFailed`, just the error.
+                    let shown = path.display().to_string();
+                    let mut err = NetError::connect_path(crate::ErrorCode::EINVAL, &shown);
+                    err = NetError::with_message(
+                        err,
+                        format!("connect EINVAL {shown} - Local (undefined:undefined)"),
+                    );
+                    self.phase = Phase::Connecting;
+                    self.destroy_inner(Some(err), true);
+                    return Ok(());
+                }
                 self.actions.push_back(SocketAction::Connect { to: to.clone(), local: None });
                 self.ipc_target = Some(to);
                 self.phase = Phase::Connecting;

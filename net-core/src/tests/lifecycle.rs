@@ -199,3 +199,22 @@ fn connect_only_once() {
     let events: Vec<_> = std::iter::from_fn(|| sock.poll_event()).collect();
     assert_eq!(events.last(), Some(&SocketEvent::Close { had_error: false }));
 }
+
+/// [ipc_path_too_long]: `connectionAttempt` inside the call, then `error EINVAL "connect EINVAL
+/// <path> - Local (undefined:undefined)"`, `close(true)`; no `connectionAttemptFailed`, no connect.
+#[test]
+fn ipc_path_too_long_for_connect() {
+    let long = format!("/tmp/{}", "b".repeat(104));
+    let mut sock = Socket::new(SocketOptions::default(), Instant::now());
+    sock.connect(Endpoint::Ipc(long.clone().into())).unwrap();
+    assert_eq!(sock.poll_action(), None);
+    let events: Vec<_> = std::iter::from_fn(|| sock.poll_event()).map(|e| crate::sim::describe(&e)).collect();
+    assert_eq!(
+        events,
+        [
+            format!("connectionAttempt {long}"),
+            format!("error EINVAL \"connect EINVAL {long} - Local (undefined:undefined)\""),
+            "close had_error=true".into(),
+        ]
+    );
+}

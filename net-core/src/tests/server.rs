@@ -224,3 +224,23 @@ fn accepted_sockets_take_server_options() {
     assert_eq!((ka.enable, t.idle_secs, t.interval_secs, t.count), (true, 4, 1, 10));
     assert_eq!(events(&mut server), [ServerEvent::Connection(sock.connection_id().unwrap())]);
 }
+
+/// [ipc_path_too_long]: 108 bytes are fine; 109 and more: `listen()` returns, then `error EINVAL`
+/// "listen EINVAL: invalid argument <path>", and nothing is bound.
+#[test]
+fn ipc_path_too_long_for_listen() {
+    let fits = format!("/tmp/{}", "a".repeat(103));
+    assert_eq!(fits.len(), 108);
+    let mut server = Server::new(ServerOptions::default());
+    server.listen(Endpoint::Ipc(fits.clone().into())).unwrap();
+    assert_eq!(server.poll_action(), Some(ServerAction::Listen(Endpoint::Ipc(fits.into()))));
+
+    let long = format!("/tmp/{}", "a".repeat(104));
+    let mut server = Server::new(ServerOptions::default());
+    server.listen(Endpoint::Ipc(long.clone().into())).unwrap();
+    assert_eq!(server.poll_action(), None);
+    let [ServerEvent::Error(e)] = &events(&mut server)[..] else { panic!() };
+    assert_eq!((e.code(), e.errno(), e.syscall_name()), ("EINVAL", Some(-22), Some("listen")));
+    assert_eq!(e.message(), format!("listen EINVAL: invalid argument {long}"));
+    assert!(!server.listening());
+}

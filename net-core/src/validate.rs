@@ -71,7 +71,7 @@ mod tests {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectTarget {
     /// TCP, by name or address.
-    Tcp(ConnectOptions),
+    Tcp(Box<ConnectOptions>),
     /// A Unix-domain socket path.
     Ipc(std::path::PathBuf),
 }
@@ -162,9 +162,9 @@ impl ConnectArgs<'_> {
         };
         let family = match self.family {
             Arg::Undefined | Arg::Null => None,
-            Arg::Number(n) if n == 0.0 => None,
-            Arg::Number(n) if n == 4.0 => Some(crate::Family::Ipv4),
-            Arg::Number(n) if n == 6.0 => Some(crate::Family::Ipv6),
+            Arg::Number(0.0) => None,
+            Arg::Number(4.0) => Some(crate::Family::Ipv4),
+            Arg::Number(6.0) => Some(crate::Family::Ipv6),
             other => {
                 return Err(NetError::new(
                     ErrorCode::ERR_INVALID_ARG_VALUE,
@@ -197,7 +197,7 @@ impl ConnectArgs<'_> {
                 return Err(type_error("options.autoSelectFamilyAttemptTimeout", "of type number", other));
             }
         };
-        Ok(ConnectTarget::Tcp(ConnectOptions {
+        Ok(ConnectTarget::Tcp(Box::new(ConnectOptions {
             host,
             port,
             family,
@@ -206,7 +206,7 @@ impl ConnectArgs<'_> {
             local_address,
             local_port,
             block_list: None,
-        }))
+        })))
     }
 }
 

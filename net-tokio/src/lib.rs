@@ -1,1 +1,31 @@
-//! Node's `net` over tokio: not written yet (see the issue for this backend).
+//! Node's `net` on tokio: the [`net_core`] state machines driven over real TCP and Unix sockets.
+//!
+//! The core decides every behaviour; this crate only moves bytes, readiness and time. Commands
+//! run inline (a `write` is offered to the kernel before it answers, as libuv does); one driver
+//! task per socket waits for readiness, timers, lookups and connects.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), net_core::NetError> {
+//! use net_tokio::{ListenOptions, Server, connect};
+//! let server = Server::new(Default::default());
+//! server.listen(ListenOptions::tcp([127, 0, 0, 1].into(), 0))?;
+//! let port = server.address().and_then(|a| a.tcp()).unwrap().port();
+//! let client = connect(port, "127.0.0.1");
+//! client.write("hello");
+//! client.end();
+//! let conn = server.accept().await.unwrap();
+//! while let Some(event) = conn.next_event().await {
+//!     println!("{event:?}");
+//! }
+//! # Ok(()) }
+//! ```
+
+mod server;
+mod socket;
+mod stream;
+
+pub use net_core::{
+    ConnectOptions, Endpoint, KeepAlive, NetError, ReadyState, ServerOptions, SocketEvent, SocketOptions,
+};
+pub use server::{DEFAULT_BACKLOG, ListenOptions, Server, ServerEvent, create_server};
+pub use socket::{Socket, connect, connect_path};

@@ -734,8 +734,18 @@ impl Socket {
         }
     }
 
-    /// Work Node defers to a later tick, run at the next input or event poll.
-    fn run_deferred(&mut self) {
+    /// Run the work Node does on the next tick: `ready` after `connect` (once the queued
+    /// writes were offered), and `prefinish` with the FIN after `end()`. Inputs and event polls
+    /// run it too; a driver calls it after carrying out a command, so a socket whose user never
+    /// polls events still sends its FIN. The automatic `end()` after the peer's `end` is not
+    /// run here: it waits until the user was handed `end` ([`Socket::poll_event`]).
+    pub fn tick(&mut self, now: Instant) {
+        self.now = now;
+        self.run_ticks();
+        self.check_invariants();
+    }
+
+    fn run_ticks(&mut self) {
         if self.ready_owed {
             self.ready_owed = false;
             self.events.push_back(SocketEvent::Ready);
@@ -744,16 +754,28 @@ impl Socket {
                 return;
             }
         }
+        if self.shutdown_owed {
+            self.shutdown_owed = false;
+            self.start_shutdown();
+        }
+    }
+
+    /// Work Node defers to a later tick, run at the next input or event poll.
+    fn run_deferred(&mut self) {
+        if self.ready_owed && self.reset_on_connect {
+            self.run_ticks();
+            return;
+        }
+        if self.ready_owed {
+            self.run_ticks();
+        }
         if self.auto_end_owed {
             self.auto_end_owed = false;
             if self.phase != Phase::Destroyed && self.write_state == WriteState::Open {
                 self.end_inner(None);
             }
         }
-        if self.shutdown_owed {
-            self.shutdown_owed = false;
-            self.start_shutdown();
-        }
+        self.run_ticks();
     }
 
     fn apply_pending_options(&mut self) {

@@ -218,3 +218,24 @@ fn ipc_path_too_long_for_connect() {
         ]
     );
 }
+
+/// `tick()` runs Node's next-tick work without an event poll: the FIN after `end()` goes out
+/// even if the user never reads events; the automatic end after the peer's `end` does not.
+#[test]
+fn tick_sends_the_fin_without_event_polls() {
+    let now = Instant::now();
+    let info = ConnectionInfo::tcp("127.0.0.1:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap());
+    let mut sock = Socket::accepted(SocketOptions::default(), info, false, now);
+    sock.end();
+    assert_eq!(sock.poll_action(), None);
+    sock.tick(now);
+    assert_eq!(sock.poll_action(), Some(SocketAction::ShutdownWrite));
+
+    let mut peer_ended = Socket::accepted(SocketOptions::default(), info, false, now);
+    peer_ended.handle_io(now, IoInput::ReadEof);
+    peer_ended.tick(now);
+    assert_eq!(peer_ended.poll_action(), None, "auto-end waits for the user to see `end`");
+    assert_eq!(peer_ended.poll_event(), Some(SocketEvent::End));
+    assert_eq!(peer_ended.poll_event(), Some(SocketEvent::Prefinish));
+    assert_eq!(peer_ended.poll_action(), Some(SocketAction::ShutdownWrite));
+}

@@ -1,0 +1,593 @@
+//! `Socket`: a net-core socket driven over a tokio TCP or Unix stream.
+//!
+//! The user's handle and a driver task share the core behind a mutex. Commands run inline
+//! (a `write` queues in the core and is offered to the kernel at once, as libuv does); the
+//! driver task waits for readiness, timers, lookups and connects, and feeds the results in.
+//! Events are pulled from the core by the user ([`Socket::next_event`] or `AsyncRead`), so the
+//! core's "next tick" work (the automatic `end()` after the peer's `end`) runs after the user saw
+//! the event, as in Node.
+
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use net_core::{
+    ConnectOptions, Endpoint, ErrorCode, Family, IoInput, KeepAlive, NetError, ReadyState, SocketAction,
+    SocketEvent, SocketOptions,
+};
+use tokio::net::{TcpSocket, TcpStream, UnixStream};
+use tokio::sync::Notify;
+
+use crate::server::ServerLink;
+use crate::stream::Stream;
+
+/// Largest slice count offered to one vectored write.
+const MAX_IOV: usize = 64;
+/// Read buffer reserve per read.
+const READ_CHUNK: usize = 64 * 1024;
+
+pub(crate) struct Inner {
+    pub(crate) core: net_core::Socket,
+    stream: Option<Arc<Stream>>,
+    /// Lookups and connects for the driver task.
+    jobs: Vec<SocketAction>,
+    event_waker: Option<Waker>,
+    drain_waker: Option<Waker>,
+    /// The accepting server, told when this socket is destroyed.
+    server: Option<ServerLink>,
+    /// A `close` event was handed out: nothing more will come.
+    closed: bool,
+    /// Bytes of a `data` event not yet taken by `AsyncRead`.
+    pending_read: Bytes,
+}
+
+pub(crate) struct Shared {
+    inner: Mutex<Inner>,
+    driver: Notify,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A Node `net.Socket` on tokio.
+///
+/// Commands and getters follow Node's names; events come from [`Socket::next_event`]. The socket
+/// is also an `AsyncRead + AsyncWrite` (shutdown = `end()`), so codecs work on top.
+#[derive(Clone)]
+pub struct Socket {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.shared.lock();
+        f.debug_struct("Socket").field("ready_state", &inner.core.ready_state()).finish()
+    }
+}
+
+/// `net.connect(port, host)`: a socket connecting by name or address with Node's defaults.
+pub fn connect(port: u16, host: &str) -> Socket {
+    Socket::connect_with(ConnectOptions::new(host, port), SocketOptions::default())
+}
+
+/// `net.connect(path)`: a socket connecting to a Unix-domain socket.
+pub fn connect_path(path: impl Into<std::path::PathBuf>) -> Socket {
+    let sock = Socket::from_core(net_core::Socket::new(SocketOptions::default(), Instant::now()), None, None);
+    sock.with(|inner| {
+        let _ = inner.core.connect(Endpoint::Ipc(path.into()));
+    });
+    sock
+}
+
+impl Socket {
+    /// `net.connect(options)`: connect by name (lookup, happy eyeballs) or address.
+    pub fn connect_with(connect: ConnectOptions, opts: SocketOptions) -> Self {
+        let sock = Self::from_core(net_core::Socket::new(opts, Instant::now()), None, None);
+        sock.with(|inner| {
+            let _ = inner.core.connect_with(connect);
+        });
+        sock
+    }
+
+    pub(crate) fn from_core(
+        core: net_core::Socket,
+        stream: Option<Stream>,
+        server: Option<ServerLink>,
+    ) -> Self {
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                core,
+                stream: stream.map(Arc::new),
+                jobs: Vec::new(),
+                event_waker: None,
+                drain_waker: None,
+                server,
+                closed: false,
+                pending_read: Bytes::new(),
+            }),
+            driver: Notify::new(),
+        });
+        tokio::spawn(drive(Arc::clone(&shared)));
+        Self { shared }
+    }
+
+    /// Run a command on the core, then carry out what it asked for.
+    fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        let mut inner = self.shared.lock();
+        let r = f(&mut inner);
+        pump(&mut inner, &self.shared.driver);
+        r
+    }
+
+    /// The next event, in Node's order; `None` after `close`.
+    pub async fn next_event(&self) -> Option<SocketEvent> {
+        poll_fn(|cx| self.poll_event(cx)).await
+    }
+
+    fn poll_event(&self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
+        let mut inner = self.shared.lock();
+        if let Some(ev) = inner.core.poll_event() {
+            if matches!(ev, SocketEvent::Close { .. }) {
+                inner.closed = true;
+            }
+            pump(&mut inner, &self.shared.driver);
+            return Poll::Ready(Some(ev));
+        }
+        if inner.closed {
+            return Poll::Ready(None);
+        }
+        inner.event_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// `socket.write(data)`: Node's boolean, decided after the kernel was offered the bytes.
+    pub fn write(&self, data: impl Into<Bytes>) -> bool {
+        let data = data.into();
+        self.with(|inner| {
+            let pending = inner.core.write(data);
+            transmit(inner);
+            inner.core.settle(pending)
+        })
+    }
+
+    /// Wait until the queue is below the high-water mark again (after a `write` returned
+    /// `false`, this is Node's `drain`), or the socket is gone.
+    pub async fn drained(&self) {
+        poll_fn(|cx| {
+            let mut inner = self.shared.lock();
+            if !inner.core.writable_need_drain() || inner.core.destroyed() {
+                return Poll::Ready(());
+            }
+            inner.drain_waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
+    }
+
+    /// `socket.end()`.
+    pub fn end(&self) {
+        self.with(|inner| inner.core.end());
+    }
+
+    /// `socket.destroy()`.
+    pub fn destroy(&self) {
+        self.with(|inner| inner.core.destroy());
+    }
+
+    /// `socket.destroy(err)`.
+    pub fn destroy_with_error(&self, err: NetError) {
+        self.with(|inner| inner.core.destroy_with_error(err));
+    }
+
+    /// `socket.destroySoon()`.
+    pub fn destroy_soon(&self) {
+        self.with(|inner| inner.core.destroy_soon());
+    }
+
+    /// `socket.resetAndDestroy()`; IPC sockets refuse with `ERR_INVALID_HANDLE_TYPE`.
+    pub fn reset_and_destroy(&self) -> Result<(), NetError> {
+        self.with(|inner| inner.core.reset_and_destroy())
+    }
+
+    /// `socket.pause()`.
+    pub fn pause(&self) {
+        self.with(|inner| inner.core.pause());
+    }
+
+    /// `socket.resume()`.
+    pub fn resume(&self) {
+        self.with(|inner| inner.core.resume());
+    }
+
+    /// `socket.setTimeout(ms)`; zero disables it.
+    pub fn set_timeout(&self, timeout: Duration) {
+        self.with(|inner| inner.core.set_timeout(Instant::now(), timeout));
+    }
+
+    /// `socket.setNoDelay(enable)`.
+    pub fn set_no_delay(&self, enable: bool) {
+        self.with(|inner| inner.core.set_no_delay(enable));
+    }
+
+    /// `socket.setKeepAlive(...)`.
+    pub fn set_keep_alive(&self, keep_alive: KeepAlive) {
+        self.with(|inner| inner.core.set_keep_alive(keep_alive));
+    }
+
+    /// `socket.readyState`.
+    pub fn ready_state(&self) -> ReadyState {
+        self.shared.lock().core.ready_state()
+    }
+
+    /// `socket.bytesRead`.
+    pub fn bytes_read(&self) -> u64 {
+        self.shared.lock().core.bytes_read()
+    }
+
+    /// `socket.bytesWritten`.
+    pub fn bytes_written(&self) -> u64 {
+        self.shared.lock().core.bytes_written()
+    }
+
+    /// `socket.writableLength`.
+    pub fn writable_length(&self) -> usize {
+        self.shared.lock().core.writable_length()
+    }
+
+    /// `socket.destroyed`.
+    pub fn destroyed(&self) -> bool {
+        self.shared.lock().core.destroyed()
+    }
+
+    /// `socket.localAddress`/`localPort`.
+    pub fn local_address(&self) -> Option<SocketAddr> {
+        self.shared.lock().core.local_address()
+    }
+
+    /// `socket.remoteAddress`/`remotePort`.
+    pub fn remote_address(&self) -> Option<SocketAddr> {
+        self.shared.lock().core.remote_address()
+    }
+
+    /// `socket.remoteFamily`.
+    pub fn remote_family(&self) -> Option<Family> {
+        self.shared.lock().core.remote_family()
+    }
+
+    /// Run a closure on the core socket, for getters this handle does not mirror.
+    pub fn inspect<R>(&self, f: impl FnOnce(&net_core::Socket) -> R) -> R {
+        f(&self.shared.lock().core)
+    }
+}
+
+/// Offer the queued bytes to the kernel until it stops taking them.
+fn transmit(inner: &mut Inner) {
+    let Some(stream) = inner.stream.clone() else { return };
+    while inner.core.wants_write() {
+        let result = {
+            let mut slices = [IoSlice::new(&[]); MAX_IOV];
+            let n = inner.core.io_slices(&mut slices);
+            stream.try_write_vectored(&slices[..n])
+        };
+        let now = Instant::now();
+        match result {
+            Ok(n) => inner.core.handle_io(now, IoInput::Written(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => inner.core.handle_io(now, IoInput::Failed(NetError::from_io(&e, "write"))),
+        }
+    }
+}
+
+/// Carry out everything the core asks for that can be done without waiting, and wake whoever
+/// waits on the socket. Runs after every command and every input.
+pub(crate) fn pump(inner: &mut Inner, driver: &Notify) {
+    loop {
+        transmit(inner);
+        // Node's next-tick work (`ready`, the FIN after `end()`) must not wait for the user to
+        // poll events.
+        inner.core.tick(Instant::now());
+        let Some(action) = inner.core.poll_action() else { break };
+        let now = Instant::now();
+        match action {
+            SocketAction::ShutdownWrite => {
+                if let Some(stream) = &inner.stream {
+                    let input = match stream.shutdown_write() {
+                        Ok(()) => IoInput::ShutdownDone,
+                        Err(e) => IoInput::Failed(NetError::from_io(&e, "shutdown")),
+                    };
+                    inner.core.handle_io(now, input);
+                }
+            }
+            SocketAction::Close => inner.stream = None,
+            SocketAction::Reset => {
+                if let Some(stream) = inner.stream.take() {
+                    let _ = stream.set_reset_on_close();
+                }
+            }
+            SocketAction::SetNoDelay(enable) => {
+                if let Some(stream) = &inner.stream {
+                    let _ = stream.set_no_delay(enable);
+                }
+            }
+            SocketAction::SetKeepAlive(settings) => {
+                if let Some(stream) = &inner.stream {
+                    let _ = stream.set_keep_alive(settings);
+                }
+            }
+            job @ (SocketAction::Lookup { .. }
+            | SocketAction::Connect { .. }
+            | SocketAction::CancelConnect) => {
+                inner.jobs.push(job);
+            }
+        }
+    }
+    if inner.core.destroyed() {
+        if let Some(link) = inner.server.take() {
+            link.connection_closed();
+        }
+    }
+    if let Some(w) = inner.event_waker.take() {
+        w.wake();
+    }
+    // Waiters on the queue (`drained`, `AsyncWrite`) re-check their own condition.
+    let below_mark = inner.core.writable_length() < inner.core.writable_high_water_mark().max(1);
+    if below_mark || !inner.core.writable_need_drain() || inner.core.destroyed() {
+        if let Some(w) = inner.drain_waker.take() {
+            w.wake();
+        }
+    }
+    driver.notify_one();
+}
+
+type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// The driver task: waits for readiness, timers, lookups and connects, and feeds the core.
+async fn drive(shared: Arc<Shared>) {
+    let mut connected_stream: Option<Pending<(IoInput, Option<Stream>)>> = None;
+    let mut lookup: Option<Pending<IoInput>> = None;
+    let mut buf = BytesMut::new();
+    loop {
+        let (stream, wants_read, wants_write, deadline, done) = {
+            let mut inner = shared.lock();
+            for job in std::mem::take(&mut inner.jobs) {
+                match job {
+                    SocketAction::Lookup { host, family, .. } => {
+                        lookup = Some(Box::pin(resolve(host, family)))
+                    }
+                    SocketAction::Connect { to, local } => connected_stream = Some(Box::pin(open(to, local))),
+                    SocketAction::CancelConnect => connected_stream = None,
+                    _ => {}
+                }
+            }
+            let done = inner.core.destroyed() && inner.stream.is_none();
+            (
+                inner.stream.clone(),
+                inner.core.wants_read(),
+                inner.core.wants_write(),
+                inner.core.poll_timeout(),
+                done,
+            )
+        };
+        if done {
+            return;
+        }
+        let sleep = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        let readable = async {
+            match &stream {
+                Some(s) if wants_read => s.readable().await,
+                _ => std::future::pending().await,
+            }
+        };
+        let writable = async {
+            match &stream {
+                Some(s) if wants_write => s.writable().await,
+                _ => std::future::pending().await,
+            }
+        };
+        let resolving = async {
+            match lookup.as_mut() {
+                Some(f) => f.await,
+                None => std::future::pending().await,
+            }
+        };
+        let opening = async {
+            match connected_stream.as_mut() {
+                Some(f) => f.await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = shared.driver.notified() => {}
+            r = readable => {
+                let mut inner = shared.lock();
+                if r.is_ok() {
+                    read_ready(&mut inner, &mut buf);
+                }
+                pump(&mut inner, &shared.driver);
+            }
+            _ = writable => {
+                let mut inner = shared.lock();
+                pump(&mut inner, &shared.driver);
+            }
+            () = sleep => {
+                let mut inner = shared.lock();
+                inner.core.handle_timeout(Instant::now());
+                pump(&mut inner, &shared.driver);
+            }
+            input = resolving => {
+                lookup = None;
+                let mut inner = shared.lock();
+                inner.core.handle_io(Instant::now(), input);
+                pump(&mut inner, &shared.driver);
+            }
+            (input, stream) = opening => {
+                connected_stream = None;
+                let mut inner = shared.lock();
+                if !inner.core.destroyed() {
+                    inner.stream = stream.map(Arc::new);
+                }
+                inner.core.handle_io(Instant::now(), input);
+                pump(&mut inner, &shared.driver);
+            }
+        }
+    }
+}
+
+/// Read what the kernel has, as long as the core wants it.
+fn read_ready(inner: &mut Inner, buf: &mut BytesMut) {
+    let Some(stream) = inner.stream.clone() else { return };
+    while inner.core.wants_read() {
+        buf.reserve(READ_CHUNK);
+        let now = Instant::now();
+        match stream.try_read_buf(buf) {
+            Ok(0) => {
+                inner.core.handle_io(now, IoInput::ReadEof);
+                break;
+            }
+            Ok(_) => inner.core.handle_io(now, IoInput::Read(buf.split().freeze())),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                inner.core.handle_io(now, IoInput::Failed(NetError::from_io(&e, "read")));
+                break;
+            }
+        }
+    }
+}
+
+async fn resolve(host: String, family: Option<Family>) -> IoInput {
+    let found = tokio::net::lookup_host((host.as_str(), 0)).await;
+    match found {
+        Ok(addrs) => {
+            let ips = addrs
+                .map(|a| a.ip())
+                .filter(|ip| family.is_none_or(|f| Family::of(*ip) == f))
+                .collect::<Vec<_>>();
+            IoInput::Resolved(Ok(ips))
+        }
+        Err(_) => IoInput::Resolved(Err(NetError::lookup(ErrorCode::ENOTFOUND, &host))),
+    }
+}
+
+/// Open a connection, bound first if asked; map failures to Node's errors.
+async fn open(to: Endpoint, local: Option<SocketAddr>) -> (IoInput, Option<Stream>) {
+    match to {
+        Endpoint::Tcp(addr) => {
+            let result = async {
+                let sock = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+                if let Some(local) = local {
+                    sock.bind(local)?;
+                }
+                sock.connect(addr).await
+            }
+            .await;
+            match result {
+                Ok(s) => tcp_connected(s),
+                Err(e) => {
+                    let code = ErrorCode::from_io(&e);
+                    let err = match local {
+                        Some(l) => NetError::connect_from(code, addr, l),
+                        None => NetError::connect(code, addr),
+                    };
+                    (IoInput::ConnectFailed(err), None)
+                }
+            }
+        }
+        Endpoint::Ipc(path) => match UnixStream::connect(&path).await {
+            Ok(s) => {
+                let stream = Stream::Unix(s);
+                (IoInput::Connected(stream.info()), Some(stream))
+            }
+            Err(e) => {
+                let err = NetError::connect_path(ErrorCode::from_io(&e), &path.display().to_string());
+                (IoInput::ConnectFailed(err), None)
+            }
+        },
+    }
+}
+
+fn tcp_connected(s: TcpStream) -> (IoInput, Option<Stream>) {
+    let stream = Stream::Tcp(s);
+    (IoInput::Connected(stream.info()), Some(stream))
+}
+
+// AsyncRead / AsyncWrite: the same core, read through `data` events and written with `write`.
+
+impl tokio::io::AsyncRead for Socket {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            {
+                let mut inner = this.shared.lock();
+                if !inner.pending_read.is_empty() {
+                    let n = inner.pending_read.len().min(out.remaining());
+                    out.put_slice(&inner.pending_read.split_to(n));
+                    return Poll::Ready(Ok(()));
+                }
+            }
+            match this.poll_event(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(Ok(())),
+                Poll::Ready(Some(SocketEvent::Data(d))) => this.shared.lock().pending_read = d,
+                Poll::Ready(Some(SocketEvent::End)) => return Poll::Ready(Ok(())),
+                Poll::Ready(Some(SocketEvent::Error(e))) => return Poll::Ready(Err(e.into())),
+                Poll::Ready(Some(_)) => {}
+            }
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Socket {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let mut inner = this.shared.lock();
+        if inner.core.destroyed() {
+            let err = inner.core.errored().cloned().unwrap_or_else(NetError::stream_destroyed);
+            return Poll::Ready(Err(err.into()));
+        }
+        // Backpressure: accept bytes only while the queue is under the high-water mark.
+        if inner.core.writable_length() >= inner.core.writable_high_water_mark().max(1) {
+            inner.drain_waker = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        let pending = inner.core.write(Bytes::copy_from_slice(buf));
+        transmit(&mut inner);
+        let _ = inner.core.settle(pending);
+        pump(&mut inner, &this.shared.driver);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let mut inner = this.shared.lock();
+        if inner.core.writable_length() == 0 || inner.core.destroyed() {
+            return Poll::Ready(Ok(()));
+        }
+        inner.drain_waker = Some(cx.waker().clone());
+        drop(inner);
+        Poll::Pending
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().end();
+        Poll::Ready(Ok(()))
+    }
+}

@@ -1,0 +1,94 @@
+//! One connected kernel socket, TCP or Unix, behind the few calls the driver needs.
+
+use std::io::{self, IoSlice};
+use std::net::Shutdown;
+
+use bytes::BytesMut;
+use net_core::{ConnectionInfo, KeepAliveSettings};
+use socket2::{SockRef, TcpKeepalive};
+use tokio::net::{TcpStream, UnixStream};
+
+/// A connected stream.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    fn sock_ref(&self) -> SockRef<'_> {
+        match self {
+            Self::Tcp(s) => SockRef::from(s),
+            Self::Unix(s) => SockRef::from(s),
+        }
+    }
+
+    pub(crate) async fn readable(&self) -> io::Result<()> {
+        match self {
+            Self::Tcp(s) => s.readable().await,
+            Self::Unix(s) => s.readable().await,
+        }
+    }
+
+    pub(crate) async fn writable(&self) -> io::Result<()> {
+        match self {
+            Self::Tcp(s) => s.writable().await,
+            Self::Unix(s) => s.writable().await,
+        }
+    }
+
+    pub(crate) fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.try_read_buf(buf),
+            Self::Unix(s) => s.try_read_buf(buf),
+        }
+    }
+
+    pub(crate) fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.try_write_vectored(bufs),
+            Self::Unix(s) => s.try_write_vectored(bufs),
+        }
+    }
+
+    /// Half-close: send FIN.
+    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
+        self.sock_ref().shutdown(Shutdown::Write)
+    }
+
+    /// Make the coming close send RST (`SO_LINGER` 0).
+    pub(crate) fn set_reset_on_close(&self) -> io::Result<()> {
+        self.sock_ref().set_linger(Some(std::time::Duration::ZERO))
+    }
+
+    pub(crate) fn set_no_delay(&self, enable: bool) -> io::Result<()> {
+        match self {
+            Self::Tcp(s) => s.set_nodelay(enable),
+            Self::Unix(_) => Ok(()),
+        }
+    }
+
+    pub(crate) fn set_keep_alive(&self, settings: KeepAliveSettings) -> io::Result<()> {
+        if matches!(self, Self::Unix(_)) {
+            return Ok(());
+        }
+        let sock = self.sock_ref();
+        sock.set_keepalive(settings.enable)?;
+        if let Some(t) = settings.timing {
+            let ka = TcpKeepalive::new()
+                .with_time(std::time::Duration::from_secs(t.idle_secs.into()))
+                .with_interval(std::time::Duration::from_secs(t.interval_secs.into()))
+                .with_retries(t.count);
+            sock.set_tcp_keepalive(&ka)?;
+        }
+        Ok(())
+    }
+
+    /// Both ends' addresses (none for Unix sockets, as in Node).
+    pub(crate) fn info(&self) -> ConnectionInfo {
+        match self {
+            Self::Tcp(s) => ConnectionInfo { local: s.local_addr().ok(), remote: s.peer_addr().ok() },
+            Self::Unix(_) => ConnectionInfo::ipc(),
+        }
+    }
+}

@@ -96,7 +96,7 @@ async fn echo_integrity_ipv6() {
             let conn = accept(&server).await;
             while let Some(ev) = conn.next_event().await {
                 match ev {
-                    SocketEvent::Data(d) if !conn.write(d) => conn.drained().await,
+                    SocketEvent::Data(d) if !conn.write(d.clone()) => conn.drained().await,
                     SocketEvent::End => conn.end(),
                     _ => {}
                 }

@@ -243,7 +243,9 @@ impl NetError {
     }
 
     /// A failed `listen` on a Unix path: `"listen EADDRINUSE: address already in use /tmp/x.sock"`.
+    /// A missing directory reads `EACCES`, as libuv reports it (for Windows compatibility).
     pub fn listen_path(code: ErrorCode, path: &str) -> Self {
+        let code = if code == ErrorCode::ENOENT { ErrorCode::EACCES } else { code };
         let uv = code.uv_message().unwrap_or("unknown error");
         Self {
             syscall: Some("listen"),

@@ -352,3 +352,17 @@ async fn unix_path_too_long() {
     let events = until_close(&client).await;
     assert!(events[1].starts_with("error EINVAL"), "{events:?}");
 }
+
+/// A Unix socket in a missing directory: `listen` fails with EACCES (libuv's reading of
+/// ENOENT), `connect` with ENOENT — what Node 26 reports.
+#[tokio::test]
+async fn unix_path_in_missing_directory() {
+    let dir = std::env::temp_dir().join(format!("net-tokio-missing-{}", std::process::id()));
+    let server = Server::new(ServerOptions::default());
+    server.listen(ListenOptions::path(dir.join("x.sock"))).unwrap();
+    let ServerEvent::Error(e) = timeout(LIMIT, server.next_event()).await.unwrap() else { panic!() };
+    assert_eq!(e.message(), format!("listen EACCES: permission denied {}", dir.join("x.sock").display()));
+    let client = connect_path(dir.join("y.sock"));
+    let events = until_close(&client).await;
+    assert!(events[2].starts_with("error ENOENT \"connect ENOENT"), "{events:?}");
+}

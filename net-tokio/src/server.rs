@@ -154,12 +154,14 @@ impl Server {
                 Endpoint::Tcp(SocketAddr::new(host, opts.port))
             }
         };
+        let _span = tracing::debug_span!("net_server", at = ?endpoint).entered();
         let mut inner = self.shared.lock();
         inner.core.listen(endpoint)?;
         while let Some(action) = inner.core.poll_action() {
             match action {
                 ServerAction::Listen(at) => {
                     let bound = bind(&at, &opts);
+                    tracing::debug!(result = ?bound.as_ref().map(|(_, ep)| ep), "listen");
                     let result = bound.as_ref().map(|(_, ep)| ep.clone()).map_err(Clone::clone);
                     if inner.core.handle_listen(result) {
                         if let Ok((listener, ep)) = bound {
@@ -327,7 +329,9 @@ async fn accept_loop(server: Weak<ServerShared>, listener: Arc<Listener>) {
         if !inner.listener.as_ref().is_some_and(|l| Arc::ptr_eq(l, &listener)) {
             return; // closed (or listening anew) meanwhile; the stream drops, closing it
         }
-        match inner.core.accept(Instant::now(), stream.info()) {
+        let admission = inner.core.accept(Instant::now(), stream.info());
+        tracing::debug!(remote = ?stream.info().remote, admitted = matches!(admission, Admission::Accepted(_)), "accept");
+        match admission {
             Admission::Accepted(core) => {
                 let id = core.connection_id().expect("admitted sockets carry an id");
                 let link = ServerLink { server: Weak::clone(&server), id };

@@ -49,6 +49,8 @@ pub(crate) struct Inner {
 pub(crate) struct Shared {
     inner: Mutex<Inner>,
     driver: Notify,
+    /// `net_socket{id, remote}`: every trace of this socket sits under it.
+    span: tracing::Span,
 }
 
 impl Shared {
@@ -102,6 +104,10 @@ impl Socket {
         stream: Option<Stream>,
         server: Option<ServerLink>,
     ) -> Self {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let remote = stream.as_ref().and_then(|s| s.info().remote);
+        let span = tracing::debug_span!("net_socket", id, remote = ?remote);
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {
                 core,
@@ -114,13 +120,16 @@ impl Socket {
                 pending_read: Bytes::new(),
             }),
             driver: Notify::new(),
+            span,
         });
-        tokio::spawn(drive(Arc::clone(&shared)));
+        let span = shared.span.clone();
+        tokio::spawn(tracing::Instrument::instrument(drive(Arc::clone(&shared)), span));
         Self { shared }
     }
 
     /// Run a command on the core, then carry out what it asked for.
     fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        let _span = self.shared.span.enter();
         let mut inner = self.shared.lock();
         let r = f(&mut inner);
         pump(&mut inner, &self.shared.driver);
@@ -296,6 +305,7 @@ pub(crate) fn pump(inner: &mut Inner, driver: &Notify) {
         // poll events.
         inner.core.tick(Instant::now());
         let Some(action) = inner.core.poll_action() else { break };
+        tracing::debug!(?action, state = ?inner.core.ready_state(), "action");
         let now = Instant::now();
         match action {
             SocketAction::ShutdownWrite => {
@@ -458,7 +468,10 @@ fn read_ready(inner: &mut Inner, buf: &mut BytesMut) {
                 inner.core.handle_io(now, IoInput::ReadEof);
                 break;
             }
-            Ok(_) => inner.core.handle_io(now, IoInput::Read(buf.split().freeze())),
+            Ok(n) => {
+                tracing::trace!(bytes = n, "read");
+                inner.core.handle_io(now, IoInput::Read(buf.split().freeze()));
+            }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {

@@ -366,3 +366,29 @@ async fn unix_path_in_missing_directory() {
     let events = until_close(&client).await;
     assert!(events[2].starts_with("error ENOENT \"connect ENOENT"), "{events:?}");
 }
+
+/// [connect_localhost_lookup_event]: by name, through the core's Connector: `lookup` events
+/// first, then the attempts.
+#[tokio::test]
+async fn connect_by_name() {
+    let (server, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
+    let client = connect(port, "localhost");
+    let _conn = accept(&server).await;
+    let events = timeout(LIMIT, async {
+        let mut seen = Vec::new();
+        while let Some(ev) = client.next_event().await {
+            let ready = ev == SocketEvent::Ready;
+            seen.push(describe(&ev));
+            if ready {
+                break;
+            }
+        }
+        seen
+    })
+    .await
+    .unwrap();
+    assert!(events[0].starts_with("lookup address=") && events[0].ends_with("host=localhost"), "{events:?}");
+    assert!(events.contains(&format!("connectionAttempt 127.0.0.1:{port}")), "{events:?}");
+    assert_eq!(events[events.len() - 2..], ["connect", "ready"]);
+    client.destroy();
+}

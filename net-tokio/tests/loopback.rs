@@ -392,3 +392,50 @@ async fn connect_by_name() {
     assert_eq!(events[events.len() - 2..], ["connect", "ready"]);
     client.destroy();
 }
+
+/// [ipc_listen_path_in_use], [ipc_stale_socket_file], [ipc_readableAll_writableAll]: a path in
+/// use (live server or a stale file) is EADDRINUSE with no unlink; readableAll+writableAll
+/// gives mode 666.
+#[tokio::test]
+async fn unix_path_in_use_and_modes() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("net-tokio-inuse-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("s.sock");
+    let _ = std::fs::remove_file(&path);
+    let opts = ListenOptions { readable_all: true, writable_all: true, ..ListenOptions::path(&path) };
+    let (first, _) = listening(ServerOptions::default(), opts).await;
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o666);
+    let second = Server::new(ServerOptions::default());
+    second.listen(ListenOptions::path(&path)).unwrap();
+    let ServerEvent::Error(e) = timeout(LIMIT, second.next_event()).await.unwrap() else { panic!() };
+    assert_eq!(e.message(), format!("listen EADDRINUSE: address already in use {}", path.display()));
+    assert!(path.exists(), "the live server's file stays");
+    drop(first);
+    std::fs::write(dir.join("regular"), b"x").unwrap();
+    let third = Server::new(ServerOptions::default());
+    third.listen(ListenOptions::path(dir.join("regular"))).unwrap();
+    let ServerEvent::Error(e) = timeout(LIMIT, third.next_event()).await.unwrap() else { panic!() };
+    assert_eq!(e.code(), "EADDRINUSE");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// [listen_ipv6Only]: `{host: '::', ipv6Only: true}` refuses IPv4 clients and leaves the IPv4
+/// port free for another server.
+#[tokio::test]
+async fn ipv6_only() {
+    let server = Server::new(ServerOptions::default());
+    let opts = ListenOptions { ipv6_only: true, ..ListenOptions::tcp(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0) };
+    server.listen(opts).unwrap();
+    let ServerEvent::Listening = timeout(LIMIT, server.next_event()).await.unwrap() else {
+        eprintln!("no IPv6 here; skipped");
+        return;
+    };
+    let port = server.address().unwrap().tcp().unwrap().port();
+    let v4 = connect(port, "127.0.0.1");
+    assert!(until_close(&v4).await.iter().any(|l| l.contains("ECONNREFUSED")));
+    let (_v4_server, v4_port) =
+        listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, port)).await;
+    assert_eq!(v4_port, port);
+}

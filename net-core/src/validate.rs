@@ -112,7 +112,8 @@ impl Default for ConnectArgs<'_> {
     }
 }
 
-fn type_error(name: &str, expected: &str, got: Arg<'_>) -> NetError {
+/// Node's `ERR_INVALID_ARG_TYPE`; it says "property" for dotted names (`options.port`).
+pub(crate) fn type_error(name: &str, expected: &str, got: Arg<'_>) -> NetError {
     let what = if name.contains('.') { "property" } else { "argument" };
     NetError::new(
         ErrorCode::ERR_INVALID_ARG_TYPE,

@@ -38,6 +38,21 @@ async fn until_close(sock: &Socket) -> Vec<String> {
     lines
 }
 
+/// Events up to and including the first one `stop` accepts, as trace lines.
+async fn events_until(sock: &Socket, stop: impl Fn(&SocketEvent) -> bool) -> Vec<String> {
+    let run = async {
+        let mut seen = Vec::new();
+        while let Some(ev) = sock.next_event().await {
+            seen.push(describe(&ev));
+            if stop(&ev) {
+                break;
+            }
+        }
+        seen
+    };
+    timeout(LIMIT, run).await.expect("the event came in time")
+}
+
 async fn listening(opts: ServerOptions, at: ListenOptions) -> (Server, u16) {
     let server = Server::new(opts);
     server.listen(at).unwrap();
@@ -180,13 +195,7 @@ async fn drain_under_a_paused_reader() {
     let (server, port) = listening(opts, ListenOptions::tcp(LOCALHOST, 0)).await;
     let client = connect(port, "127.0.0.1");
     let conn = accept(&server).await;
-    timeout(LIMIT, async {
-        while client.ready_state() != net_core::ReadyState::Open {
-            let _ = client.next_event().await;
-        }
-    })
-    .await
-    .unwrap();
+    events_until(&client, |ev| *ev == SocketEvent::Ready).await;
     let chunk = vec![9u8; 64 * 1024];
     let mut sent = 0usize;
     while client.write(chunk.clone()) {
@@ -288,19 +297,7 @@ async fn idle_timeout() {
     let client = connect(port, "127.0.0.1");
     let _conn = accept(&server).await;
     client.set_timeout(Duration::from_millis(50));
-    let events = timeout(LIMIT, async {
-        let mut seen = Vec::new();
-        while let Some(ev) = client.next_event().await {
-            let timeout = ev == SocketEvent::Timeout;
-            seen.push(describe(&ev));
-            if timeout {
-                break;
-            }
-        }
-        seen
-    })
-    .await
-    .unwrap();
+    let events = events_until(&client, |ev| *ev == SocketEvent::Timeout).await;
     assert_eq!(events.last().unwrap(), "timeout");
     assert_eq!(client.ready_state(), net_core::ReadyState::Open);
 }
@@ -311,13 +308,7 @@ async fn reset_reaches_the_peer() {
     let (server, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
     let client = connect(port, "127.0.0.1");
     let conn = accept(&server).await;
-    timeout(LIMIT, async {
-        while client.ready_state() != net_core::ReadyState::Open {
-            let _ = client.next_event().await;
-        }
-    })
-    .await
-    .unwrap();
+    events_until(&client, |ev| *ev == SocketEvent::Ready).await;
     client.reset_and_destroy().unwrap();
     let events = until_close(&conn).await;
     assert_eq!(events, ["error ECONNRESET \"read ECONNRESET\"", "close had_error=true"]);
@@ -374,19 +365,7 @@ async fn connect_by_name() {
     let (server, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
     let client = connect(port, "localhost");
     let _conn = accept(&server).await;
-    let events = timeout(LIMIT, async {
-        let mut seen = Vec::new();
-        while let Some(ev) = client.next_event().await {
-            let ready = ev == SocketEvent::Ready;
-            seen.push(describe(&ev));
-            if ready {
-                break;
-            }
-        }
-        seen
-    })
-    .await
-    .unwrap();
+    let events = events_until(&client, |ev| *ev == SocketEvent::Ready).await;
     assert!(events[0].starts_with("lookup address=") && events[0].ends_with("host=localhost"), "{events:?}");
     assert!(events.contains(&format!("connectionAttempt 127.0.0.1:{port}")), "{events:?}");
     assert_eq!(events[events.len() - 2..], ["connect", "ready"]);

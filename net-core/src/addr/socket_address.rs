@@ -51,12 +51,7 @@ impl Default for SocketAddressInit<'_> {
 }
 
 fn invalid_type(name: &str, expected: &str, got: Arg<'_>) -> NetError {
-    // Node says "property" for dotted names (`options.port`), "argument" otherwise.
-    let what = if name.contains('.') { "property" } else { "argument" };
-    NetError::new(
-        ErrorCode::ERR_INVALID_ARG_TYPE,
-        format!("The \"{name}\" {what} must be of type {expected}. Received {}", got.describe()),
-    )
+    crate::validate::type_error(name, &format!("of type {expected}"), got)
 }
 
 /// `util.inspect`-style rendering of a value in "Received …" of ERR_INVALID_ARG_VALUE.

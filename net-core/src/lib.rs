@@ -48,6 +48,8 @@ pub use addr::{
 mod connect;
 pub use connect::{ConnectOptions, DEFAULT_ATTEMPT_TIMEOUT, MIN_ATTEMPT_TIMEOUT, attempt_order};
 
+pub mod driver;
+
 mod error;
 pub use error::{ErrorCode, ErrorKind, NetError};
 

@@ -8,7 +8,7 @@
 //! the event, as in Node.
 
 use std::future::poll_fn;
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,20 +16,16 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use net_core::driver;
 use net_core::{
-    ConnectOptions, Endpoint, ErrorCode, Family, IoInput, KeepAlive, NetError, ReadyState, SocketAction,
-    SocketEvent, SocketOptions,
+    ConnectOptions, Endpoint, Family, IoInput, KeepAlive, NetError, ReadyState, SocketAction, SocketEvent,
+    SocketOptions,
 };
-use tokio::net::{TcpSocket, TcpStream, UnixStream};
+use tokio::net::{TcpSocket, UnixStream};
 use tokio::sync::Notify;
 
 use crate::server::ServerLink;
 use crate::stream::Stream;
-
-/// Largest slice count offered to one vectored write.
-const MAX_IOV: usize = 64;
-/// Read buffer reserve per read.
-const READ_CHUNK: usize = 64 * 1024;
 
 pub(crate) struct Inner {
     pub(crate) core: net_core::Socket,
@@ -277,69 +273,21 @@ impl Socket {
     }
 }
 
-/// Offer the queued bytes to the kernel until it stops taking them.
 fn transmit(inner: &mut Inner) {
-    let Some(stream) = inner.stream.clone() else { return };
-    while inner.core.wants_write() {
-        let result = {
-            let mut slices = [IoSlice::new(&[]); MAX_IOV];
-            let n = inner.core.io_slices(&mut slices);
-            stream.try_write_vectored(&slices[..n])
-        };
-        let now = Instant::now();
-        match result {
-            Ok(n) => inner.core.handle_io(now, IoInput::Written(n)),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => inner.core.handle_io(now, IoInput::Failed(NetError::from_io(&e, "write"))),
-        }
+    if let Some(stream) = inner.stream.clone() {
+        driver::transmit(&mut inner.core, &*stream);
     }
 }
 
 /// Carry out everything the core asks for that can be done without waiting, and wake whoever
 /// waits on the socket. Runs after every command and every input.
 pub(crate) fn pump(inner: &mut Inner, driver: &Notify) {
-    loop {
-        transmit(inner);
-        // Node's next-tick work (`ready`, the FIN after `end()`) must not wait for the user to
-        // poll events.
-        inner.core.tick(Instant::now());
-        let Some(action) = inner.core.poll_action() else { break };
-        tracing::debug!(?action, state = ?inner.core.ready_state(), "action");
-        let now = Instant::now();
-        match action {
-            SocketAction::ShutdownWrite => {
-                if let Some(stream) = &inner.stream {
-                    let input = match stream.shutdown_write() {
-                        Ok(()) => IoInput::ShutdownDone,
-                        Err(e) => IoInput::Failed(NetError::from_io(&e, "shutdown")),
-                    };
-                    inner.core.handle_io(now, input);
-                }
-            }
-            SocketAction::Close => inner.stream = None,
-            SocketAction::Reset => {
-                if let Some(stream) = inner.stream.take() {
-                    let _ = stream.set_reset_on_close();
-                }
-            }
-            SocketAction::SetNoDelay(enable) => {
-                if let Some(stream) = &inner.stream {
-                    let _ = stream.set_no_delay(enable);
-                }
-            }
-            SocketAction::SetKeepAlive(settings) => {
-                if let Some(stream) = &inner.stream {
-                    let _ = stream.set_keep_alive(settings);
-                }
-            }
-            job @ (SocketAction::Lookup { .. }
-            | SocketAction::Connect { .. }
-            | SocketAction::CancelConnect) => {
-                inner.jobs.push(job);
-            }
-        }
+    let out = driver::pump(&mut inner.core, inner.stream.as_deref());
+    if out.close {
+        tracing::debug!(reset = out.reset, "close");
+        inner.stream = None;
     }
+    inner.jobs.extend(out.jobs);
     if inner.core.destroyed() {
         if let Some(link) = inner.server.take() {
             link.connection_closed();
@@ -457,85 +405,36 @@ async fn drive(shared: Arc<Shared>) {
     }
 }
 
-/// Read what the kernel has, as long as the core wants it.
 fn read_ready(inner: &mut Inner, buf: &mut BytesMut) {
-    let Some(stream) = inner.stream.clone() else { return };
-    while inner.core.wants_read() {
-        buf.reserve(READ_CHUNK);
-        let now = Instant::now();
-        match stream.try_read_buf(buf) {
-            Ok(0) => {
-                inner.core.handle_io(now, IoInput::ReadEof);
-                break;
-            }
-            Ok(n) => {
-                tracing::trace!(bytes = n, "read");
-                inner.core.handle_io(now, IoInput::Read(buf.split().freeze()));
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                inner.core.handle_io(now, IoInput::Failed(NetError::from_io(&e, "read")));
-                break;
-            }
-        }
+    if let Some(stream) = inner.stream.clone() {
+        driver::read_ready(&mut inner.core, &*stream, buf);
     }
 }
 
 async fn resolve(host: String, family: Option<Family>) -> IoInput {
     let found = tokio::net::lookup_host((host.as_str(), 0)).await;
-    match found {
-        Ok(addrs) => {
-            let ips = addrs
-                .map(|a| a.ip())
-                .filter(|ip| family.is_none_or(|f| Family::of(*ip) == f))
-                .collect::<Vec<_>>();
-            IoInput::Resolved(Ok(ips))
-        }
-        Err(_) => IoInput::Resolved(Err(NetError::lookup(ErrorCode::ENOTFOUND, &host))),
-    }
+    driver::lookup_answer(found, &host, family)
 }
 
-/// Open a connection, bound first if asked; map failures to Node's errors.
+/// Open a connection, bound first if asked.
 async fn open(to: Endpoint, local: Option<SocketAddr>) -> (IoInput, Option<Stream>) {
-    match to {
+    let result = match &to {
         Endpoint::Tcp(addr) => {
-            let result = async {
+            async {
                 let sock = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
                 if let Some(local) = local {
                     sock.bind(local)?;
                 }
-                sock.connect(addr).await
+                sock.connect(*addr).await.map(Stream::Tcp)
             }
-            .await;
-            match result {
-                Ok(s) => tcp_connected(s),
-                Err(e) => {
-                    let code = ErrorCode::from_io(&e);
-                    let err = match local {
-                        Some(l) => NetError::connect_from(code, addr, l),
-                        None => NetError::connect(code, addr),
-                    };
-                    (IoInput::ConnectFailed(err), None)
-                }
-            }
+            .await
         }
-        Endpoint::Ipc(path) => match UnixStream::connect(&path).await {
-            Ok(s) => {
-                let stream = Stream::Unix(s);
-                (IoInput::Connected(stream.info()), Some(stream))
-            }
-            Err(e) => {
-                let err = NetError::connect_path(ErrorCode::from_io(&e), &path.display().to_string());
-                (IoInput::ConnectFailed(err), None)
-            }
-        },
+        Endpoint::Ipc(path) => UnixStream::connect(path).await.map(Stream::Unix),
+    };
+    match result {
+        Ok(stream) => (IoInput::Connected(stream.info()), Some(stream)),
+        Err(e) => (driver::connect_failed(&e, &to, local), None),
     }
-}
-
-fn tcp_connected(s: TcpStream) -> (IoInput, Option<Stream>) {
-    let stream = Stream::Tcp(s);
-    (IoInput::Connected(stream.info()), Some(stream))
 }
 
 // AsyncRead / AsyncWrite: the same core, read through `data` events and written with `write`.

@@ -4,6 +4,7 @@ use std::io::{self, IoSlice};
 use std::net::Shutdown;
 
 use bytes::BytesMut;
+use net_core::driver::Transport;
 use net_core::{ConnectionInfo, KeepAliveSettings};
 use socket2::{SockRef, TcpKeepalive};
 use tokio::net::{TcpStream, UnixStream};
@@ -37,38 +38,46 @@ impl Stream {
         }
     }
 
-    pub(crate) fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
+    /// Both ends' addresses (none for Unix sockets, as in Node).
+    pub(crate) fn info(&self) -> ConnectionInfo {
+        match self {
+            Self::Tcp(s) => ConnectionInfo { local: s.local_addr().ok(), remote: s.peer_addr().ok() },
+            Self::Unix(_) => ConnectionInfo::ipc(),
+        }
+    }
+}
+
+impl Transport for Stream {
+    fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
         match self {
             Self::Tcp(s) => s.try_read_buf(buf),
             Self::Unix(s) => s.try_read_buf(buf),
         }
     }
 
-    pub(crate) fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         match self {
             Self::Tcp(s) => s.try_write_vectored(bufs),
             Self::Unix(s) => s.try_write_vectored(bufs),
         }
     }
 
-    /// Half-close: send FIN.
-    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
+    fn shutdown_write(&self) -> io::Result<()> {
         self.sock_ref().shutdown(Shutdown::Write)
     }
 
-    /// Make the coming close send RST (`SO_LINGER` 0).
-    pub(crate) fn set_reset_on_close(&self) -> io::Result<()> {
+    fn set_reset_on_close(&self) -> io::Result<()> {
         self.sock_ref().set_linger(Some(std::time::Duration::ZERO))
     }
 
-    pub(crate) fn set_no_delay(&self, enable: bool) -> io::Result<()> {
+    fn set_no_delay(&self, enable: bool) -> io::Result<()> {
         match self {
             Self::Tcp(s) => s.set_nodelay(enable),
             Self::Unix(_) => Ok(()),
         }
     }
 
-    pub(crate) fn set_keep_alive(&self, settings: KeepAliveSettings) -> io::Result<()> {
+    fn set_keep_alive(&self, settings: KeepAliveSettings) -> io::Result<()> {
         if matches!(self, Self::Unix(_)) {
             return Ok(());
         }
@@ -82,13 +91,5 @@ impl Stream {
             sock.set_tcp_keepalive(&ka)?;
         }
         Ok(())
-    }
-
-    /// Both ends' addresses (none for Unix sockets, as in Node).
-    pub(crate) fn info(&self) -> ConnectionInfo {
-        match self {
-            Self::Tcp(s) => ConnectionInfo { local: s.local_addr().ok(), remote: s.peer_addr().ok() },
-            Self::Unix(_) => ConnectionInfo::ipc(),
-        }
     }
 }

@@ -1,0 +1,165 @@
+//! The driving contract written once for every backend: how a connected socket's outputs are
+//! carried out on a non-blocking transport, and how a readable transport is read.
+//!
+//! No IO happens here: the backend supplies the transport's non-blocking calls through
+//! [`Transport`] (tokio's `try_*`, an `Async<TcpStream>`'s `get_ref()`, a mio stream), and keeps
+//! everything that waits (readiness, timers, lookups, connects) to itself.
+
+use std::io::{self, IoSlice};
+use std::time::Instant;
+
+use bytes::BytesMut;
+
+use crate::error::NetError;
+use crate::event::SocketAction;
+use crate::options::KeepAliveSettings;
+use crate::socket::{IoInput, Socket};
+
+/// Largest number of slices offered to one vectored write.
+pub const MAX_IOV: usize = 64;
+
+/// Bytes reserved for one read.
+pub const READ_CHUNK: usize = 64 * 1024;
+
+/// The non-blocking calls of a connected stream, as a backend provides them.
+pub trait Transport {
+    /// Write without blocking; `WouldBlock` when the kernel is full.
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+    /// Read without blocking into `buf`'s spare capacity; `Ok(0)` is EOF.
+    fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize>;
+    /// `shutdown(SHUT_WR)`.
+    fn shutdown_write(&self) -> io::Result<()>;
+    /// Make the coming close send RST (`SO_LINGER` 0).
+    fn set_reset_on_close(&self) -> io::Result<()>;
+    /// `TCP_NODELAY` (a no-op for Unix sockets).
+    fn set_no_delay(&self, enable: bool) -> io::Result<()>;
+    /// Keep-alive settings (a no-op for Unix sockets).
+    fn set_keep_alive(&self, settings: KeepAliveSettings) -> io::Result<()>;
+}
+
+/// What the backend must do after [`pump`], beyond what was done on the transport.
+#[derive(Debug, Default)]
+pub struct Pumped {
+    /// Drop the transport: the socket closed it (FIN, or RST if `reset` is set).
+    pub close: bool,
+    /// The close is a reset: [`Transport::set_reset_on_close`] was called first.
+    pub reset: bool,
+    /// Work that waits, for the backend's task: `Lookup`, `Connect`, `CancelConnect`.
+    pub jobs: Vec<SocketAction>,
+}
+
+/// Offer the queued bytes to the kernel until it stops taking them.
+pub fn transmit<T: Transport + ?Sized>(sock: &mut Socket, io: &T) {
+    while sock.wants_write() {
+        let result = {
+            let mut slices = [IoSlice::new(&[]); MAX_IOV];
+            let n = sock.io_slices(&mut slices);
+            io.try_write_vectored(&slices[..n])
+        };
+        let now = Instant::now();
+        match result {
+            Ok(n) => sock.handle_io(now, IoInput::Written(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => sock.handle_io(now, IoInput::Failed(NetError::from_io(&e, "write"))),
+        }
+    }
+}
+
+/// Carry out everything the socket asks for that needs no waiting, in the contract's order:
+/// bytes, next-tick work, actions. Run it after every command and every input.
+pub fn pump<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>) -> Pumped {
+    let mut out = Pumped::default();
+    loop {
+        if let Some(io) = io.filter(|_| !out.close) {
+            transmit(sock, io);
+        }
+        sock.tick(Instant::now());
+        let Some(action) = sock.poll_action() else { break };
+        let live = io.filter(|_| !out.close);
+        match action {
+            SocketAction::ShutdownWrite => {
+                if let Some(io) = live {
+                    let input = match io.shutdown_write() {
+                        Ok(()) => IoInput::ShutdownDone,
+                        Err(e) => IoInput::Failed(NetError::from_io(&e, "shutdown")),
+                    };
+                    sock.handle_io(Instant::now(), input);
+                }
+            }
+            SocketAction::Close => out.close = true,
+            SocketAction::Reset => {
+                if let Some(io) = live {
+                    let _ = io.set_reset_on_close();
+                }
+                out.close = true;
+                out.reset = true;
+            }
+            SocketAction::SetNoDelay(enable) => {
+                if let Some(io) = live {
+                    let _ = io.set_no_delay(enable);
+                }
+            }
+            SocketAction::SetKeepAlive(settings) => {
+                if let Some(io) = live {
+                    let _ = io.set_keep_alive(settings);
+                }
+            }
+            job @ (SocketAction::Lookup { .. }
+            | SocketAction::Connect { .. }
+            | SocketAction::CancelConnect) => {
+                out.jobs.push(job);
+            }
+        }
+    }
+    out
+}
+
+/// Read what the kernel has, as long as the socket wants it.
+pub fn read_ready<T: Transport + ?Sized>(sock: &mut Socket, io: &T, buf: &mut BytesMut) {
+    while sock.wants_read() {
+        buf.reserve(READ_CHUNK);
+        let now = Instant::now();
+        match io.try_read_buf(buf) {
+            Ok(0) => {
+                sock.handle_io(now, IoInput::ReadEof);
+                break;
+            }
+            Ok(_) => sock.handle_io(now, IoInput::Read(buf.split().freeze())),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                sock.handle_io(now, IoInput::Failed(NetError::from_io(&e, "read")));
+                break;
+            }
+        }
+    }
+}
+
+/// The input for a failed connect: Node's error for the endpoint (with the local binding in the
+/// message when there was one).
+pub fn connect_failed(err: &io::Error, to: &crate::Endpoint, local: Option<std::net::SocketAddr>) -> IoInput {
+    let code = crate::ErrorCode::from_io(err);
+    IoInput::ConnectFailed(match (to, local) {
+        (crate::Endpoint::Tcp(addr), Some(l)) => NetError::connect_from(code, *addr, l),
+        (crate::Endpoint::Tcp(addr), None) => NetError::connect(code, *addr),
+        (crate::Endpoint::Ipc(path), _) => NetError::connect_path(code, &path.display().to_string()),
+    })
+}
+
+/// The input for a lookup's answer: the addresses in the resolver's order (only `family`'s when
+/// asked), or Node's `getaddrinfo ENOTFOUND host`.
+pub fn lookup_answer(
+    result: io::Result<impl IntoIterator<Item = std::net::SocketAddr>>,
+    host: &str,
+    family: Option<crate::Family>,
+) -> IoInput {
+    match result {
+        Ok(addrs) => IoInput::Resolved(Ok(addrs
+            .into_iter()
+            .map(|a| a.ip())
+            .filter(|ip| family.is_none_or(|f| crate::Family::of(*ip) == f))
+            .collect())),
+        Err(_) => IoInput::Resolved(Err(NetError::lookup(crate::ErrorCode::ENOTFOUND, host))),
+    }
+}

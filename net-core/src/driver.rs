@@ -115,25 +115,28 @@ pub fn pump<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>) -> Pumped 
     out
 }
 
-/// Read what the kernel has, as long as the socket wants it.
-pub fn read_ready<T: Transport + ?Sized>(sock: &mut Socket, io: &T, buf: &mut BytesMut) {
+/// Read what the kernel has, as long as the socket wants it. Returns `true` if the kernel had
+/// nothing more (`WouldBlock`): only then is waiting for readiness right; otherwise the socket
+/// stopped wanting bytes (paused at its mark, EOF, error) and a later read must try first.
+pub fn read_ready<T: Transport + ?Sized>(sock: &mut Socket, io: &T, buf: &mut BytesMut) -> bool {
     while sock.wants_read() {
         buf.reserve(READ_CHUNK);
         let now = Instant::now();
         match io.try_read_buf(buf) {
             Ok(0) => {
                 sock.handle_io(now, IoInput::ReadEof);
-                break;
+                return false;
             }
             Ok(_) => sock.handle_io(now, IoInput::Read(buf.split().freeze())),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
                 sock.handle_io(now, IoInput::Failed(NetError::from_io(&e, "read")));
-                break;
+                return false;
             }
         }
     }
+    false
 }
 
 /// The input for a failed connect: Node's error for the endpoint (with the local binding in the
@@ -162,4 +165,24 @@ pub fn lookup_answer(
             .collect())),
         Err(_) => IoInput::Resolved(Err(NetError::lookup(crate::ErrorCode::ENOTFOUND, host))),
     }
+}
+
+/// Node's default listen backlog.
+pub const DEFAULT_BACKLOG: i32 = 511;
+
+/// The mode Node 26 gives a Unix socket file for `readableAll`/`writableAll` (666, 444, 222),
+/// or `None` to leave the umask's.
+pub fn ipc_file_mode(readable_all: bool, writable_all: bool) -> Option<u32> {
+    match (readable_all, writable_all) {
+        (true, true) => Some(0o666),
+        (true, false) => Some(0o444),
+        (false, true) => Some(0o222),
+        (false, false) => None,
+    }
+}
+
+/// Whether listening on the default host (`::`) failed in a way that makes Node fall back to
+/// `0.0.0.0` (no IPv6 on the machine), rather than report the error.
+pub fn default_host_falls_back(err: &io::Error) -> bool {
+    err.kind() != io::ErrorKind::AddrInUse && err.kind() != io::ErrorKind::PermissionDenied
 }

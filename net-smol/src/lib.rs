@@ -1,1 +1,31 @@
-//! Node's `net` over smol: not written yet (see the issue for this backend).
+//! Node's `net` on smol: the [`net_core`] state machines driven over real TCP and Unix sockets
+//! registered with async-io's reactor.
+//!
+//! The same surface as `net-tokio`; the core decides every behaviour, and the core's
+//! [`net_core::driver`] carries out its outputs, so this crate only waits.
+//!
+//! ```no_run
+//! smol::block_on(async {
+//!     use net_smol::{ListenOptions, Server, connect};
+//!     let server = Server::new(Default::default());
+//!     server.listen(ListenOptions::tcp([127, 0, 0, 1].into(), 0)).unwrap();
+//!     let port = server.address().and_then(|a| a.tcp()).unwrap().port();
+//!     let client = connect(port, "127.0.0.1");
+//!     client.write("hello");
+//!     client.end();
+//!     let conn = server.accept().await.unwrap();
+//!     while let Some(event) = conn.next_event().await {
+//!         println!("{event:?}");
+//!     }
+//! });
+//! ```
+
+mod server;
+mod socket;
+mod stream;
+
+pub use net_core::{
+    ConnectOptions, Endpoint, KeepAlive, NetError, ReadyState, ServerOptions, SocketEvent, SocketOptions,
+};
+pub use server::{DEFAULT_BACKLOG, ListenOptions, Server, ServerEvent, create_server};
+pub use socket::{Socket, connect, connect_path};

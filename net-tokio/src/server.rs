@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Poll, Waker};
 use std::time::Instant;
 
+use net_core::driver;
 use net_core::{
     Admission, ConnectionId, DropInfo, Endpoint, ErrorCode, NetError, ServerAction, ServerOptions,
 };
@@ -19,8 +20,7 @@ use tokio::sync::Notify;
 use crate::socket::Socket;
 use crate::stream::Stream;
 
-/// Node's default listen backlog.
-pub const DEFAULT_BACKLOG: i32 = 511;
+pub use net_core::driver::DEFAULT_BACKLOG;
 
 /// Where and how to listen (`server.listen(options)`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -265,7 +265,7 @@ fn bind(at: &Endpoint, opts: &ListenOptions) -> Result<(Listener, Endpoint), Net
         Endpoint::Tcp(addr) => {
             let backlog = opts.backlog.unwrap_or(DEFAULT_BACKLOG);
             let listener = match bind_tcp(*addr, opts, backlog) {
-                Err(e) if opts.host.is_none() && e.kind() != io::ErrorKind::AddrInUse => {
+                Err(e) if opts.host.is_none() && driver::default_host_falls_back(&e) => {
                     let v4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), addr.port());
                     bind_tcp(v4, opts, backlog).map_err(|e| NetError::listen(ErrorCode::from_io(&e), v4))?
                 }
@@ -278,15 +278,8 @@ fn bind(at: &Endpoint, opts: &ListenOptions) -> Result<(Listener, Endpoint), Net
             let shown = path.display().to_string();
             let listener = UnixListener::bind(path)
                 .map_err(|e| NetError::listen_path(ErrorCode::from_io(&e), &shown))?;
-            if opts.readable_all || opts.writable_all {
+            if let Some(mode) = driver::ipc_file_mode(opts.readable_all, opts.writable_all) {
                 use std::os::unix::fs::PermissionsExt;
-                let mode = if opts.readable_all && opts.writable_all {
-                    0o666
-                } else if opts.readable_all {
-                    0o444
-                } else {
-                    0o222
-                };
                 let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
             }
             Ok((Listener::Unix(listener), Endpoint::Ipc(path.clone())))

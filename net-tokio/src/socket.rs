@@ -407,7 +407,8 @@ async fn drive(shared: Arc<Shared>) {
 
 fn read_ready(inner: &mut Inner, buf: &mut BytesMut) {
     if let Some(stream) = inner.stream.clone() {
-        driver::read_ready(&mut inner.core, &*stream, buf);
+        // tokio clears readiness on `WouldBlock` itself, so the answer is not needed here.
+        let _ = driver::read_ready(&mut inner.core, &*stream, buf);
     }
 }
 

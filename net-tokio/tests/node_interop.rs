@@ -31,7 +31,7 @@ struct Peer {
 
 impl Peer {
     fn spawn(args: &[&str]) -> Self {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/node/peer.js");
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/node/peer.js");
         let mut child = Command::new(node())
             .arg(script)
             .args(args)

@@ -1,0 +1,345 @@
+//! `Server`: a net-core server listening on an async-io TCP or Unix listener.
+
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::{Poll, Waker};
+use std::time::Instant;
+
+use net_core::driver;
+use net_core::{
+    Admission, ConnectionId, DropInfo, Endpoint, ErrorCode, NetError, ServerAction, ServerOptions,
+};
+use socket2::{Domain, Protocol, Type};
+use std::net::TcpListener;
+use std::os::unix::net::UnixListener;
+
+use async_io::Async;
+
+use crate::socket::Socket;
+use crate::stream::Stream;
+
+pub use net_core::driver::DEFAULT_BACKLOG;
+
+/// Where and how to listen (`server.listen(options)`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListenOptions {
+    /// Host to bind; `None` is Node's default: `::` (dual-stack), else `0.0.0.0`.
+    pub host: Option<IpAddr>,
+    /// Port; 0 picks one.
+    pub port: u16,
+    /// A Unix-domain socket path instead of TCP.
+    pub path: Option<PathBuf>,
+    /// Listen backlog (`None`: 511).
+    pub backlog: Option<i32>,
+    /// IPv6 only, no dual-stack.
+    pub ipv6_only: bool,
+    /// `SO_REUSEPORT`.
+    pub reuse_port: bool,
+    /// IPC: make the socket file readable by all.
+    pub readable_all: bool,
+    /// IPC: make the socket file writable by all.
+    pub writable_all: bool,
+}
+
+impl ListenOptions {
+    /// TCP on `host:port`.
+    pub fn tcp(host: IpAddr, port: u16) -> Self {
+        Self { host: Some(host), port, ..Self::default() }
+    }
+
+    /// A Unix-domain socket at `path`.
+    pub fn path(path: impl Into<PathBuf>) -> Self {
+        Self { path: Some(path.into()), ..Self::default() }
+    }
+}
+
+/// What a server tells its user.
+#[derive(Debug)]
+pub enum ServerEvent {
+    /// `'listening'`.
+    Listening,
+    /// `'connection'`: an admitted socket.
+    Connection(Socket),
+    /// `'drop'`: refused by `max_connections` (`None` for IPC).
+    Drop(Option<DropInfo>),
+    /// `'error'` (not followed by `close`).
+    Error(NetError),
+    /// `'close'`: closed and every connection gone.
+    Close,
+}
+
+#[derive(Debug)]
+enum Listener {
+    Tcp(Async<TcpListener>),
+    Unix(Async<UnixListener>),
+}
+
+struct ServerInner {
+    core: net_core::Server,
+    listener: Option<Arc<Listener>>,
+    /// Sockets admitted, waiting for their `connection` event to be handed out.
+    admitted: VecDeque<(ConnectionId, Socket)>,
+    waker: Option<Waker>,
+    /// The socket file this server created, removed on close.
+    ipc_path: Option<PathBuf>,
+}
+
+pub(crate) struct ServerShared {
+    inner: Mutex<ServerInner>,
+    /// Closing the listener ends the accept loop: it waits on this channel beside `accept`.
+    stop: (smol::channel::Sender<()>, smol::channel::Receiver<()>),
+}
+
+impl ServerShared {
+    fn lock(&self) -> MutexGuard<'_, ServerInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// An accepted socket's tie to its server's connection count.
+pub(crate) struct ServerLink {
+    server: Weak<ServerShared>,
+    id: ConnectionId,
+}
+
+impl ServerLink {
+    /// Node decrements the count synchronously inside the socket's `destroy()`.
+    pub(crate) fn connection_closed(self) {
+        if let Some(server) = self.server.upgrade() {
+            let mut inner = server.lock();
+            inner.core.connection_closed(self.id);
+            wake(&mut inner);
+        }
+    }
+}
+
+fn wake(inner: &mut ServerInner) {
+    if let Some(w) = inner.waker.take() {
+        w.wake();
+    }
+}
+
+/// A Node `net.Server` on smol.
+#[derive(Clone)]
+pub struct Server {
+    shared: Arc<ServerShared>,
+}
+
+/// `net.createServer(options)`.
+pub fn create_server(opts: ServerOptions) -> Server {
+    Server::new(opts)
+}
+
+impl Server {
+    /// A server that is not listening yet.
+    pub fn new(opts: ServerOptions) -> Self {
+        let inner = ServerInner {
+            core: net_core::Server::new(opts),
+            listener: None,
+            admitted: VecDeque::new(),
+            waker: None,
+            ipc_path: None,
+        };
+        Self { shared: Arc::new(ServerShared { inner: Mutex::new(inner), stop: smol::channel::unbounded() }) }
+    }
+
+    /// `server.listen(options)`: binds at once; `listening` or `error` follows as an event.
+    /// A second `listen` while listening is `ERR_SERVER_ALREADY_LISTEN`.
+    pub fn listen(&self, opts: ListenOptions) -> Result<(), NetError> {
+        let endpoint = match &opts.path {
+            Some(path) => Endpoint::Ipc(path.clone()),
+            None => {
+                let host = opts.host.unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+                Endpoint::Tcp(SocketAddr::new(host, opts.port))
+            }
+        };
+        let _span = tracing::debug_span!("net_server", at = ?endpoint).entered();
+        let mut inner = self.shared.lock();
+        inner.core.listen(endpoint)?;
+        while let Some(action) = inner.core.poll_action() {
+            match action {
+                ServerAction::Listen(at) => {
+                    let bound = bind(&at, &opts);
+                    tracing::debug!(result = ?bound.as_ref().map(|(_, ep)| ep), "listen");
+                    let result = bound.as_ref().map(|(_, ep)| ep.clone()).map_err(Clone::clone);
+                    if inner.core.handle_listen(result) {
+                        if let Ok((listener, ep)) = bound {
+                            if let Endpoint::Ipc(path) = &ep {
+                                inner.ipc_path = Some(path.clone());
+                            }
+                            let listener = Arc::new(listener);
+                            inner.listener = Some(Arc::clone(&listener));
+                            smol::spawn(accept_loop(Arc::downgrade(&self.shared), listener)).detach();
+                        }
+                    }
+                }
+                ServerAction::CloseListener => self.close_listener(&mut inner),
+            }
+        }
+        wake(&mut inner);
+        Ok(())
+    }
+
+    fn close_listener(&self, inner: &mut ServerInner) {
+        inner.listener = None;
+        if let Some(path) = inner.ipc_path.take() {
+            let _ = std::fs::remove_file(path);
+        }
+        let _ = self.shared.stop.0.try_send(());
+    }
+
+    /// `server.close()`: stop accepting; `close` comes when every connection is gone.
+    /// `ERR_SERVER_NOT_RUNNING` when not listening (a `close` event still follows, as in Node).
+    pub fn close(&self) -> Result<(), NetError> {
+        let mut inner = self.shared.lock();
+        let result = inner.core.close();
+        while let Some(action) = inner.core.poll_action() {
+            if action == ServerAction::CloseListener {
+                self.close_listener(&mut inner);
+            }
+        }
+        wake(&mut inner);
+        result
+    }
+
+    /// The next event; `None` never comes while the server lives (it waits).
+    pub async fn next_event(&self) -> ServerEvent {
+        poll_fn(|cx| {
+            let mut inner = self.shared.lock();
+            if let Some(ev) = inner.core.poll_event() {
+                return Poll::Ready(match ev {
+                    net_core::ServerEvent::Listening => ServerEvent::Listening,
+                    net_core::ServerEvent::Connection(id) => {
+                        let at = inner.admitted.iter().position(|(i, _)| *i == id).expect("admitted socket");
+                        let (_, sock) = inner.admitted.remove(at).expect("present");
+                        ServerEvent::Connection(sock)
+                    }
+                    net_core::ServerEvent::Drop(info) => ServerEvent::Drop(info),
+                    net_core::ServerEvent::Error(e) => ServerEvent::Error(e),
+                    net_core::ServerEvent::Close => ServerEvent::Close,
+                });
+            }
+            inner.waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// The next admitted connection; `None` once the server closed or failed to listen.
+    pub async fn accept(&self) -> Option<Socket> {
+        loop {
+            match self.next_event().await {
+                ServerEvent::Connection(sock) => return Some(sock),
+                ServerEvent::Close | ServerEvent::Error(_) => return None,
+                ServerEvent::Listening | ServerEvent::Drop(_) => {}
+            }
+        }
+    }
+
+    /// `server.address()`: the bound address (real port), or the IPC path.
+    pub fn address(&self) -> Option<Endpoint> {
+        self.shared.lock().core.address().cloned()
+    }
+
+    /// `server.listening`.
+    pub fn listening(&self) -> bool {
+        self.shared.lock().core.listening()
+    }
+
+    /// `server.getConnections()`.
+    pub fn get_connections(&self) -> usize {
+        self.shared.lock().core.get_connections()
+    }
+
+    /// `server.maxConnections = n`.
+    pub fn set_max_connections(&self, max: Option<u32>) {
+        self.shared.lock().core.set_max_connections(max);
+    }
+}
+
+/// Bind and listen as libuv does (`SO_REUSEADDR`, dual-stack `::` unless `ipv6_only`, falling
+/// back to `0.0.0.0` when the default host has no IPv6).
+fn bind(at: &Endpoint, opts: &ListenOptions) -> Result<(Listener, Endpoint), NetError> {
+    match at {
+        Endpoint::Tcp(addr) => {
+            let backlog = opts.backlog.unwrap_or(DEFAULT_BACKLOG);
+            let listener = match bind_tcp(*addr, opts, backlog) {
+                Err(e) if opts.host.is_none() && driver::default_host_falls_back(&e) => {
+                    let v4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), addr.port());
+                    bind_tcp(v4, opts, backlog).map_err(|e| NetError::listen(ErrorCode::from_io(&e), v4))?
+                }
+                other => other.map_err(|e| NetError::listen(ErrorCode::from_io(&e), *addr))?,
+            };
+            let local = listener
+                .get_ref()
+                .local_addr()
+                .map_err(|e| NetError::listen(ErrorCode::from_io(&e), *addr))?;
+            Ok((Listener::Tcp(listener), Endpoint::Tcp(local)))
+        }
+        Endpoint::Ipc(path) => {
+            let shown = path.display().to_string();
+            let listener = Async::<UnixListener>::bind(path)
+                .map_err(|e| NetError::listen_path(ErrorCode::from_io(&e), &shown))?;
+            if let Some(mode) = driver::ipc_file_mode(opts.readable_all, opts.writable_all) {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+            }
+            Ok((Listener::Unix(listener), Endpoint::Ipc(path.clone())))
+        }
+    }
+}
+
+fn bind_tcp(addr: SocketAddr, opts: &ListenOptions, backlog: i32) -> io::Result<Async<TcpListener>> {
+    let socket = socket2::Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(opts.ipv6_only)?;
+    }
+    if opts.reuse_port {
+        socket.set_reuse_port(true)?;
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(backlog)?;
+    Async::new(TcpListener::from(socket))
+}
+
+/// Accept until the listener is closed; each connection goes through the core's admission.
+async fn accept_loop(server: Weak<ServerShared>, listener: Arc<Listener>) {
+    loop {
+        let Some(shared) = server.upgrade() else { return };
+        let stop = shared.stop.1.clone();
+        drop(shared);
+        let accepted = async {
+            match &*listener {
+                Listener::Tcp(l) => l.accept().await.map(|(s, _)| Some(Stream::Tcp(s))),
+                Listener::Unix(l) => l.accept().await.map(|(s, _)| Some(Stream::Unix(s))),
+            }
+        };
+        let stopped = async {
+            let _ = stop.recv().await;
+            Ok(None)
+        };
+        let Ok(Some(stream)) = smol::future::or(stopped, accepted).await else { return };
+        let Some(shared) = server.upgrade() else { return };
+        let mut inner = shared.lock();
+        if !inner.listener.as_ref().is_some_and(|l| Arc::ptr_eq(l, &listener)) {
+            return; // closed (or listening anew) meanwhile; the stream drops, closing it
+        }
+        let admission = inner.core.accept(Instant::now(), stream.info());
+        tracing::debug!(remote = ?stream.info().remote, admitted = matches!(admission, Admission::Accepted(_)), "accept");
+        match admission {
+            Admission::Accepted(core) => {
+                let id = core.connection_id().expect("admitted sockets carry an id");
+                let link = ServerLink { server: Weak::clone(&server), id };
+                let sock = Socket::from_core(core, Some(stream), Some(link));
+                inner.admitted.push_back((id, sock));
+            }
+            Admission::Dropped | Admission::Blocked | Admission::NotListening => drop(stream),
+        }
+        wake(&mut inner);
+    }
+}

@@ -1,0 +1,504 @@
+//! `Socket`: a net-core socket driven over an async-io TCP or Unix stream.
+//!
+//! The same shape as net-tokio: commands run inline on the core behind a mutex (a `write` is
+//! offered to the kernel before it answers), one driver task per socket waits for readiness,
+//! the timer, lookups and connects, and events are pulled from the core by the user.
+
+use std::future::{Future, poll_fn};
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use async_io::{Async, Timer};
+use bytes::{Bytes, BytesMut};
+use net_core::driver;
+use net_core::{
+    ConnectOptions, Endpoint, Family, IoInput, KeepAlive, NetError, ReadyState, SocketAction, SocketEvent,
+    SocketOptions,
+};
+
+use crate::server::ServerLink;
+use crate::stream::Stream;
+
+pub(crate) struct Inner {
+    pub(crate) core: net_core::Socket,
+    stream: Option<Arc<Stream>>,
+    jobs: Vec<SocketAction>,
+    event_waker: Option<Waker>,
+    drain_waker: Option<Waker>,
+    driver_waker: Option<Waker>,
+    server: Option<ServerLink>,
+    closed: bool,
+    pending_read: Bytes,
+}
+
+pub(crate) struct Shared {
+    inner: Mutex<Inner>,
+    span: tracing::Span,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A Node `net.Socket` on smol.
+///
+/// Commands and getters follow Node's names; events come from [`Socket::next_event`]. The socket
+/// is also a `futures_io::AsyncRead + AsyncWrite` (close = `end()`).
+#[derive(Clone)]
+pub struct Socket {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket").field("ready_state", &self.ready_state()).finish()
+    }
+}
+
+/// `net.connect(port, host)`.
+pub fn connect(port: u16, host: &str) -> Socket {
+    Socket::connect_with(ConnectOptions::new(host, port), SocketOptions::default())
+}
+
+/// `net.connect(path)`.
+pub fn connect_path(path: impl Into<std::path::PathBuf>) -> Socket {
+    let sock = Socket::from_core(net_core::Socket::new(SocketOptions::default(), Instant::now()), None, None);
+    sock.with(|inner| {
+        let _ = inner.core.connect(Endpoint::Ipc(path.into()));
+    });
+    sock
+}
+
+impl Socket {
+    /// `net.connect(options)`: by name (lookup, happy eyeballs) or address.
+    pub fn connect_with(connect: ConnectOptions, opts: SocketOptions) -> Self {
+        let sock = Self::from_core(net_core::Socket::new(opts, Instant::now()), None, None);
+        sock.with(|inner| {
+            let _ = inner.core.connect_with(connect);
+        });
+        sock
+    }
+
+    pub(crate) fn from_core(
+        core: net_core::Socket,
+        stream: Option<Stream>,
+        server: Option<ServerLink>,
+    ) -> Self {
+        let remote = stream.as_ref().and_then(|s| s.info().remote);
+        let span = tracing::debug_span!("net_socket", remote = ?remote);
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                core,
+                stream: stream.map(Arc::new),
+                jobs: Vec::new(),
+                event_waker: None,
+                drain_waker: None,
+                driver_waker: None,
+                server,
+                closed: false,
+                pending_read: Bytes::new(),
+            }),
+            span,
+        });
+        smol::spawn(Driver::new(Arc::clone(&shared))).detach();
+        Self { shared }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        let _span = self.shared.span.enter();
+        let mut inner = self.shared.lock();
+        let r = f(&mut inner);
+        pump(&mut inner);
+        r
+    }
+
+    /// The next event, in Node's order; `None` after `close`.
+    pub async fn next_event(&self) -> Option<SocketEvent> {
+        poll_fn(|cx| self.poll_event(cx)).await
+    }
+
+    fn poll_event(&self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
+        let mut inner = self.shared.lock();
+        if let Some(ev) = inner.core.poll_event() {
+            if matches!(ev, SocketEvent::Close { .. }) {
+                inner.closed = true;
+            }
+            pump(&mut inner);
+            return Poll::Ready(Some(ev));
+        }
+        if inner.closed {
+            return Poll::Ready(None);
+        }
+        inner.event_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// `socket.write(data)`: Node's boolean, decided after the kernel was offered the bytes.
+    pub fn write(&self, data: impl Into<Bytes>) -> bool {
+        let data = data.into();
+        self.with(|inner| {
+            let pending = inner.core.write(data);
+            if let Some(stream) = inner.stream.clone() {
+                driver::transmit(&mut inner.core, &*stream);
+            }
+            inner.core.settle(pending)
+        })
+    }
+
+    /// Wait until a `write` that returned `false` is drained (Node's `drain`), or the socket is gone.
+    pub async fn drained(&self) {
+        poll_fn(|cx| {
+            let mut inner = self.shared.lock();
+            if !inner.core.writable_need_drain() || inner.core.destroyed() {
+                return Poll::Ready(());
+            }
+            inner.drain_waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
+    }
+
+    /// `socket.end()`.
+    pub fn end(&self) {
+        self.with(|inner| inner.core.end());
+    }
+
+    /// `socket.destroy()`.
+    pub fn destroy(&self) {
+        self.with(|inner| inner.core.destroy());
+    }
+
+    /// `socket.destroy(err)`.
+    pub fn destroy_with_error(&self, err: NetError) {
+        self.with(|inner| inner.core.destroy_with_error(err));
+    }
+
+    /// `socket.destroySoon()`.
+    pub fn destroy_soon(&self) {
+        self.with(|inner| inner.core.destroy_soon());
+    }
+
+    /// `socket.resetAndDestroy()`; IPC refuses with `ERR_INVALID_HANDLE_TYPE`.
+    pub fn reset_and_destroy(&self) -> Result<(), NetError> {
+        self.with(|inner| inner.core.reset_and_destroy())
+    }
+
+    /// `socket.pause()`.
+    pub fn pause(&self) {
+        self.with(|inner| inner.core.pause());
+    }
+
+    /// `socket.resume()`.
+    pub fn resume(&self) {
+        self.with(|inner| inner.core.resume());
+    }
+
+    /// `socket.setTimeout(ms)`; zero disables it.
+    pub fn set_timeout(&self, timeout: Duration) {
+        self.with(|inner| inner.core.set_timeout(Instant::now(), timeout));
+    }
+
+    /// `socket.setNoDelay(enable)`.
+    pub fn set_no_delay(&self, enable: bool) {
+        self.with(|inner| inner.core.set_no_delay(enable));
+    }
+
+    /// `socket.setKeepAlive(...)`.
+    pub fn set_keep_alive(&self, keep_alive: KeepAlive) {
+        self.with(|inner| inner.core.set_keep_alive(keep_alive));
+    }
+
+    /// `socket.readyState`.
+    pub fn ready_state(&self) -> ReadyState {
+        self.shared.lock().core.ready_state()
+    }
+
+    /// `socket.bytesRead`.
+    pub fn bytes_read(&self) -> u64 {
+        self.shared.lock().core.bytes_read()
+    }
+
+    /// `socket.bytesWritten`.
+    pub fn bytes_written(&self) -> u64 {
+        self.shared.lock().core.bytes_written()
+    }
+
+    /// `socket.writableLength`.
+    pub fn writable_length(&self) -> usize {
+        self.shared.lock().core.writable_length()
+    }
+
+    /// `socket.destroyed`.
+    pub fn destroyed(&self) -> bool {
+        self.shared.lock().core.destroyed()
+    }
+
+    /// `socket.localAddress`/`localPort`.
+    pub fn local_address(&self) -> Option<SocketAddr> {
+        self.shared.lock().core.local_address()
+    }
+
+    /// `socket.remoteAddress`/`remotePort`.
+    pub fn remote_address(&self) -> Option<SocketAddr> {
+        self.shared.lock().core.remote_address()
+    }
+
+    /// `socket.remoteFamily`.
+    pub fn remote_family(&self) -> Option<Family> {
+        self.shared.lock().core.remote_family()
+    }
+
+    /// Run a closure on the core socket, for getters this handle does not mirror.
+    pub fn inspect<R>(&self, f: impl FnOnce(&net_core::Socket) -> R) -> R {
+        f(&self.shared.lock().core)
+    }
+}
+
+/// Carry out the core's outputs, then wake whoever waits on the socket.
+pub(crate) fn pump(inner: &mut Inner) {
+    let out = driver::pump(&mut inner.core, inner.stream.as_deref());
+    if out.close {
+        tracing::debug!(reset = out.reset, "close");
+        inner.stream = None;
+    }
+    inner.jobs.extend(out.jobs);
+    if inner.core.destroyed() {
+        if let Some(link) = inner.server.take() {
+            link.connection_closed();
+        }
+    }
+    if let Some(w) = inner.event_waker.take() {
+        w.wake();
+    }
+    let below_mark = inner.core.writable_length() < inner.core.writable_high_water_mark().max(1);
+    if below_mark || !inner.core.writable_need_drain() || inner.core.destroyed() {
+        if let Some(w) = inner.drain_waker.take() {
+            w.wake();
+        }
+    }
+    if let Some(w) = inner.driver_waker.take() {
+        w.wake();
+    }
+}
+
+type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// The driver task, as one future polled by smol: each source (lookup, connect, readability,
+/// writability, the timer) is polled in turn until none makes progress.
+struct Driver {
+    shared: Arc<Shared>,
+    lookup: Option<Pending<IoInput>>,
+    connecting: Option<Pending<(IoInput, Option<Stream>)>>,
+    timer: Timer,
+    deadline: Option<Instant>,
+    buf: BytesMut,
+    /// The last read found the kernel empty: wait for readability before reading again.
+    read_blocked: bool,
+}
+
+impl Driver {
+    fn new(shared: Arc<Shared>) -> Self {
+        Self {
+            shared,
+            lookup: None,
+            connecting: None,
+            timer: Timer::never(),
+            deadline: None,
+            buf: BytesMut::new(),
+            read_blocked: false,
+        }
+    }
+}
+
+impl Future for Driver {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let shared = Arc::clone(&this.shared);
+        let _span = shared.span.enter();
+        loop {
+            let mut inner = shared.lock();
+            inner.driver_waker = Some(cx.waker().clone());
+            for job in std::mem::take(&mut inner.jobs) {
+                match job {
+                    SocketAction::Lookup { host, family, .. } => {
+                        this.lookup = Some(Box::pin(async move {
+                            let found = async_net_resolve(&host).await;
+                            driver::lookup_answer(found, &host, family)
+                        }));
+                    }
+                    SocketAction::Connect { to, local } => this.connecting = Some(Box::pin(open(to, local))),
+                    SocketAction::CancelConnect => this.connecting = None,
+                    _ => {}
+                }
+            }
+            if inner.core.destroyed() && inner.stream.is_none() {
+                return Poll::Ready(());
+            }
+            let mut progress = false;
+            if let Some(f) = this.lookup.as_mut() {
+                if let Poll::Ready(input) = f.as_mut().poll(cx) {
+                    this.lookup = None;
+                    inner.core.handle_io(Instant::now(), input);
+                    progress = true;
+                }
+            }
+            if let Some(f) = this.connecting.as_mut() {
+                if let Poll::Ready((input, stream)) = f.as_mut().poll(cx) {
+                    this.connecting = None;
+                    if !inner.core.destroyed() {
+                        inner.stream = stream.map(Arc::new);
+                    }
+                    inner.core.handle_io(Instant::now(), input);
+                    progress = true;
+                }
+            }
+            if let Some(stream) = inner.stream.clone() {
+                if inner.core.wants_read() {
+                    if this.read_blocked {
+                        if stream.poll_readable(cx).is_ready() {
+                            this.read_blocked = false;
+                            progress = true;
+                        }
+                    } else {
+                        this.read_blocked = driver::read_ready(&mut inner.core, &*stream, &mut this.buf);
+                        progress = true;
+                    }
+                }
+                if inner.core.wants_write() && stream.poll_writable(cx).is_ready() {
+                    driver::transmit(&mut inner.core, &*stream);
+                    progress = true;
+                }
+            }
+            let deadline = inner.core.poll_timeout();
+            if deadline != this.deadline {
+                this.deadline = deadline;
+                match deadline {
+                    Some(at) => this.timer.set_at(at),
+                    None => this.timer = Timer::never(),
+                }
+            }
+            if deadline.is_some() && Pin::new(&mut this.timer).poll(cx).is_ready() {
+                inner.core.handle_timeout(Instant::now());
+                this.deadline = None;
+                progress = true;
+            }
+            if progress {
+                pump(&mut inner);
+                continue;
+            }
+            return Poll::Pending;
+        }
+    }
+}
+
+async fn async_net_resolve(host: &str) -> io::Result<Vec<SocketAddr>> {
+    let host = host.to_owned();
+    smol::unblock(move || {
+        std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), 0)).map(Iterator::collect)
+    })
+    .await
+}
+
+/// Open a connection, bound first if asked.
+async fn open(to: Endpoint, local: Option<SocketAddr>) -> (IoInput, Option<Stream>) {
+    let result = match &to {
+        Endpoint::Tcp(addr) => connect_tcp(*addr, local).await.map(Stream::Tcp),
+        Endpoint::Ipc(path) => Async::<UnixStream>::connect(path).await.map(Stream::Unix),
+    };
+    match result {
+        Ok(stream) => (IoInput::Connected(stream.info()), Some(stream)),
+        Err(e) => (driver::connect_failed(&e, &to, local), None),
+    }
+}
+
+async fn connect_tcp(addr: SocketAddr, local: Option<SocketAddr>) -> io::Result<Async<TcpStream>> {
+    let Some(local) = local else { return Async::<TcpStream>::connect(addr).await };
+    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    socket.bind(&local.into())?;
+    socket.set_nonblocking(true)?;
+    match socket.connect(&addr.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(115) || e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) => return Err(e),
+    }
+    let stream = Async::new(TcpStream::from(socket))?;
+    stream.writable().await?;
+    match stream.get_ref().take_error()? {
+        Some(e) => Err(e),
+        None => Ok(stream),
+    }
+}
+
+// futures-io AsyncRead / AsyncWrite over the same core.
+
+impl futures_io_impls::AsyncRead for Socket {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, out: &mut [u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        loop {
+            {
+                let mut inner = this.shared.lock();
+                if !inner.pending_read.is_empty() {
+                    let n = inner.pending_read.len().min(out.len());
+                    out[..n].copy_from_slice(&inner.pending_read.split_to(n));
+                    return Poll::Ready(Ok(n));
+                }
+            }
+            match this.poll_event(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) | Poll::Ready(Some(SocketEvent::End)) => return Poll::Ready(Ok(0)),
+                Poll::Ready(Some(SocketEvent::Data(d))) => this.shared.lock().pending_read = d,
+                Poll::Ready(Some(SocketEvent::Error(e))) => return Poll::Ready(Err(e.into())),
+                Poll::Ready(Some(_)) => {}
+            }
+        }
+    }
+}
+
+impl futures_io_impls::AsyncWrite for Socket {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let mut inner = this.shared.lock();
+        if inner.core.destroyed() {
+            let err = inner.core.errored().cloned().unwrap_or_else(NetError::stream_destroyed);
+            return Poll::Ready(Err(err.into()));
+        }
+        if inner.core.writable_length() >= inner.core.writable_high_water_mark().max(1) {
+            inner.drain_waker = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        let pending = inner.core.write(Bytes::copy_from_slice(buf));
+        if let Some(stream) = inner.stream.clone() {
+            driver::transmit(&mut inner.core, &*stream);
+        }
+        let _ = inner.core.settle(pending);
+        pump(&mut inner);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut inner = self.shared.lock();
+        if inner.core.writable_length() == 0 || inner.core.destroyed() {
+            return Poll::Ready(Ok(()));
+        }
+        inner.drain_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().end();
+        Poll::Ready(Ok(()))
+    }
+}
+
+mod futures_io_impls {
+    pub(crate) use smol::io::{AsyncRead, AsyncWrite};
+}

@@ -1,0 +1,105 @@
+//! One connected kernel socket, TCP or Unix, registered with async-io's reactor.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::task::{Context, Poll};
+
+use async_io::Async;
+use bytes::BytesMut;
+use net_core::driver::{READ_CHUNK, Transport};
+use net_core::{ConnectionInfo, KeepAliveSettings};
+use socket2::{SockRef, TcpKeepalive};
+
+/// A connected stream.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Tcp(Async<TcpStream>),
+    Unix(Async<UnixStream>),
+}
+
+impl Stream {
+    fn sock_ref(&self) -> SockRef<'_> {
+        match self {
+            Self::Tcp(s) => SockRef::from(s.get_ref()),
+            Self::Unix(s) => SockRef::from(s.get_ref()),
+        }
+    }
+
+    pub(crate) fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            Self::Tcp(s) => s.poll_readable(cx),
+            Self::Unix(s) => s.poll_readable(cx),
+        }
+    }
+
+    pub(crate) fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            Self::Tcp(s) => s.poll_writable(cx),
+            Self::Unix(s) => s.poll_writable(cx),
+        }
+    }
+
+    /// Both ends' addresses (none for Unix sockets, as in Node).
+    pub(crate) fn info(&self) -> ConnectionInfo {
+        match self {
+            Self::Tcp(s) => {
+                ConnectionInfo { local: s.get_ref().local_addr().ok(), remote: s.get_ref().peer_addr().ok() }
+            }
+            Self::Unix(_) => ConnectionInfo::ipc(),
+        }
+    }
+}
+
+impl Transport for Stream {
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        // async-io put the socket in non-blocking mode: this answers WouldBlock when full.
+        match self {
+            Self::Tcp(s) => s.get_ref().write_vectored(bufs),
+            Self::Unix(s) => s.get_ref().write_vectored(bufs),
+        }
+    }
+
+    fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
+        // Read straight into the buffer's tail (zero-filled once; no second copy of the bytes).
+        let start = buf.len();
+        buf.resize(start + READ_CHUNK, 0);
+        let result = match self {
+            Self::Tcp(s) => s.get_ref().read(&mut buf[start..]),
+            Self::Unix(s) => s.get_ref().read(&mut buf[start..]),
+        };
+        buf.truncate(start + *result.as_ref().unwrap_or(&0));
+        result
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.sock_ref().shutdown(Shutdown::Write)
+    }
+
+    fn set_reset_on_close(&self) -> io::Result<()> {
+        self.sock_ref().set_linger(Some(std::time::Duration::ZERO))
+    }
+
+    fn set_no_delay(&self, enable: bool) -> io::Result<()> {
+        match self {
+            Self::Tcp(s) => s.get_ref().set_nodelay(enable),
+            Self::Unix(_) => Ok(()),
+        }
+    }
+
+    fn set_keep_alive(&self, settings: KeepAliveSettings) -> io::Result<()> {
+        if matches!(self, Self::Unix(_)) {
+            return Ok(());
+        }
+        let sock = self.sock_ref();
+        sock.set_keepalive(settings.enable)?;
+        if let Some(t) = settings.timing {
+            let ka = TcpKeepalive::new()
+                .with_time(std::time::Duration::from_secs(t.idle_secs.into()))
+                .with_interval(std::time::Duration::from_secs(t.interval_secs.into()))
+                .with_retries(t.count);
+            sock.set_tcp_keepalive(&ka)?;
+        }
+        Ok(())
+    }
+}

@@ -49,14 +49,13 @@ pub struct Pumped {
 }
 
 /// Offer the queued bytes to the kernel until it stops taking them.
-pub fn transmit<T: Transport + ?Sized>(sock: &mut Socket, io: &T) {
+pub fn transmit<T: Transport + ?Sized>(sock: &mut Socket, io: &T, now: Instant) {
     while sock.wants_write() {
         let result = {
             let mut slices = [IoSlice::new(&[]); MAX_IOV];
             let n = sock.io_slices(&mut slices);
             io.try_write_vectored(&slices[..n])
         };
-        let now = Instant::now();
         match result {
             Ok(n) => sock.handle_io(now, IoInput::Written(n)),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -67,14 +66,15 @@ pub fn transmit<T: Transport + ?Sized>(sock: &mut Socket, io: &T) {
 }
 
 /// Carry out everything the socket asks for that needs no waiting, in the contract's order:
-/// bytes, next-tick work, actions. Run it after every command and every input.
-pub fn pump<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>) -> Pumped {
+/// bytes, next-tick work, actions. Run it after every command and every input, with the time
+/// the backend read from its clock.
+pub fn pump<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>, now: Instant) -> Pumped {
     let mut out = Pumped::default();
     loop {
         if let Some(io) = io.filter(|_| !out.close) {
-            transmit(sock, io);
+            transmit(sock, io, now);
         }
-        sock.tick(Instant::now());
+        sock.tick(now);
         let Some(action) = sock.poll_action() else { break };
         let live = io.filter(|_| !out.close);
         match action {
@@ -84,7 +84,7 @@ pub fn pump<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>) -> Pumped 
                         Ok(()) => IoInput::ShutdownDone,
                         Err(e) => IoInput::Failed(NetError::from_io(&e, "shutdown")),
                     };
-                    sock.handle_io(Instant::now(), input);
+                    sock.handle_io(now, input);
                 }
             }
             SocketAction::Close => out.close = true,
@@ -118,10 +118,14 @@ pub fn pump<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>) -> Pumped 
 /// Read what the kernel has, as long as the socket wants it. Returns `true` if the kernel had
 /// nothing more (`WouldBlock`): only then is waiting for readiness right; otherwise the socket
 /// stopped wanting bytes (paused at its mark, EOF, error) and a later read must try first.
-pub fn read_ready<T: Transport + ?Sized>(sock: &mut Socket, io: &T, buf: &mut BytesMut) -> bool {
+pub fn read_ready<T: Transport + ?Sized>(
+    sock: &mut Socket,
+    io: &T,
+    buf: &mut BytesMut,
+    now: Instant,
+) -> bool {
     while sock.wants_read() {
         buf.reserve(READ_CHUNK);
-        let now = Instant::now();
         match io.try_read_buf(buf) {
             Ok(0) => {
                 sock.handle_io(now, IoInput::ReadEof);

@@ -50,6 +50,9 @@ pub use connect::{ConnectOptions, DEFAULT_ATTEMPT_TIMEOUT, MIN_ATTEMPT_TIMEOUT, 
 
 pub mod driver;
 
+mod handle;
+pub use handle::SocketHandle;
+
 mod error;
 pub use error::{ErrorCode, ErrorKind, NetError};
 

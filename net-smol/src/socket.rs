@@ -11,15 +11,12 @@ use std::os::unix::net::UnixStream;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_io::{Async, Timer};
 use bytes::{Bytes, BytesMut};
-use net_core::driver;
-use net_core::{
-    ConnectOptions, Endpoint, Family, IoInput, KeepAlive, NetError, ReadyState, SocketAction, SocketEvent,
-    SocketOptions,
-};
+use net_core::{ConnectOptions, Endpoint, IoInput, NetError, SocketAction, SocketEvent, SocketOptions};
+use net_core::{SocketHandle, driver};
 
 use crate::server::ServerLink;
 use crate::stream::Stream;
@@ -146,7 +143,7 @@ impl Socket {
         self.with(|inner| {
             let pending = inner.core.write(data);
             if let Some(stream) = inner.stream.clone() {
-                driver::transmit(&mut inner.core, &*stream);
+                driver::transmit(&mut inner.core, &*stream, Instant::now());
             }
             inner.core.settle(pending)
         })
@@ -164,106 +161,21 @@ impl Socket {
         })
         .await;
     }
+}
 
-    /// `socket.end()`.
-    pub fn end(&self) {
-        self.with(|inner| inner.core.end());
+impl SocketHandle for Socket {
+    fn with_core<R>(&self, f: impl FnOnce(&mut net_core::Socket, Instant) -> R) -> R {
+        self.with(|inner| f(&mut inner.core, Instant::now()))
     }
 
-    /// `socket.destroy()`.
-    pub fn destroy(&self) {
-        self.with(|inner| inner.core.destroy());
-    }
-
-    /// `socket.destroy(err)`.
-    pub fn destroy_with_error(&self, err: NetError) {
-        self.with(|inner| inner.core.destroy_with_error(err));
-    }
-
-    /// `socket.destroySoon()`.
-    pub fn destroy_soon(&self) {
-        self.with(|inner| inner.core.destroy_soon());
-    }
-
-    /// `socket.resetAndDestroy()`; IPC refuses with `ERR_INVALID_HANDLE_TYPE`.
-    pub fn reset_and_destroy(&self) -> Result<(), NetError> {
-        self.with(|inner| inner.core.reset_and_destroy())
-    }
-
-    /// `socket.pause()`.
-    pub fn pause(&self) {
-        self.with(|inner| inner.core.pause());
-    }
-
-    /// `socket.resume()`.
-    pub fn resume(&self) {
-        self.with(|inner| inner.core.resume());
-    }
-
-    /// `socket.setTimeout(ms)`; zero disables it.
-    pub fn set_timeout(&self, timeout: Duration) {
-        self.with(|inner| inner.core.set_timeout(Instant::now(), timeout));
-    }
-
-    /// `socket.setNoDelay(enable)`.
-    pub fn set_no_delay(&self, enable: bool) {
-        self.with(|inner| inner.core.set_no_delay(enable));
-    }
-
-    /// `socket.setKeepAlive(...)`.
-    pub fn set_keep_alive(&self, keep_alive: KeepAlive) {
-        self.with(|inner| inner.core.set_keep_alive(keep_alive));
-    }
-
-    /// `socket.readyState`.
-    pub fn ready_state(&self) -> ReadyState {
-        self.shared.lock().core.ready_state()
-    }
-
-    /// `socket.bytesRead`.
-    pub fn bytes_read(&self) -> u64 {
-        self.shared.lock().core.bytes_read()
-    }
-
-    /// `socket.bytesWritten`.
-    pub fn bytes_written(&self) -> u64 {
-        self.shared.lock().core.bytes_written()
-    }
-
-    /// `socket.writableLength`.
-    pub fn writable_length(&self) -> usize {
-        self.shared.lock().core.writable_length()
-    }
-
-    /// `socket.destroyed`.
-    pub fn destroyed(&self) -> bool {
-        self.shared.lock().core.destroyed()
-    }
-
-    /// `socket.localAddress`/`localPort`.
-    pub fn local_address(&self) -> Option<SocketAddr> {
-        self.shared.lock().core.local_address()
-    }
-
-    /// `socket.remoteAddress`/`remotePort`.
-    pub fn remote_address(&self) -> Option<SocketAddr> {
-        self.shared.lock().core.remote_address()
-    }
-
-    /// `socket.remoteFamily`.
-    pub fn remote_family(&self) -> Option<Family> {
-        self.shared.lock().core.remote_family()
-    }
-
-    /// Run a closure on the core socket, for getters this handle does not mirror.
-    pub fn inspect<R>(&self, f: impl FnOnce(&net_core::Socket) -> R) -> R {
+    fn inspect<R>(&self, f: impl FnOnce(&net_core::Socket) -> R) -> R {
         f(&self.shared.lock().core)
     }
 }
 
 /// Carry out the core's outputs, then wake whoever waits on the socket.
 pub(crate) fn pump(inner: &mut Inner) {
-    let out = driver::pump(&mut inner.core, inner.stream.as_deref());
+    let out = driver::pump(&mut inner.core, inner.stream.as_deref(), Instant::now());
     if out.close {
         tracing::debug!(reset = out.reset, "close");
         inner.stream = None;
@@ -369,12 +281,13 @@ impl Future for Driver {
                             progress = true;
                         }
                     } else {
-                        this.read_blocked = driver::read_ready(&mut inner.core, &*stream, &mut this.buf);
+                        this.read_blocked =
+                            driver::read_ready(&mut inner.core, &*stream, &mut this.buf, Instant::now());
                         progress = true;
                     }
                 }
                 if inner.core.wants_write() && stream.poll_writable(cx).is_ready() {
-                    driver::transmit(&mut inner.core, &*stream);
+                    driver::transmit(&mut inner.core, &*stream, Instant::now());
                     progress = true;
                 }
             }
@@ -477,7 +390,7 @@ impl futures_io_impls::AsyncWrite for Socket {
         }
         let pending = inner.core.write(Bytes::copy_from_slice(buf));
         if let Some(stream) = inner.stream.clone() {
-            driver::transmit(&mut inner.core, &*stream);
+            driver::transmit(&mut inner.core, &*stream, Instant::now());
         }
         let _ = inner.core.settle(pending);
         pump(&mut inner);

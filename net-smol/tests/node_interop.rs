@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use net_core::{ServerOptions, SocketEvent};
-use net_smol::{ListenOptions, Server, ServerEvent, Socket, connect};
+use net_smol::{ListenOptions, Server, ServerEvent, Socket, SocketHandle, connect};
 use smol::io::{AsyncBufReadExt, BufReader, Lines};
 use smol::process::{Child, ChildStdout, Command};
 use smol::stream::StreamExt;

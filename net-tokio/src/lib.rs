@@ -6,7 +6,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), net_core::NetError> {
-//! use net_tokio::{ListenOptions, Server, connect};
+//! use net_tokio::{ListenOptions, Server, SocketHandle, connect};
 //! let server = Server::new(Default::default());
 //! server.listen(ListenOptions::tcp([127, 0, 0, 1].into(), 0))?;
 //! let port = server.address().and_then(|a| a.tcp()).unwrap().port();
@@ -25,7 +25,8 @@ mod socket;
 mod stream;
 
 pub use net_core::{
-    ConnectOptions, Endpoint, KeepAlive, NetError, ReadyState, ServerOptions, SocketEvent, SocketOptions,
+    ConnectOptions, Endpoint, KeepAlive, NetError, ReadyState, ServerOptions, SocketEvent, SocketHandle,
+    SocketOptions,
 };
 pub use server::{DEFAULT_BACKLOG, ListenOptions, Server, ServerEvent, create_server};
 pub use socket::{Socket, connect, connect_path};

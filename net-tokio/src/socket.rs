@@ -13,14 +13,13 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use net_core::driver;
 use net_core::{
-    ConnectOptions, Endpoint, Family, IoInput, KeepAlive, NetError, ReadyState, SocketAction, SocketEvent,
-    SocketOptions,
+    ConnectOptions, Endpoint, Family, IoInput, NetError, SocketAction, SocketEvent, SocketOptions,
 };
+use net_core::{SocketHandle, driver};
 use tokio::net::{TcpSocket, UnixStream};
 use tokio::sync::Notify;
 
@@ -176,113 +175,28 @@ impl Socket {
         })
         .await;
     }
-
-    /// `socket.end()`.
-    pub fn end(&self) {
-        self.with(|inner| inner.core.end());
-    }
-
-    /// `socket.destroy()`.
-    pub fn destroy(&self) {
-        self.with(|inner| inner.core.destroy());
-    }
-
-    /// `socket.destroy(err)`.
-    pub fn destroy_with_error(&self, err: NetError) {
-        self.with(|inner| inner.core.destroy_with_error(err));
-    }
-
-    /// `socket.destroySoon()`.
-    pub fn destroy_soon(&self) {
-        self.with(|inner| inner.core.destroy_soon());
-    }
-
-    /// `socket.resetAndDestroy()`; IPC sockets refuse with `ERR_INVALID_HANDLE_TYPE`.
-    pub fn reset_and_destroy(&self) -> Result<(), NetError> {
-        self.with(|inner| inner.core.reset_and_destroy())
-    }
-
-    /// `socket.pause()`.
-    pub fn pause(&self) {
-        self.with(|inner| inner.core.pause());
-    }
-
-    /// `socket.resume()`.
-    pub fn resume(&self) {
-        self.with(|inner| inner.core.resume());
-    }
-
-    /// `socket.setTimeout(ms)`; zero disables it.
-    pub fn set_timeout(&self, timeout: Duration) {
-        self.with(|inner| inner.core.set_timeout(Instant::now(), timeout));
-    }
-
-    /// `socket.setNoDelay(enable)`.
-    pub fn set_no_delay(&self, enable: bool) {
-        self.with(|inner| inner.core.set_no_delay(enable));
-    }
-
-    /// `socket.setKeepAlive(...)`.
-    pub fn set_keep_alive(&self, keep_alive: KeepAlive) {
-        self.with(|inner| inner.core.set_keep_alive(keep_alive));
-    }
-
-    /// `socket.readyState`.
-    pub fn ready_state(&self) -> ReadyState {
-        self.shared.lock().core.ready_state()
-    }
-
-    /// `socket.bytesRead`.
-    pub fn bytes_read(&self) -> u64 {
-        self.shared.lock().core.bytes_read()
-    }
-
-    /// `socket.bytesWritten`.
-    pub fn bytes_written(&self) -> u64 {
-        self.shared.lock().core.bytes_written()
-    }
-
-    /// `socket.writableLength`.
-    pub fn writable_length(&self) -> usize {
-        self.shared.lock().core.writable_length()
-    }
-
-    /// `socket.destroyed`.
-    pub fn destroyed(&self) -> bool {
-        self.shared.lock().core.destroyed()
-    }
-
-    /// `socket.localAddress`/`localPort`.
-    pub fn local_address(&self) -> Option<SocketAddr> {
-        self.shared.lock().core.local_address()
-    }
-
-    /// `socket.remoteAddress`/`remotePort`.
-    pub fn remote_address(&self) -> Option<SocketAddr> {
-        self.shared.lock().core.remote_address()
-    }
-
-    /// `socket.remoteFamily`.
-    pub fn remote_family(&self) -> Option<Family> {
-        self.shared.lock().core.remote_family()
-    }
-
-    /// Run a closure on the core socket, for getters this handle does not mirror.
-    pub fn inspect<R>(&self, f: impl FnOnce(&net_core::Socket) -> R) -> R {
-        f(&self.shared.lock().core)
-    }
 }
 
 fn transmit(inner: &mut Inner) {
     if let Some(stream) = inner.stream.clone() {
-        driver::transmit(&mut inner.core, &*stream);
+        driver::transmit(&mut inner.core, &*stream, Instant::now());
+    }
+}
+
+impl SocketHandle for Socket {
+    fn with_core<R>(&self, f: impl FnOnce(&mut net_core::Socket, Instant) -> R) -> R {
+        self.with(|inner| f(&mut inner.core, Instant::now()))
+    }
+
+    fn inspect<R>(&self, f: impl FnOnce(&net_core::Socket) -> R) -> R {
+        f(&self.shared.lock().core)
     }
 }
 
 /// Carry out everything the core asks for that can be done without waiting, and wake whoever
 /// waits on the socket. Runs after every command and every input.
 pub(crate) fn pump(inner: &mut Inner, driver: &Notify) {
-    let out = driver::pump(&mut inner.core, inner.stream.as_deref());
+    let out = driver::pump(&mut inner.core, inner.stream.as_deref(), Instant::now());
     if out.close {
         tracing::debug!(reset = out.reset, "close");
         inner.stream = None;
@@ -408,7 +322,7 @@ async fn drive(shared: Arc<Shared>) {
 fn read_ready(inner: &mut Inner, buf: &mut BytesMut) {
     if let Some(stream) = inner.stream.clone() {
         // tokio clears readiness on `WouldBlock` itself, so the answer is not needed here.
-        let _ = driver::read_ready(&mut inner.core, &*stream, buf);
+        let _ = driver::read_ready(&mut inner.core, &*stream, buf, Instant::now());
     }
 }
 

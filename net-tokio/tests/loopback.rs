@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use net_core::sim::describe;
 use net_core::{ErrorCode, ServerOptions, SocketEvent};
-use net_tokio::{ListenOptions, Server, ServerEvent, Socket, connect, connect_path};
+use net_tokio::{ListenOptions, Server, ServerEvent, Socket, SocketHandle, connect, connect_path};
 use tokio::time::timeout;
 
 const LIMIT: Duration = Duration::from_secs(10);

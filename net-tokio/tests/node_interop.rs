@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use net_core::{ServerOptions, SocketEvent};
-use net_tokio::{ListenOptions, Server, ServerEvent, Socket, connect};
+use net_tokio::{ListenOptions, Server, ServerEvent, Socket, SocketHandle, connect};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::time::timeout;

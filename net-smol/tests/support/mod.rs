@@ -1,0 +1,31 @@
+//! What the shared backend tests need from the runtime: smol's.
+#![allow(dead_code)] // each test file uses a different part
+
+use std::time::Duration;
+
+pub(crate) use net_smol as backend;
+
+pub(crate) const BACKEND: &str = "smol";
+
+pub(crate) fn run<F: Future>(f: F) -> F::Output {
+    smol::block_on(f)
+}
+
+/// `f`, or `Err(())` once `limit` passed.
+pub(crate) async fn timeout<T>(limit: Duration, f: impl Future<Output = T>) -> Result<T, ()> {
+    smol::future::or(async { Ok(f.await) }, async {
+        async_io::Timer::after(limit).await;
+        Err(())
+    })
+    .await
+}
+
+pub(crate) async fn sleep(d: Duration) {
+    async_io::Timer::after(d).await;
+}
+
+pub(crate) fn spawn<T: Send + 'static>(
+    f: impl Future<Output = T> + Send + 'static,
+) -> impl Future<Output = T> {
+    smol::spawn(f)
+}

@@ -1,0 +1,433 @@
+// Loopback tests shared by every backend (included by each backend's tests/loopback.rs, which
+// provides `backend`, `run`, `timeout`, `sleep` and `spawn`): each behaviour the core decides,
+// seen through real kernel sockets. Expected event orders are the Node 26 traces'.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use net_core::sim::describe;
+use net_core::{ErrorCode, ServerOptions, SocketEvent};
+use backend::{ListenOptions, Server, ServerEvent, Socket, SocketHandle, connect, connect_path};
+
+const LIMIT: Duration = Duration::from_secs(10);
+const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// Every event until `close`, as trace lines, `data` merged.
+async fn until_close(sock: &Socket) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut data = 0usize;
+    let run = async {
+        while let Some(ev) = sock.next_event().await {
+            if let SocketEvent::Data(d) = &ev {
+                data += d.len();
+                continue;
+            }
+            if data > 0 {
+                lines.push(format!("data {data}B"));
+                data = 0;
+            }
+            let done = matches!(ev, SocketEvent::Close { .. });
+            lines.push(describe(&ev));
+            if done {
+                break;
+            }
+        }
+    };
+    timeout(LIMIT, run).await.expect("socket closed in time");
+    lines
+}
+
+/// Events up to and including the first one `stop` accepts, as trace lines.
+async fn events_until(sock: &Socket, stop: impl Fn(&SocketEvent) -> bool) -> Vec<String> {
+    let run = async {
+        let mut seen = Vec::new();
+        while let Some(ev) = sock.next_event().await {
+            seen.push(describe(&ev));
+            if stop(&ev) {
+                break;
+            }
+        }
+        seen
+    };
+    timeout(LIMIT, run).await.expect("the event came in time")
+}
+
+async fn listening(opts: ServerOptions, at: ListenOptions) -> (Server, u16) {
+    let server = Server::new(opts);
+    server.listen(at).unwrap();
+    let ev = timeout(LIMIT, server.next_event()).await.unwrap();
+    assert!(matches!(ev, ServerEvent::Listening), "{ev:?}");
+    let port = server.address().and_then(|a| a.tcp()).map_or(0, |a| a.port());
+    (server, port)
+}
+
+async fn accept(server: &Server) -> Socket {
+    timeout(LIMIT, server.accept()).await.unwrap().expect("a connection")
+}
+
+/// [echo_roundtrip], [basic_client_writes_then_ends] over IPv4.
+#[test]
+fn echo_and_clean_close_ipv4() {
+    run(async {
+        let (server, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
+        let client = connect(port, "127.0.0.1");
+        assert!(client.write("hello"));
+        client.end();
+        let conn = accept(&server).await;
+        let (c, s) = futures::join!(until_close(&client), until_close(&conn));
+        assert_eq!(
+            c,
+            [
+                format!("connectionAttempt 127.0.0.1:{port}"),
+                "connect".into(),
+                "ready".into(),
+                "prefinish".into(),
+                "finish".into(),
+                "end".into(),
+                "close had_error=false".into()
+            ]
+        );
+        assert_eq!(s, ["data 5B", "end", "prefinish", "finish", "close had_error=false"]);
+        assert_eq!((client.bytes_written(), conn.bytes_read()), (5, 5));
+        assert_eq!(server.get_connections(), 0);
+    })
+}
+
+/// A few MiB through an echo server, checksummed, over IPv6 when the machine has it.
+#[test]
+fn echo_integrity_ipv6() {
+    run(async {
+        let server = Server::new(ServerOptions::default());
+        if server.listen(ListenOptions::tcp(IpAddr::V6(Ipv6Addr::LOCALHOST), 0)).is_err() {
+            return;
+        }
+        let ServerEvent::Listening = timeout(LIMIT, server.next_event()).await.unwrap() else {
+            eprintln!("no IPv6 loopback here; skipped");
+            return;
+        };
+        let port = server.address().unwrap().tcp().unwrap().port();
+        let payload: Vec<u8> = (0..4u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        let echo = spawn({
+            let server = server.clone();
+            async move {
+                let conn = accept(&server).await;
+                while let Some(ev) = conn.next_event().await {
+                    match ev {
+                        SocketEvent::Data(d) if !conn.write(d.clone()) => conn.drained().await,
+                        SocketEvent::End => conn.end(),
+                        _ => {}
+                    }
+                }
+            }
+        });
+        let client = connect(port, "::1");
+        for chunk in payload.chunks(100_000) {
+            if !client.write(chunk.to_vec()) {
+                client.drained().await;
+            }
+        }
+        client.end();
+        let mut got = Vec::new();
+        timeout(LIMIT, async {
+            while let Some(ev) = client.next_event().await {
+                if let SocketEvent::Data(d) = ev {
+                    got.extend_from_slice(&d);
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(got.len(), payload.len());
+        assert!(got == payload, "echoed bytes differ");
+        assert_eq!(client.remote_family().map(|f| f.as_str()), Some("IPv6"));
+        echo.await;
+    })
+}
+
+/// [ipc_basic]: a Unix socket echo; the file exists while listening and is removed on close.
+#[test]
+fn unix_socket_echo_and_file_lifecycle() {
+    run(async {
+        let dir = std::env::temp_dir().join(format!("net-{}-{}", BACKEND, std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("echo.sock");
+        let _ = std::fs::remove_file(&path);
+        let (server, _) = listening(ServerOptions::default(), ListenOptions::path(&path)).await;
+        assert!(path.exists());
+        let client = connect_path(&path);
+        client.write("over ipc");
+        client.end();
+        let conn = accept(&server).await;
+        let (c, s) = futures::join!(until_close(&client), until_close(&conn));
+        assert_eq!(c[..2], [format!("connectionAttempt {}", path.display()), "connect".to_string()]);
+        assert_eq!(s, ["data 8B", "end", "prefinish", "finish", "close had_error=false"]);
+        assert_eq!(client.local_address(), None);
+        assert_eq!(client.reset_and_destroy().unwrap_err().code(), "ERR_INVALID_HANDLE_TYPE");
+        server.close().unwrap();
+        assert!(matches!(timeout(LIMIT, server.next_event()).await.unwrap(), ServerEvent::Close));
+        assert!(!path.exists(), "the socket file is removed on close");
+        // [ipc_connect_missing_path]
+        let missing = connect_path(dir.join("missing.sock"));
+        let events = until_close(&missing).await;
+        assert_eq!(events[1], format!("connectionAttemptFailed {} ENOENT", dir.join("missing.sock").display()));
+        assert_eq!(events.last().unwrap(), "close had_error=true");
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+}
+
+/// [halfopen_server_true_client_ends_first]: the server stays writable after the client's end.
+#[test]
+fn half_open_server_writes_after_client_end() {
+    run(async {
+        let opts = ServerOptions { allow_half_open: true, ..Default::default() };
+        let (server, port) = listening(opts, ListenOptions::tcp(LOCALHOST, 0)).await;
+        let client = connect(port, "127.0.0.1");
+        client.end();
+        let conn = accept(&server).await;
+        assert!(matches!(timeout(LIMIT, conn.next_event()).await.unwrap(), Some(SocketEvent::End)));
+        assert_eq!(conn.ready_state(), net_core::ReadyState::WriteOnly);
+        assert!(conn.write("late"));
+        conn.end();
+        let (c, s) = futures::join!(until_close(&client), until_close(&conn));
+        assert_eq!(c[c.len() - 3..], ["data 4B", "end", "close had_error=false"]);
+        assert_eq!(s, ["prefinish", "finish", "close had_error=false"]);
+    })
+}
+
+/// [backpressure_peer_not_reading]: writes turn `false` once the kernel buffers and the queue
+/// fill; `drain` only after the peer resumes; nothing lost.
+#[test]
+fn drain_under_a_paused_reader() {
+    run(async {
+        let opts = ServerOptions { pause_on_connect: true, ..Default::default() };
+        let (server, port) = listening(opts, ListenOptions::tcp(LOCALHOST, 0)).await;
+        let client = connect(port, "127.0.0.1");
+        let conn = accept(&server).await;
+        events_until(&client, |ev| *ev == SocketEvent::Ready).await;
+        let chunk = vec![9u8; 64 * 1024];
+        let mut sent = 0usize;
+        while client.write(chunk.clone()) {
+            sent += chunk.len();
+            assert!(sent < 512 << 20, "write() never returned false");
+        }
+        sent += chunk.len();
+        assert!(client.writable_length() >= 65536);
+        sleep(Duration::from_millis(100)).await;
+        assert!(client.writable_length() >= 65536, "no drain while the peer is paused");
+        conn.resume();
+        timeout(LIMIT, client.drained()).await.unwrap();
+        client.end();
+        let mut got = 0usize;
+        timeout(LIMIT, async {
+            while let Some(ev) = conn.next_event().await {
+                if let SocketEvent::Data(d) = ev {
+                    got += d.len();
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(got, sent);
+    })
+}
+
+/// [connect_refused]: `connectionAttempt`, `connectionAttemptFailed`, `error ECONNREFUSED`,
+/// `close(true)`; never `connect`.
+#[test]
+fn refused_connection() {
+    run(async {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let client = connect(port, "127.0.0.1");
+        let events = until_close(&client).await;
+        assert_eq!(
+            events,
+            [
+                format!("connectionAttempt 127.0.0.1:{port}"),
+                format!("connectionAttemptFailed 127.0.0.1:{port} ECONNREFUSED"),
+                format!("error ECONNREFUSED \"connect ECONNREFUSED 127.0.0.1:{port}\""),
+                "close had_error=true".into(),
+            ]
+        );
+    })
+}
+
+/// [listen_busy_port_eaddrinuse]: an `error` event with Node's text; no panic, not listening.
+#[test]
+fn busy_port() {
+    run(async {
+        let (_first, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
+        let second = Server::new(ServerOptions::default());
+        second.listen(ListenOptions::tcp(LOCALHOST, port)).unwrap();
+        let ServerEvent::Error(e) = timeout(LIMIT, second.next_event()).await.unwrap() else { panic!() };
+        assert_eq!(e.error_code(), ErrorCode::EADDRINUSE);
+        assert_eq!(e.message(), format!("listen EADDRINUSE: address already in use 127.0.0.1:{port}"));
+        assert!(!second.listening() && second.address().is_none());
+    })
+}
+
+/// [maxConnections_drop]: over the limit, `drop` with the addresses; the client sees a normal
+/// connect, then the server's FIN.
+#[test]
+fn max_connections_drop() {
+    run(async {
+        let opts = ServerOptions { max_connections: Some(1), ..Default::default() };
+        let (server, port) = listening(opts, ListenOptions::tcp(LOCALHOST, 0)).await;
+        let first = connect(port, "127.0.0.1");
+        let _conn = accept(&server).await;
+        let second = connect(port, "127.0.0.1");
+        let ServerEvent::Drop(Some(d)) = timeout(LIMIT, server.next_event()).await.unwrap() else { panic!() };
+        assert_eq!(d.local.port(), port);
+        let events = until_close(&second).await;
+        assert_eq!(events[1..], ["connect", "ready", "end", "prefinish", "finish", "close had_error=false"]);
+        assert_eq!(server.get_connections(), 1);
+        first.destroy();
+    })
+}
+
+/// [server_close_with_live_connection]: `close()` stops accepting; `close` waits for the last
+/// connection.
+#[test]
+fn server_close_waits_for_connections() {
+    run(async {
+        let (server, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
+        let client = connect(port, "127.0.0.1");
+        let conn = accept(&server).await;
+        server.close().unwrap();
+        assert!(server.address().is_none());
+        assert!(timeout(Duration::from_millis(200), server.next_event()).await.is_err(), "no close yet");
+        assert!(client.write("still open"));
+        assert!(matches!(timeout(LIMIT, conn.next_event()).await.unwrap(), Some(SocketEvent::Data(_))));
+        conn.destroy();
+        assert!(matches!(timeout(LIMIT, server.next_event()).await.unwrap(), ServerEvent::Close));
+        let refused = connect(port, "127.0.0.1");
+        assert!(until_close(&refused).await.iter().any(|l| l.contains("ECONNREFUSED")));
+    })
+}
+
+/// [setTimeout_idle_does_not_close]: `timeout` after the idle time; the socket stays open.
+#[test]
+fn idle_timeout() {
+    run(async {
+        let (server, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
+        let client = connect(port, "127.0.0.1");
+        let _conn = accept(&server).await;
+        client.set_timeout(Duration::from_millis(50));
+        let events = events_until(&client, |ev| *ev == SocketEvent::Timeout).await;
+        assert_eq!(events.last().unwrap(), "timeout");
+        assert_eq!(client.ready_state(), net_core::ReadyState::Open);
+    })
+}
+
+/// [resetAndDestroy_client]: RST; the peer gets `error ECONNRESET`, `close(true)`.
+#[test]
+fn reset_reaches_the_peer() {
+    run(async {
+        let (server, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
+        let client = connect(port, "127.0.0.1");
+        let conn = accept(&server).await;
+        events_until(&client, |ev| *ev == SocketEvent::Ready).await;
+        client.reset_and_destroy().unwrap();
+        let events = until_close(&conn).await;
+        assert_eq!(events, ["error ECONNRESET \"read ECONNRESET\"", "close had_error=true"]);
+    })
+}
+
+/// [ipc_path_too_long]: 109+ bytes fail with EINVAL.
+#[test]
+fn unix_path_too_long() {
+    run(async {
+        let long = std::env::temp_dir().join("x".repeat(120));
+        let server = Server::new(ServerOptions::default());
+        server.listen(ListenOptions::path(&long)).unwrap();
+        let ServerEvent::Error(e) = timeout(LIMIT, server.next_event()).await.unwrap() else { panic!() };
+        assert_eq!(e.code(), "EINVAL");
+        let client = connect_path(&long);
+        let events = until_close(&client).await;
+        assert!(events[1].starts_with("error EINVAL"), "{events:?}");
+    })
+}
+
+/// A Unix socket in a missing directory: `listen` fails with EACCES (libuv's reading of
+/// ENOENT), `connect` with ENOENT — what Node 26 reports.
+#[test]
+fn unix_path_in_missing_directory() {
+    run(async {
+        let dir = std::env::temp_dir().join(format!("net-{}-missing-{}", BACKEND, std::process::id()));
+        let server = Server::new(ServerOptions::default());
+        server.listen(ListenOptions::path(dir.join("x.sock"))).unwrap();
+        let ServerEvent::Error(e) = timeout(LIMIT, server.next_event()).await.unwrap() else { panic!() };
+        assert_eq!(e.message(), format!("listen EACCES: permission denied {}", dir.join("x.sock").display()));
+        let client = connect_path(dir.join("y.sock"));
+        let events = until_close(&client).await;
+        assert!(events[2].starts_with("error ENOENT \"connect ENOENT"), "{events:?}");
+    })
+}
+
+/// [connect_localhost_lookup_event]: by name, through the core's Connector: `lookup` events
+/// first, then the attempts.
+#[test]
+fn connect_by_name() {
+    run(async {
+        let (server, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
+        let client = connect(port, "localhost");
+        let _conn = accept(&server).await;
+        let events = events_until(&client, |ev| *ev == SocketEvent::Ready).await;
+        assert!(events[0].starts_with("lookup address=") && events[0].ends_with("host=localhost"), "{events:?}");
+        assert!(events.contains(&format!("connectionAttempt 127.0.0.1:{port}")), "{events:?}");
+        assert_eq!(events[events.len() - 2..], ["connect", "ready"]);
+        client.destroy();
+    })
+}
+
+/// [ipc_listen_path_in_use], [ipc_stale_socket_file], [ipc_readableAll_writableAll]: a path in
+/// use (live server or a stale file) is EADDRINUSE with no unlink; readableAll+writableAll
+/// gives mode 666.
+#[test]
+fn unix_path_in_use_and_modes() {
+    run(async {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("net-{}-inuse-{}", BACKEND, std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.sock");
+        let _ = std::fs::remove_file(&path);
+        let opts = ListenOptions { readable_all: true, writable_all: true, ..ListenOptions::path(&path) };
+        let (first, _) = listening(ServerOptions::default(), opts).await;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o666);
+        let second = Server::new(ServerOptions::default());
+        second.listen(ListenOptions::path(&path)).unwrap();
+        let ServerEvent::Error(e) = timeout(LIMIT, second.next_event()).await.unwrap() else { panic!() };
+        assert_eq!(e.message(), format!("listen EADDRINUSE: address already in use {}", path.display()));
+        assert!(path.exists(), "the live server's file stays");
+        drop(first);
+        std::fs::write(dir.join("regular"), b"x").unwrap();
+        let third = Server::new(ServerOptions::default());
+        third.listen(ListenOptions::path(dir.join("regular"))).unwrap();
+        let ServerEvent::Error(e) = timeout(LIMIT, third.next_event()).await.unwrap() else { panic!() };
+        assert_eq!(e.code(), "EADDRINUSE");
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+}
+
+/// [listen_ipv6Only]: `{host: '::', ipv6Only: true}` refuses IPv4 clients and leaves the IPv4
+/// port free for another server.
+#[test]
+fn ipv6_only() {
+    run(async {
+        let server = Server::new(ServerOptions::default());
+        let opts = ListenOptions { ipv6_only: true, ..ListenOptions::tcp(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0) };
+        server.listen(opts).unwrap();
+        let ServerEvent::Listening = timeout(LIMIT, server.next_event()).await.unwrap() else {
+            eprintln!("no IPv6 here; skipped");
+            return;
+        };
+        let port = server.address().unwrap().tcp().unwrap().port();
+        let v4 = connect(port, "127.0.0.1");
+        assert!(until_close(&v4).await.iter().any(|l| l.contains("ECONNREFUSED")));
+        let (_v4_server, v4_port) =
+            listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, port)).await;
+        assert_eq!(v4_port, port);
+    })
+}

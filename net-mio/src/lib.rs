@@ -1,1 +1,32 @@
-//! Node's `net` over mio: not written yet (see the issue for this backend).
+//! Node's `net` on a single-threaded mio event loop: the [`net_core`] state machines with Node's
+//! own programming model — one thread, one poll loop, handles addressed by id, and events handed
+//! to a handler (or pulled).
+//!
+//! ```no_run
+//! use net_mio::{Event, EventLoop, ListenOptions, SocketHandle};
+//! use net_core::{ServerOptions, SocketEvent};
+//!
+//! let mut lp = EventLoop::new().unwrap();
+//! let server = lp.create_server(ServerOptions::default());
+//! lp.listen(server, ListenOptions::tcp([127, 0, 0, 1].into(), 7000)).unwrap();
+//! lp.run(|lp, event| match event {
+//!     // An echo server, written as one would in Node.
+//!     Event::Socket(id, SocketEvent::Data(data)) => {
+//!         lp.write(id, data);
+//!     }
+//!     Event::Socket(id, SocketEvent::End) => lp.socket(id).end(),
+//!     _ => {}
+//! })
+//! .unwrap();
+//! ```
+
+mod event_loop;
+mod stream;
+
+pub use event_loop::{
+    Event, EventLoop, ListenOptions, LoopHandle, ServerEvent, ServerId, SocketCtx, SocketId,
+};
+pub use net_core::{
+    ConnectOptions, Endpoint, KeepAlive, NetError, ReadyState, ServerOptions, SocketEvent, SocketHandle,
+    SocketOptions,
+};

@@ -1,0 +1,734 @@
+//! The event loop: one thread, one `mio::Poll`, the net-core machines, Node's model.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+use net_core::driver;
+use net_core::{
+    Admission, ConnectOptions, ConnectionId, DropInfo, Endpoint, ErrorCode, IoInput, NetError, ServerAction,
+    ServerOptions, SocketAction, SocketEvent, SocketHandle, SocketOptions,
+};
+use slab::Slab;
+
+use crate::stream::Stream;
+
+const WAKER: Token = Token(usize::MAX);
+
+/// A socket on the loop. Ids are never reused: a stale id addresses nothing, not a newer socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SocketId(usize, u64);
+
+/// A server on the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ServerId(usize);
+
+/// What a server tells its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// `'listening'`.
+    Listening,
+    /// `'connection'`: an admitted socket.
+    Connection(SocketId),
+    /// `'drop'` (`None` for IPC).
+    Drop(Option<DropInfo>),
+    /// `'error'`.
+    Error(NetError),
+    /// `'close'`.
+    Close,
+}
+
+/// One event from the loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A socket's event.
+    Socket(SocketId, SocketEvent),
+    /// A server's event.
+    Server(ServerId, ServerEvent),
+}
+
+/// Where and how to listen.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListenOptions {
+    /// Host to bind; `None` is Node's default `::` (dual-stack), else `0.0.0.0`.
+    pub host: Option<IpAddr>,
+    /// Port; 0 picks one.
+    pub port: u16,
+    /// A Unix-domain socket path instead of TCP.
+    pub path: Option<PathBuf>,
+    /// Listen backlog (`None`: 511).
+    pub backlog: Option<i32>,
+    /// IPv6 only.
+    pub ipv6_only: bool,
+    /// `SO_REUSEPORT`.
+    pub reuse_port: bool,
+}
+
+impl ListenOptions {
+    /// TCP on `host:port`.
+    pub fn tcp(host: IpAddr, port: u16) -> Self {
+        Self { host: Some(host), port, ..Self::default() }
+    }
+
+    /// A Unix-domain socket at `path`.
+    pub fn path(path: impl Into<PathBuf>) -> Self {
+        Self { path: Some(path.into()), ..Self::default() }
+    }
+}
+
+struct SocketEntry {
+    /// Which socket holds this slab slot now (slots are reused, ids are not).
+    serial: u64,
+    core: net_core::Socket,
+    stream: Option<Stream>,
+    /// The stream's non-blocking connect has not completed.
+    connecting: Option<(Endpoint, Option<SocketAddr>)>,
+    /// The last read stopped before `WouldBlock` (paused at the mark, …): read before waiting.
+    read_pending: bool,
+    server: Option<(ServerId, ConnectionId)>,
+    referenced: bool,
+    /// `close` was handed out; the entry goes once its last event is out.
+    closed: bool,
+}
+
+enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+struct ServerEntry {
+    core: net_core::Server,
+    listener: Option<Listener>,
+    admitted: VecDeque<(ConnectionId, SocketId)>,
+    ipc_path: Option<PathBuf>,
+    referenced: bool,
+}
+
+type Job = Box<dyn FnOnce(&mut EventLoop) + Send>;
+
+/// Hands work to the loop from any thread.
+#[derive(Clone)]
+pub struct LoopHandle {
+    tx: Sender<Job>,
+    waker: Arc<Waker>,
+}
+
+impl LoopHandle {
+    /// Run `job` on the loop thread at its next turn.
+    pub fn run(&self, job: impl FnOnce(&mut EventLoop) + Send + 'static) {
+        if self.tx.send(Box::new(job)).is_ok() {
+            let _ = self.waker.wake();
+        }
+    }
+}
+
+/// A single-threaded event loop with Node's programming model: handles addressed by id,
+/// events consumed by [`EventLoop::run`]'s handler or pulled with [`EventLoop::next_event`].
+pub struct EventLoop {
+    poll: Poll,
+    events: Events,
+    sockets: Slab<SocketEntry>,
+    servers: Slab<ServerEntry>,
+    timers: BinaryHeap<Reverse<(Instant, usize)>>,
+    dirty_sockets: VecDeque<usize>,
+    dirty_servers: VecDeque<usize>,
+    buf: BytesMut,
+    handle: LoopHandle,
+    jobs: Receiver<Job>,
+    lookups_in_flight: usize,
+    next_serial: u64,
+}
+
+fn socket_token(key: usize) -> Token {
+    Token(key * 2)
+}
+
+fn server_token(key: usize) -> Token {
+    Token(key * 2 + 1)
+}
+
+impl EventLoop {
+    /// A new loop.
+    pub fn new() -> io::Result<Self> {
+        let poll = Poll::new()?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let (tx, jobs) = channel();
+        Ok(Self {
+            poll,
+            events: Events::with_capacity(1024),
+            sockets: Slab::new(),
+            servers: Slab::new(),
+            timers: BinaryHeap::new(),
+            dirty_sockets: VecDeque::new(),
+            dirty_servers: VecDeque::new(),
+            buf: BytesMut::new(),
+            handle: LoopHandle { tx, waker },
+            jobs,
+            lookups_in_flight: 0,
+            next_serial: 0,
+        })
+    }
+
+    /// A handle for other threads.
+    pub fn handle(&self) -> LoopHandle {
+        self.handle.clone()
+    }
+
+    // ---- sockets ----------------------------------------------------------------------------
+
+    fn add_socket(
+        &mut self,
+        core: net_core::Socket,
+        stream: Option<Stream>,
+        server: Option<(ServerId, ConnectionId)>,
+    ) -> SocketId {
+        self.next_serial += 1;
+        let serial = self.next_serial;
+        let key = self.sockets.insert(SocketEntry {
+            serial,
+            core,
+            stream,
+            connecting: None,
+            read_pending: true,
+            server,
+            referenced: true,
+            closed: false,
+        });
+        if let Some(stream) = self.sockets[key].stream.as_mut() {
+            let _ = stream.register(self.poll.registry(), socket_token(key));
+        }
+        SocketId(key, serial)
+    }
+
+    fn entry_mut(&mut self, id: SocketId) -> Option<&mut SocketEntry> {
+        self.sockets.get_mut(id.0).filter(|e| e.serial == id.1)
+    }
+
+    fn entry(&self, id: SocketId) -> Option<&SocketEntry> {
+        self.sockets.get(id.0).filter(|e| e.serial == id.1)
+    }
+
+    /// `net.connect(port, host)`.
+    pub fn connect(&mut self, port: u16, host: &str) -> SocketId {
+        self.connect_with(ConnectOptions::new(host, port), SocketOptions::default())
+    }
+
+    /// `net.connect(options)`.
+    pub fn connect_with(&mut self, connect: ConnectOptions, opts: SocketOptions) -> SocketId {
+        let id = self.add_socket(net_core::Socket::new(opts, Instant::now()), None, None);
+        self.socket(id).with_core(|s, _| {
+            let _ = s.connect_with(connect);
+        });
+        id
+    }
+
+    /// `net.connect(path)`.
+    pub fn connect_path(&mut self, path: impl Into<PathBuf>) -> SocketId {
+        let id = self.add_socket(net_core::Socket::new(SocketOptions::default(), Instant::now()), None, None);
+        let path = path.into();
+        self.socket(id).with_core(|s, _| {
+            let _ = s.connect(Endpoint::Ipc(path));
+        });
+        id
+    }
+
+    /// Node's commands and getters for one socket (see [`SocketHandle`]).
+    pub fn socket(&mut self, id: SocketId) -> SocketCtx<'_> {
+        SocketCtx { lp: std::cell::RefCell::new(self), id }
+    }
+
+    /// `socket.write(data)`: Node's boolean, decided after the kernel was offered the bytes.
+    pub fn write(&mut self, id: SocketId, data: impl Into<Bytes>) -> bool {
+        let Some(entry) = self.entry_mut(id) else { return false };
+        let pending = entry.core.write(data.into());
+        if let (Some(stream), None) = (&entry.stream, &entry.connecting) {
+            driver::transmit(&mut entry.core, stream, Instant::now());
+        }
+        let ok = entry.core.settle(pending);
+        self.pump_socket(id.0);
+        ok
+    }
+
+    /// `socket.ref()` / `socket.unref()`: whether this socket keeps [`EventLoop::run`] going.
+    pub fn set_socket_ref(&mut self, id: SocketId, referenced: bool) {
+        if let Some(e) = self.entry_mut(id) {
+            e.referenced = referenced;
+        }
+    }
+
+    /// Carry out a socket's outputs until none is left.
+    fn pump_socket(&mut self, key: usize) {
+        let now = Instant::now();
+        loop {
+            let Some(entry) = self.sockets.get_mut(key) else { return };
+            let live = entry.stream.as_ref().filter(|_| entry.connecting.is_none());
+            let out = driver::pump(&mut entry.core, live, now);
+            if entry.read_pending && entry.connecting.is_none() && entry.core.wants_read() {
+                if let Some(stream) = entry.stream.as_ref() {
+                    entry.read_pending = !driver::read_ready(&mut entry.core, stream, &mut self.buf, now);
+                }
+            }
+            if out.close {
+                if let Some(mut stream) = entry.stream.take() {
+                    stream.deregister(self.poll.registry());
+                }
+                entry.connecting = None;
+            }
+            let mut again = false;
+            for job in out.jobs {
+                again |= self.start_job(key, job);
+            }
+            let Some(entry) = self.sockets.get_mut(key) else { return };
+            if entry.core.destroyed() {
+                if let Some((sid, cid)) = entry.server.take() {
+                    if let Some(server) = self.servers.get_mut(sid.0) {
+                        server.core.connection_closed(cid);
+                        self.dirty_servers.push_back(sid.0);
+                    }
+                }
+            }
+            if let Some(at) = entry.core.poll_timeout() {
+                self.timers.push(Reverse((at, key)));
+            }
+            self.dirty_sockets.push_back(key);
+            if !again {
+                return;
+            }
+        }
+    }
+
+    /// Start a lookup, a connect or a cancel; `true` if the core got an input at once.
+    fn start_job(&mut self, key: usize, job: SocketAction) -> bool {
+        match job {
+            SocketAction::Lookup { host, family, .. } => {
+                // getaddrinfo blocks: it runs on a thread and answers through the loop's channel.
+                self.lookups_in_flight += 1;
+                let handle = self.handle.clone();
+                std::thread::spawn(move || {
+                    let found = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), 0));
+                    let input = driver::lookup_answer(found, &host, family);
+                    handle.run(move |lp| {
+                        lp.lookups_in_flight -= 1;
+                        if let Some(e) = lp.sockets.get_mut(key) {
+                            e.core.handle_io(Instant::now(), input);
+                            lp.pump_socket(key);
+                        }
+                    });
+                });
+                false
+            }
+            SocketAction::Connect { to, local } => {
+                let started = match &to {
+                    Endpoint::Tcp(addr) => start_tcp_connect(*addr, local).map(Stream::Tcp),
+                    Endpoint::Ipc(path) => UnixStream::connect(path).map(Stream::Unix),
+                };
+                let entry = &mut self.sockets[key];
+                match started {
+                    Ok(mut stream) => {
+                        let _ = stream.register(self.poll.registry(), socket_token(key));
+                        entry.stream = Some(stream);
+                        entry.connecting = Some((to, local));
+                        false
+                    }
+                    Err(e) => {
+                        entry.core.handle_io(Instant::now(), driver::connect_failed(&e, &to, local));
+                        true
+                    }
+                }
+            }
+            SocketAction::CancelConnect => {
+                let entry = &mut self.sockets[key];
+                if let Some(mut stream) = entry.stream.take() {
+                    stream.deregister(self.poll.registry());
+                }
+                entry.connecting = None;
+                false
+            }
+            _ => false,
+        }
+    }
+
+    fn socket_ready(&mut self, key: usize, event: &mio::event::Event) {
+        let now = Instant::now();
+        let Some(entry) = self.sockets.get_mut(key) else { return };
+        if let Some((to, local)) = entry.connecting.clone() {
+            let Some(stream) = entry.stream.as_ref() else { return };
+            match stream.connect_result() {
+                None => return,
+                Some(Ok(())) => {
+                    let info = stream.info();
+                    entry.connecting = None;
+                    entry.core.handle_io(now, IoInput::Connected(info));
+                }
+                Some(Err(e)) => {
+                    if let Some(mut stream) = entry.stream.take() {
+                        stream.deregister(self.poll.registry());
+                    }
+                    entry.connecting = None;
+                    entry.core.handle_io(now, driver::connect_failed(&e, &to, local));
+                }
+            }
+        } else if let Some(stream) = entry.stream.as_ref() {
+            // Edge-triggered: read until WouldBlock; error and hang-up readiness are only hints.
+            if event.is_readable() || event.is_read_closed() || event.is_error() {
+                entry.read_pending = !driver::read_ready(&mut entry.core, stream, &mut self.buf, now);
+            }
+            if event.is_writable() {
+                driver::transmit(&mut entry.core, stream, now);
+            }
+        }
+        self.pump_socket(key);
+    }
+
+    // ---- servers ----------------------------------------------------------------------------
+
+    /// `net.createServer(options)`.
+    pub fn create_server(&mut self, opts: ServerOptions) -> ServerId {
+        ServerId(self.servers.insert(ServerEntry {
+            core: net_core::Server::new(opts),
+            listener: None,
+            admitted: VecDeque::new(),
+            ipc_path: None,
+            referenced: true,
+        }))
+    }
+
+    /// `server.listen(options)`: binds at once; `listening` or `error` follows as an event.
+    pub fn listen(&mut self, id: ServerId, opts: ListenOptions) -> Result<(), NetError> {
+        let endpoint = match &opts.path {
+            Some(path) => Endpoint::Ipc(path.clone()),
+            None => Endpoint::Tcp(SocketAddr::new(
+                opts.host.unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+                opts.port,
+            )),
+        };
+        let entry = &mut self.servers[id.0];
+        entry.core.listen(endpoint)?;
+        while let Some(action) = entry.core.poll_action() {
+            match action {
+                ServerAction::Listen(at) => {
+                    let bound = bind(&at, &opts);
+                    let result = bound.as_ref().map(|(_, ep)| ep.clone()).map_err(Clone::clone);
+                    if entry.core.handle_listen(result) {
+                        if let Ok((mut listener, ep)) = bound {
+                            let registry = self.poll.registry();
+                            let _ = match &mut listener {
+                                Listener::Tcp(l) => {
+                                    registry.register(l, server_token(id.0), Interest::READABLE)
+                                }
+                                Listener::Unix(l) => {
+                                    registry.register(l, server_token(id.0), Interest::READABLE)
+                                }
+                            };
+                            if let Endpoint::Ipc(path) = ep {
+                                entry.ipc_path = Some(path);
+                            }
+                            entry.listener = Some(listener);
+                        }
+                    }
+                }
+                ServerAction::CloseListener => close_listener(entry, &self.poll),
+            }
+        }
+        self.dirty_servers.push_back(id.0);
+        Ok(())
+    }
+
+    /// `server.close()`.
+    pub fn close_server(&mut self, id: ServerId) -> Result<(), NetError> {
+        let entry = &mut self.servers[id.0];
+        let result = entry.core.close();
+        while let Some(action) = entry.core.poll_action() {
+            if action == ServerAction::CloseListener {
+                close_listener(entry, &self.poll);
+            }
+        }
+        self.dirty_servers.push_back(id.0);
+        result
+    }
+
+    /// `server.address()`.
+    pub fn address(&self, id: ServerId) -> Option<Endpoint> {
+        self.servers.get(id.0).and_then(|s| s.core.address().cloned())
+    }
+
+    /// `server.getConnections()`.
+    pub fn get_connections(&self, id: ServerId) -> usize {
+        self.servers.get(id.0).map_or(0, |s| s.core.get_connections())
+    }
+
+    /// `server.maxConnections = n`.
+    pub fn set_max_connections(&mut self, id: ServerId, max: Option<u32>) {
+        if let Some(s) = self.servers.get_mut(id.0) {
+            s.core.set_max_connections(max);
+        }
+    }
+
+    /// `server.ref()` / `server.unref()`.
+    pub fn set_server_ref(&mut self, id: ServerId, referenced: bool) {
+        if let Some(s) = self.servers.get_mut(id.0) {
+            s.referenced = referenced;
+        }
+    }
+
+    fn accept_ready(&mut self, key: usize) {
+        loop {
+            let Some(entry) = self.servers.get_mut(key) else { return };
+            let accepted = match &entry.listener {
+                Some(Listener::Tcp(l)) => l.accept().map(|(s, _)| Stream::Tcp(s)),
+                Some(Listener::Unix(l)) => l.accept().map(|(s, _)| Stream::Unix(s)),
+                None => return,
+            };
+            let stream = match accepted {
+                Ok(s) => s,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(_) => continue,
+            };
+            let sid = ServerId(key);
+            match entry.core.accept(Instant::now(), stream.info()) {
+                Admission::Accepted(core) => {
+                    let cid = core.connection_id().expect("admitted sockets carry an id");
+                    let id = self.add_socket(core, Some(stream), Some((sid, cid)));
+                    self.servers[key].admitted.push_back((cid, id));
+                    self.pump_socket(id.0);
+                }
+                Admission::Dropped | Admission::Blocked | Admission::NotListening => drop(stream),
+            }
+            self.dirty_servers.push_back(key);
+        }
+    }
+
+    // ---- the loop -----------------------------------------------------------------------------
+
+    /// The next event, pulled from the machines in Node's per-handle order; `None` when nothing
+    /// is waiting. The core's next-tick work after an event (the automatic end after `end`) runs
+    /// when the next event is pulled, so commands given while handling an event come first.
+    pub fn next_event(&mut self) -> Option<Event> {
+        while let Some(key) = self.dirty_servers.front().copied() {
+            let Some(entry) = self.servers.get_mut(key) else {
+                self.dirty_servers.pop_front();
+                continue;
+            };
+            let Some(ev) = entry.core.poll_event() else {
+                self.dirty_servers.pop_front();
+                continue;
+            };
+            let ev = match ev {
+                net_core::ServerEvent::Listening => ServerEvent::Listening,
+                net_core::ServerEvent::Connection(cid) => {
+                    let at = entry.admitted.iter().position(|(c, _)| *c == cid).expect("admitted");
+                    ServerEvent::Connection(entry.admitted.remove(at).expect("present").1)
+                }
+                net_core::ServerEvent::Drop(info) => ServerEvent::Drop(info),
+                net_core::ServerEvent::Error(e) => ServerEvent::Error(e),
+                net_core::ServerEvent::Close => ServerEvent::Close,
+            };
+            return Some(Event::Server(ServerId(key), ev));
+        }
+        while let Some(key) = self.dirty_sockets.front().copied() {
+            let Some(entry) = self.sockets.get_mut(key) else {
+                self.dirty_sockets.pop_front();
+                continue;
+            };
+            let entry_serial = entry.serial;
+            match entry.core.poll_event() {
+                Some(ev) => {
+                    if matches!(ev, SocketEvent::Close { .. }) {
+                        entry.closed = true;
+                    }
+                    self.pump_socket(key);
+                    return Some(Event::Socket(SocketId(key, entry_serial), ev));
+                }
+                None => {
+                    self.dirty_sockets.pop_front();
+                    if entry.closed && entry.stream.is_none() {
+                        self.sockets.remove(key);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether a referenced handle is still alive (Node's process would keep running).
+    pub fn alive(&self) -> bool {
+        self.lookups_in_flight > 0
+            || self.sockets.iter().any(|(_, s)| s.referenced && !s.closed)
+            || self
+                .servers
+                .iter()
+                .any(|(_, s)| s.referenced && (s.core.listening() || s.core.get_connections() > 0))
+    }
+
+    /// Wait for IO, timers or cross-thread work for at most `timeout`, and feed what happened to
+    /// the machines. Events are then pulled with [`EventLoop::next_event`].
+    pub fn run_once(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        let now = Instant::now();
+        let next_timer = self.timers.peek().map(|Reverse((at, _))| at.saturating_duration_since(now));
+        let wait = match (timeout, next_timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let wait = if self.dirty_sockets.is_empty() && self.dirty_servers.is_empty() {
+            wait
+        } else {
+            Some(Duration::ZERO)
+        };
+        match self.poll.poll(&mut self.events, wait) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => other?,
+        }
+        let ready: Vec<(Token, mio::event::Event)> =
+            self.events.iter().map(|e| (e.token(), e.clone())).collect();
+        for (token, event) in ready {
+            if token == WAKER {
+                while let Ok(job) = self.jobs.try_recv() {
+                    job(self);
+                }
+            } else if token.0 % 2 == 0 {
+                self.socket_ready(token.0 / 2, &event);
+            } else {
+                self.accept_ready(token.0 / 2);
+            }
+        }
+        self.fire_timers();
+        Ok(())
+    }
+
+    fn fire_timers(&mut self) {
+        let now = Instant::now();
+        while let Some(Reverse((at, key))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            // Stale entries (the deadline moved) are harmless: the core ignores early calls.
+            if let Some(entry) = self.sockets.get_mut(key) {
+                if entry.core.poll_timeout().is_some_and(|d| d <= now) {
+                    entry.core.handle_timeout(now);
+                    self.pump_socket(key);
+                }
+            }
+        }
+    }
+
+    /// Node's loop: hand every event to `handler`, wait for more, until no referenced handle is
+    /// left.
+    pub fn run(&mut self, mut handler: impl FnMut(&mut Self, Event)) -> io::Result<()> {
+        loop {
+            while let Some(ev) = self.next_event() {
+                handler(self, ev);
+            }
+            if !self.alive() {
+                return Ok(());
+            }
+            self.run_once(None)?;
+        }
+    }
+}
+
+/// Node's commands and getters for one socket of the loop.
+pub struct SocketCtx<'a> {
+    lp: std::cell::RefCell<&'a mut EventLoop>,
+    id: SocketId,
+}
+
+impl SocketHandle for SocketCtx<'_> {
+    fn with_core<R>(&self, f: impl FnOnce(&mut net_core::Socket, Instant) -> R) -> R {
+        let mut lp = self.lp.borrow_mut();
+        let Some(entry) = lp.entry_mut(self.id) else {
+            // A socket whose close was handed out and whose entry is gone: a fresh destroyed core
+            // answers every command as a closed socket does.
+            let mut gone = net_core::Socket::new(SocketOptions::default(), Instant::now());
+            gone.destroy();
+            return f(&mut gone, Instant::now());
+        };
+        let r = f(&mut entry.core, Instant::now());
+        lp.pump_socket(self.id.0);
+        r
+    }
+
+    fn inspect<R>(&self, f: impl FnOnce(&net_core::Socket) -> R) -> R {
+        let lp = self.lp.borrow();
+        match lp.entry(self.id) {
+            Some(entry) => f(&entry.core),
+            None => {
+                let mut gone = net_core::Socket::new(SocketOptions::default(), Instant::now());
+                gone.destroy();
+                f(&gone)
+            }
+        }
+    }
+}
+
+fn close_listener(entry: &mut ServerEntry, poll: &Poll) {
+    if let Some(mut listener) = entry.listener.take() {
+        let _ = match &mut listener {
+            Listener::Tcp(l) => poll.registry().deregister(l),
+            Listener::Unix(l) => poll.registry().deregister(l),
+        };
+    }
+    if let Some(path) = entry.ipc_path.take() {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Start a non-blocking TCP connect, bound first if asked.
+fn start_tcp_connect(addr: SocketAddr, local: Option<SocketAddr>) -> io::Result<TcpStream> {
+    let Some(local) = local else { return TcpStream::connect(addr) };
+    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    socket.bind(&local.into())?;
+    socket.set_nonblocking(true)?;
+    match socket.connect(&addr.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(115) || e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) => return Err(e),
+    }
+    Ok(TcpStream::from_std(socket.into()))
+}
+
+fn bind(at: &Endpoint, opts: &ListenOptions) -> Result<(Listener, Endpoint), NetError> {
+    match at {
+        Endpoint::Tcp(addr) => {
+            let backlog = opts.backlog.unwrap_or(driver::DEFAULT_BACKLOG);
+            let listener = match bind_tcp(*addr, opts, backlog) {
+                Err(e) if opts.host.is_none() && driver::default_host_falls_back(&e) => {
+                    let v4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), addr.port());
+                    bind_tcp(v4, opts, backlog).map_err(|e| NetError::listen(ErrorCode::from_io(&e), v4))?
+                }
+                other => other.map_err(|e| NetError::listen(ErrorCode::from_io(&e), *addr))?,
+            };
+            let local = listener.local_addr().map_err(|e| NetError::listen(ErrorCode::from_io(&e), *addr))?;
+            Ok((Listener::Tcp(listener), Endpoint::Tcp(local)))
+        }
+        Endpoint::Ipc(path) => {
+            let shown = path.display().to_string();
+            let listener = UnixListener::bind(path)
+                .map_err(|e| NetError::listen_path(ErrorCode::from_io(&e), &shown))?;
+            Ok((Listener::Unix(listener), Endpoint::Ipc(path.clone())))
+        }
+    }
+}
+
+fn bind_tcp(addr: SocketAddr, opts: &ListenOptions, backlog: i32) -> io::Result<TcpListener> {
+    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(opts.ipv6_only)?;
+    }
+    if opts.reuse_port {
+        socket.set_reuse_port(true)?;
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(backlog)?;
+    socket.set_nonblocking(true)?;
+    Ok(TcpListener::from_std(socket.into()))
+}

@@ -1,0 +1,115 @@
+//! A connected mio stream, TCP or Unix, behind the core's `Transport`.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::net::Shutdown;
+
+use bytes::BytesMut;
+use mio::event::Source;
+use mio::net::{TcpStream, UnixStream};
+use mio::{Interest, Registry, Token};
+use net_core::driver::{READ_CHUNK, Transport};
+use net_core::{ConnectionInfo, KeepAliveSettings};
+use socket2::{SockRef, TcpKeepalive};
+
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    fn sock_ref(&self) -> SockRef<'_> {
+        match self {
+            Self::Tcp(s) => SockRef::from(s),
+            Self::Unix(s) => SockRef::from(s),
+        }
+    }
+
+    pub(crate) fn info(&self) -> ConnectionInfo {
+        match self {
+            Self::Tcp(s) => ConnectionInfo { local: s.local_addr().ok(), remote: s.peer_addr().ok() },
+            Self::Unix(_) => ConnectionInfo::ipc(),
+        }
+    }
+
+    /// A non-blocking connect finished: `None` while still in progress, else its outcome.
+    pub(crate) fn connect_result(&self) -> Option<io::Result<()>> {
+        if let Ok(Some(e)) | Err(e) = self.sock_ref().take_error() {
+            return Some(Err(e));
+        }
+        match self {
+            Self::Tcp(s) => match s.peer_addr() {
+                Ok(_) => Some(Ok(())),
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => None,
+                Err(e) => Some(Err(e)),
+            },
+            Self::Unix(_) => Some(Ok(())),
+        }
+    }
+
+    pub(crate) fn register(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        match self {
+            Self::Tcp(s) => registry.register(s, token, interest),
+            Self::Unix(s) => registry.register(s, token, interest),
+        }
+    }
+
+    pub(crate) fn deregister(&mut self, registry: &Registry) {
+        let _ = match self {
+            Self::Tcp(s) => s.deregister(registry),
+            Self::Unix(s) => s.deregister(registry),
+        };
+    }
+}
+
+impl Transport for Stream {
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => { s }.write_vectored(bufs),
+            Self::Unix(s) => { s }.write_vectored(bufs),
+        }
+    }
+
+    fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
+        let start = buf.len();
+        buf.resize(start + READ_CHUNK, 0);
+        let result = match self {
+            Self::Tcp(s) => { s }.read(&mut buf[start..]),
+            Self::Unix(s) => { s }.read(&mut buf[start..]),
+        };
+        buf.truncate(start + *result.as_ref().unwrap_or(&0));
+        result
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.sock_ref().shutdown(Shutdown::Write)
+    }
+
+    fn set_reset_on_close(&self) -> io::Result<()> {
+        self.sock_ref().set_linger(Some(std::time::Duration::ZERO))
+    }
+
+    fn set_no_delay(&self, enable: bool) -> io::Result<()> {
+        match self {
+            Self::Tcp(s) => s.set_nodelay(enable),
+            Self::Unix(_) => Ok(()),
+        }
+    }
+
+    fn set_keep_alive(&self, settings: KeepAliveSettings) -> io::Result<()> {
+        if matches!(self, Self::Unix(_)) {
+            return Ok(());
+        }
+        let sock = self.sock_ref();
+        sock.set_keepalive(settings.enable)?;
+        if let Some(t) = settings.timing {
+            let ka = TcpKeepalive::new()
+                .with_time(std::time::Duration::from_secs(t.idle_secs.into()))
+                .with_interval(std::time::Duration::from_secs(t.interval_secs.into()))
+                .with_retries(t.count);
+            sock.set_tcp_keepalive(&ka)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,359 @@
+//! net-mio over real loopback TCP (IPv4, IPv6) and Unix sockets, in the loop's own style: each
+//! test drives the loop and reacts to events as a Node program would. Expected event orders are
+//! the Node 26 traces' (the same as the async backends' shared tests).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::{Duration, Instant};
+
+use net_core::sim::describe;
+use net_core::{ErrorCode, ServerOptions, SocketEvent};
+use net_mio::{Event, EventLoop, ListenOptions, ServerEvent, ServerId, SocketHandle, SocketId};
+
+const LIMIT: Duration = Duration::from_secs(10);
+const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// The loop plus every event seen, per handle.
+struct H {
+    lp: EventLoop,
+    sockets: HashMap<SocketId, Vec<String>>,
+    data: HashMap<SocketId, Vec<u8>>,
+    servers: HashMap<ServerId, Vec<ServerEvent>>,
+    accepted: Vec<SocketId>,
+}
+
+impl H {
+    fn new() -> Self {
+        Self {
+            lp: EventLoop::new().unwrap(),
+            sockets: HashMap::new(),
+            data: HashMap::new(),
+            servers: HashMap::new(),
+            accepted: Vec::new(),
+        }
+    }
+
+    /// Turn the loop, recording events and letting `react` answer them, until `done`.
+    fn until(&mut self, mut react: impl FnMut(&mut EventLoop, &Event), done: impl Fn(&Self) -> bool) {
+        let deadline = Instant::now() + LIMIT;
+        loop {
+            while let Some(ev) = self.lp.next_event() {
+                match &ev {
+                    Event::Socket(id, SocketEvent::Data(d)) => {
+                        self.data.entry(*id).or_default().extend_from_slice(d)
+                    }
+                    Event::Socket(id, other) => self.sockets.entry(*id).or_default().push(describe(other)),
+                    Event::Server(id, e) => {
+                        if let ServerEvent::Connection(s) = e {
+                            self.accepted.push(*s);
+                        }
+                        self.servers.entry(*id).or_default().push(e.clone());
+                    }
+                }
+                react(&mut self.lp, &ev);
+            }
+            if done(self) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out; sockets: {:?}", self.sockets);
+            self.lp.run_once(Some(Duration::from_millis(20))).unwrap();
+        }
+    }
+
+    fn log(&self, id: SocketId) -> Vec<String> {
+        self.sockets.get(&id).cloned().unwrap_or_default()
+    }
+
+    fn closed(&self, id: SocketId) -> bool {
+        self.log(id).last().is_some_and(|l| l.starts_with("close"))
+    }
+
+    fn listening(&mut self, opts: ServerOptions, at: ListenOptions) -> (ServerId, u16) {
+        let server = self.lp.create_server(opts);
+        self.lp.listen(server, at).unwrap();
+        self.until(|_, _| {}, |h| h.servers.get(&server).is_some_and(|e| !e.is_empty()));
+        assert_eq!(self.servers[&server][0], ServerEvent::Listening);
+        let port = self.lp.address(server).and_then(|a| a.tcp()).map_or(0, |a| a.port());
+        (server, port)
+    }
+
+    fn accept(&mut self) -> SocketId {
+        let n = self.accepted.len();
+        self.until(|_, _| {}, |h| h.accepted.len() > n);
+        self.accepted[n]
+    }
+}
+
+fn no_reaction(_: &mut EventLoop, _: &Event) {}
+
+/// [basic_client_writes_then_ends], [echo_roundtrip].
+#[test]
+fn echo_and_clean_close() {
+    let mut h = H::new();
+    let (_server, port) = h.listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0));
+    let client = h.lp.connect(port, "127.0.0.1");
+    assert!(h.lp.write(client, "hello"));
+    h.lp.socket(client).end();
+    let conn = h.accept();
+    h.until(no_reaction, |h| h.closed(client) && h.closed(conn));
+    assert_eq!(
+        h.log(client),
+        [
+            format!("connectionAttempt 127.0.0.1:{port}"),
+            "connect".into(),
+            "ready".into(),
+            "prefinish".into(),
+            "finish".into(),
+            "end".into(),
+            "close had_error=false".into()
+        ]
+    );
+    assert_eq!(h.log(conn), ["end", "prefinish", "finish", "close had_error=false"]);
+    assert_eq!(h.data[&conn], b"hello");
+}
+
+/// Several MiB echoed and checked, over IPv6 when the machine has it.
+#[test]
+fn echo_integrity_ipv6() {
+    let mut h = H::new();
+    let server = h.lp.create_server(ServerOptions::default());
+    h.lp.listen(server, ListenOptions::tcp(IpAddr::V6(Ipv6Addr::LOCALHOST), 0)).unwrap();
+    h.until(no_reaction, |h| h.servers.contains_key(&server));
+    if h.servers[&server][0] != ServerEvent::Listening {
+        return; // no IPv6 loopback here
+    }
+    let port = h.lp.address(server).unwrap().tcp().unwrap().port();
+    let payload: Vec<u8> = (0..4u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let client = h.lp.connect(port, "::1");
+    let mut sent = 0;
+    let chunk = 256 * 1024;
+    // Write while the queue is below the mark; continue on `drain`.
+    while sent < payload.len() && h.lp.write(client, payload[sent..sent + chunk].to_vec()) {
+        sent += chunk;
+    }
+    if sent < payload.len() {
+        sent += chunk;
+    }
+    h.until(
+        |lp, ev| match ev {
+            Event::Socket(id, SocketEvent::Data(d)) if *id != client => {
+                lp.write(*id, d.clone());
+            }
+            Event::Socket(id, SocketEvent::Drain) if *id == client => {
+                while sent < payload.len() {
+                    let ok = lp.write(client, payload[sent..sent + chunk].to_vec());
+                    sent += chunk;
+                    if !ok {
+                        break;
+                    }
+                }
+                if sent >= payload.len() {
+                    lp.socket(client).end();
+                }
+            }
+            _ => {}
+        },
+        |h| h.closed(client),
+    );
+    assert!(h.data.get(&client).is_some_and(|d| *d == payload), "echoed bytes differ");
+}
+
+/// [ipc_basic]: Unix socket echo; the file is removed on close; a missing path is ENOENT.
+#[test]
+fn unix_socket_echo_and_errors() {
+    let dir = std::env::temp_dir().join(format!("net-mio-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("s.sock");
+    let _ = std::fs::remove_file(&path);
+    let mut h = H::new();
+    let (server, _) = h.listening(ServerOptions::default(), ListenOptions::path(&path));
+    let client = h.lp.connect_path(&path);
+    h.lp.write(client, "over ipc");
+    h.lp.socket(client).end();
+    let conn = h.accept();
+    h.until(no_reaction, |h| h.closed(client) && h.closed(conn));
+    assert_eq!(h.data[&conn], b"over ipc");
+    let live = h.lp.connect_path(&path);
+    assert_eq!(h.lp.socket(live).reset_and_destroy().unwrap_err().code(), "ERR_INVALID_HANDLE_TYPE");
+    h.lp.socket(live).destroy();
+    h.lp.close_server(server).unwrap();
+    h.until(no_reaction, |h| h.servers[&server].contains(&ServerEvent::Close));
+    assert!(!path.exists());
+    let missing = h.lp.connect_path(dir.join("missing.sock"));
+    h.until(no_reaction, |h| h.closed(missing));
+    assert!(h.log(missing)[2].starts_with("error ENOENT"), "{:?}", h.log(missing));
+    let long = h.lp.connect_path(std::env::temp_dir().join("y".repeat(120)));
+    h.until(no_reaction, |h| h.closed(long));
+    assert!(h.log(long)[1].starts_with("error EINVAL"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// [halfopen_server_true_client_ends_first]: a write in the `end` handler of a half-open server
+/// reaches the client, then the server ends.
+#[test]
+fn half_open() {
+    let mut h = H::new();
+    let opts = ServerOptions { allow_half_open: true, ..Default::default() };
+    let (_server, port) = h.listening(opts, ListenOptions::tcp(LOCALHOST, 0));
+    let client = h.lp.connect(port, "127.0.0.1");
+    h.lp.socket(client).end();
+    h.until(
+        |lp, ev| {
+            if let Event::Socket(id, SocketEvent::End) = ev {
+                if *id != client {
+                    assert_eq!(lp.socket(*id).ready_state(), net_core::ReadyState::WriteOnly);
+                    lp.write(*id, "late");
+                    lp.socket(*id).end();
+                }
+            }
+        },
+        |h| h.closed(client),
+    );
+    assert_eq!(h.data[&client], b"late");
+    assert_eq!(h.log(client)[h.log(client).len() - 2..], ["end", "close had_error=false"]);
+}
+
+/// [backpressure_peer_not_reading]: `false` once the kernel and the queue are full; `drain` only
+/// after the paused peer resumes; every byte arrives.
+#[test]
+fn drain_under_a_paused_reader() {
+    let mut h = H::new();
+    let opts = ServerOptions { pause_on_connect: true, ..Default::default() };
+    let (_server, port) = h.listening(opts, ListenOptions::tcp(LOCALHOST, 0));
+    let client = h.lp.connect(port, "127.0.0.1");
+    let conn = h.accept();
+    h.until(no_reaction, |h| h.log(client).contains(&"ready".to_string()));
+    let chunk = vec![5u8; 64 * 1024];
+    let mut sent = 0;
+    while h.lp.write(client, chunk.clone()) {
+        sent += chunk.len();
+        assert!(sent < 512 << 20);
+        h.lp.run_once(Some(Duration::ZERO)).unwrap();
+    }
+    sent += chunk.len();
+    let until = Instant::now() + Duration::from_millis(100);
+    h.until(no_reaction, |_| Instant::now() >= until);
+    assert!(!h.log(client).contains(&"drain".to_string()), "no drain while the peer is paused");
+    h.lp.socket(conn).resume();
+    h.until(no_reaction, |h| h.log(client).contains(&"drain".to_string()));
+    h.lp.socket(client).end();
+    h.until(no_reaction, |h| h.closed(conn));
+    assert_eq!(h.data[&conn].len(), sent);
+}
+
+/// [connect_refused].
+#[test]
+fn refused_connection() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut h = H::new();
+    let client = h.lp.connect(port, "127.0.0.1");
+    h.until(no_reaction, |h| h.closed(client));
+    assert_eq!(
+        h.log(client),
+        [
+            format!("connectionAttempt 127.0.0.1:{port}"),
+            format!("connectionAttemptFailed 127.0.0.1:{port} ECONNREFUSED"),
+            format!("error ECONNREFUSED \"connect ECONNREFUSED 127.0.0.1:{port}\""),
+            "close had_error=true".into(),
+        ]
+    );
+}
+
+/// [listen_busy_port_eaddrinuse].
+#[test]
+fn busy_port() {
+    let mut h = H::new();
+    let (_first, port) = h.listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0));
+    let second = h.lp.create_server(ServerOptions::default());
+    h.lp.listen(second, ListenOptions::tcp(LOCALHOST, port)).unwrap();
+    h.until(no_reaction, |h| h.servers.contains_key(&second));
+    let ServerEvent::Error(e) = &h.servers[&second][0] else { panic!() };
+    assert_eq!(e.error_code(), ErrorCode::EADDRINUSE);
+    assert_eq!(e.message(), format!("listen EADDRINUSE: address already in use 127.0.0.1:{port}"));
+}
+
+/// [maxConnections_drop], [server_close_with_live_connection].
+#[test]
+fn max_connections_and_server_close() {
+    let mut h = H::new();
+    let opts = ServerOptions { max_connections: Some(1), ..Default::default() };
+    let (server, port) = h.listening(opts, ListenOptions::tcp(LOCALHOST, 0));
+    let first = h.lp.connect(port, "127.0.0.1");
+    let conn = h.accept();
+    let second = h.lp.connect(port, "127.0.0.1");
+    h.until(no_reaction, |h| h.closed(second));
+    assert!(matches!(h.servers[&server][2], ServerEvent::Drop(Some(_))), "{:?}", h.servers[&server]);
+    assert_eq!(
+        h.log(second)[1..],
+        ["connect", "ready", "end", "prefinish", "finish", "close had_error=false"]
+    );
+    h.lp.close_server(server).unwrap();
+    h.until(no_reaction, |h| h.log(first).contains(&"ready".to_string()));
+    assert!(!h.servers[&server].contains(&ServerEvent::Close), "close waits for the live connection");
+    h.lp.socket(conn).destroy();
+    h.until(no_reaction, |h| h.servers[&server].contains(&ServerEvent::Close));
+    assert_eq!(h.lp.get_connections(server), 0);
+}
+
+/// [setTimeout_idle_does_not_close].
+#[test]
+fn idle_timeout() {
+    let mut h = H::new();
+    let (_server, port) = h.listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0));
+    let client = h.lp.connect(port, "127.0.0.1");
+    h.lp.socket(client).set_timeout(Duration::from_millis(50));
+    h.until(no_reaction, |h| h.log(client).contains(&"timeout".to_string()));
+    assert_eq!(h.lp.socket(client).ready_state(), net_core::ReadyState::Open);
+}
+
+/// [resetAndDestroy_client].
+#[test]
+fn reset_reaches_the_peer() {
+    let mut h = H::new();
+    let (_server, port) = h.listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0));
+    let client = h.lp.connect(port, "127.0.0.1");
+    let conn = h.accept();
+    h.until(no_reaction, |h| h.log(client).contains(&"ready".to_string()));
+    h.lp.socket(client).reset_and_destroy().unwrap();
+    h.until(no_reaction, |h| h.closed(conn));
+    assert_eq!(h.log(conn), ["error ECONNRESET \"read ECONNRESET\"", "close had_error=true"]);
+}
+
+/// [connect_localhost_lookup_event]: by name, the lookup runs off the loop thread.
+#[test]
+fn connect_by_name() {
+    let mut h = H::new();
+    let (_server, port) = h.listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0));
+    let client = h.lp.connect(port, "localhost");
+    h.until(no_reaction, |h| h.log(client).contains(&"ready".to_string()));
+    assert!(h.log(client)[0].starts_with("lookup address="), "{:?}", h.log(client));
+}
+
+/// `run` returns once no referenced handle is left, as Node's process exits; commands can come
+/// from another thread.
+#[test]
+fn run_ends_when_nothing_is_referenced() {
+    let mut lp = EventLoop::new().unwrap();
+    let server = lp.create_server(ServerOptions::default());
+    lp.listen(server, ListenOptions::tcp(LOCALHOST, 0)).unwrap();
+    let port = lp.address(server).unwrap().tcp().unwrap().port();
+    let handle = lp.handle();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        handle.run(move |lp| {
+            let c = lp.connect(port, "127.0.0.1");
+            lp.write(c, "bye");
+            lp.socket(c).end();
+        });
+    });
+    let mut got = Vec::new();
+    lp.run(|lp, ev| match ev {
+        Event::Socket(_, SocketEvent::Data(d)) => {
+            got.extend_from_slice(&d);
+            let _ = lp.close_server(server);
+        }
+        _ => {}
+    })
+    .unwrap();
+    assert_eq!(got, b"bye");
+}

@@ -347,12 +347,11 @@ fn run_ends_when_nothing_is_referenced() {
         });
     });
     let mut got = Vec::new();
-    lp.run(|lp, ev| match ev {
-        Event::Socket(_, SocketEvent::Data(d)) => {
+    lp.run(|lp, ev| {
+        if let Event::Socket(_, SocketEvent::Data(d)) = ev {
             got.extend_from_slice(&d);
             let _ = lp.close_server(server);
         }
-        _ => {}
     })
     .unwrap();
     assert_eq!(got, b"bye");

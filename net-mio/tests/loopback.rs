@@ -2,89 +2,14 @@
 //! test drives the loop and reacts to events as a Node program would. Expected event orders are
 //! the Node 26 traces' (the same as the async backends' shared tests).
 
-use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+mod support;
+
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
-use net_core::sim::describe;
 use net_core::{ErrorCode, ServerOptions, SocketEvent};
-use net_mio::{Event, EventLoop, ListenOptions, ServerEvent, ServerId, SocketHandle, SocketId};
-
-const LIMIT: Duration = Duration::from_secs(10);
-const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-
-/// The loop plus every event seen, per handle.
-struct H {
-    lp: EventLoop,
-    sockets: HashMap<SocketId, Vec<String>>,
-    data: HashMap<SocketId, Vec<u8>>,
-    servers: HashMap<ServerId, Vec<ServerEvent>>,
-    accepted: Vec<SocketId>,
-}
-
-impl H {
-    fn new() -> Self {
-        Self {
-            lp: EventLoop::new().unwrap(),
-            sockets: HashMap::new(),
-            data: HashMap::new(),
-            servers: HashMap::new(),
-            accepted: Vec::new(),
-        }
-    }
-
-    /// Turn the loop, recording events and letting `react` answer them, until `done`.
-    fn until(&mut self, mut react: impl FnMut(&mut EventLoop, &Event), done: impl Fn(&Self) -> bool) {
-        let deadline = Instant::now() + LIMIT;
-        loop {
-            while let Some(ev) = self.lp.next_event() {
-                match &ev {
-                    Event::Socket(id, SocketEvent::Data(d)) => {
-                        self.data.entry(*id).or_default().extend_from_slice(d)
-                    }
-                    Event::Socket(id, other) => self.sockets.entry(*id).or_default().push(describe(other)),
-                    Event::Server(id, e) => {
-                        if let ServerEvent::Connection(s) = e {
-                            self.accepted.push(*s);
-                        }
-                        self.servers.entry(*id).or_default().push(e.clone());
-                    }
-                }
-                react(&mut self.lp, &ev);
-            }
-            if done(self) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "timed out; sockets: {:?}", self.sockets);
-            self.lp.run_once(Some(Duration::from_millis(20))).unwrap();
-        }
-    }
-
-    fn log(&self, id: SocketId) -> Vec<String> {
-        self.sockets.get(&id).cloned().unwrap_or_default()
-    }
-
-    fn closed(&self, id: SocketId) -> bool {
-        self.log(id).last().is_some_and(|l| l.starts_with("close"))
-    }
-
-    fn listening(&mut self, opts: ServerOptions, at: ListenOptions) -> (ServerId, u16) {
-        let server = self.lp.create_server(opts);
-        self.lp.listen(server, at).unwrap();
-        self.until(|_, _| {}, |h| h.servers.get(&server).is_some_and(|e| !e.is_empty()));
-        assert_eq!(self.servers[&server][0], ServerEvent::Listening);
-        let port = self.lp.address(server).and_then(|a| a.tcp()).map_or(0, |a| a.port());
-        (server, port)
-    }
-
-    fn accept(&mut self) -> SocketId {
-        let n = self.accepted.len();
-        self.until(|_, _| {}, |h| h.accepted.len() > n);
-        self.accepted[n]
-    }
-}
-
-fn no_reaction(_: &mut EventLoop, _: &Event) {}
+use net_mio::{Event, EventLoop, ListenOptions, ServerEvent, SocketHandle};
+use support::{H, LOCALHOST, no_reaction};
 
 /// [basic_client_writes_then_ends], [echo_roundtrip].
 #[test]

@@ -70,6 +70,10 @@ pub struct ListenOptions {
     pub ipv6_only: bool,
     /// `SO_REUSEPORT`.
     pub reuse_port: bool,
+    /// IPC: make the socket file readable by all.
+    pub readable_all: bool,
+    /// IPC: make the socket file writable by all.
+    pub writable_all: bool,
 }
 
 impl ListenOptions {
@@ -114,6 +118,12 @@ struct ServerEntry {
 
 type Job = Box<dyn FnOnce(&mut EventLoop) + Send>;
 
+/// A handler registered on one socket (Node's `socket.on(…)`).
+pub type SocketHandler = Box<dyn FnMut(&mut EventLoop, SocketId, SocketEvent)>;
+
+/// A handler registered on one server (Node's `server.on(…)`).
+pub type ServerHandler = Box<dyn FnMut(&mut EventLoop, ServerId, ServerEvent)>;
+
 /// Hands work to the loop from any thread.
 #[derive(Clone)]
 pub struct LoopHandle {
@@ -145,6 +155,8 @@ pub struct EventLoop {
     jobs: Receiver<Job>,
     lookups_in_flight: usize,
     next_serial: u64,
+    socket_handlers: std::collections::HashMap<SocketId, SocketHandler>,
+    server_handlers: std::collections::HashMap<ServerId, ServerHandler>,
 }
 
 fn socket_token(key: usize) -> Token {
@@ -174,6 +186,8 @@ impl EventLoop {
             jobs,
             lookups_in_flight: 0,
             next_serial: 0,
+            socket_handlers: std::collections::HashMap::new(),
+            server_handlers: std::collections::HashMap::new(),
         })
     }
 
@@ -277,6 +291,7 @@ impl EventLoop {
                 }
             }
             if out.close {
+                tracing::debug!(socket = key, reset = out.reset, "close");
                 if let Some(mut stream) = entry.stream.take() {
                     stream.deregister(self.poll.registry());
                 }
@@ -493,7 +508,9 @@ impl EventLoop {
                 Err(_) => continue,
             };
             let sid = ServerId(key);
-            match entry.core.accept(Instant::now(), stream.info()) {
+            let admission = entry.core.accept(Instant::now(), stream.info());
+            tracing::debug!(server = key, admitted = matches!(admission, Admission::Accepted(_)), "accept");
+            match admission {
                 Admission::Accepted(core) => {
                     let cid = core.connection_id().expect("admitted sockets carry an id");
                     let id = self.add_socket(core, Some(stream), Some((sid, cid)));
@@ -586,19 +603,21 @@ impl EventLoop {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             other => other?,
         }
-        let ready: Vec<(Token, mio::event::Event)> =
-            self.events.iter().map(|e| (e.token(), e.clone())).collect();
-        for (token, event) in ready {
+        // Take the event buffer out while handling it (no copy, no allocation per turn).
+        let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
+        for event in &events {
+            let token = event.token();
             if token == WAKER {
                 while let Ok(job) = self.jobs.try_recv() {
                     job(self);
                 }
             } else if token.0 % 2 == 0 {
-                self.socket_ready(token.0 / 2, &event);
+                self.socket_ready(token.0 / 2, event);
             } else {
                 self.accept_ready(token.0 / 2);
             }
         }
+        self.events = events;
         self.fire_timers();
         Ok(())
     }
@@ -620,12 +639,58 @@ impl EventLoop {
         }
     }
 
-    /// Node's loop: hand every event to `handler`, wait for more, until no referenced handle is
-    /// left.
+    /// Node's `socket.on(…)`: this socket's events go to `handler` (in [`EventLoop::run`]).
+    pub fn on_socket(
+        &mut self,
+        id: SocketId,
+        handler: impl FnMut(&mut Self, SocketId, SocketEvent) + 'static,
+    ) {
+        self.socket_handlers.insert(id, Box::new(handler));
+    }
+
+    /// Node's `server.on(…)`: this server's events go to `handler` (in [`EventLoop::run`]).
+    pub fn on_server(
+        &mut self,
+        id: ServerId,
+        handler: impl FnMut(&mut Self, ServerId, ServerEvent) + 'static,
+    ) {
+        self.server_handlers.insert(id, Box::new(handler));
+    }
+
+    /// Hand one event to its handle's handler, if it has one; otherwise give it back.
+    fn dispatch(&mut self, ev: Event) -> Option<Event> {
+        match ev {
+            Event::Socket(id, e) => match self.socket_handlers.remove(&id) {
+                Some(mut h) => {
+                    let closing = matches!(e, SocketEvent::Close { .. });
+                    h(self, id, e);
+                    if !closing {
+                        self.socket_handlers.entry(id).or_insert(h);
+                    }
+                    None
+                }
+                None => Some(Event::Socket(id, e)),
+            },
+            Event::Server(id, e) => match self.server_handlers.remove(&id) {
+                Some(mut h) => {
+                    h(self, id, e);
+                    self.server_handlers.entry(id).or_insert(h);
+                    None
+                }
+                None => Some(Event::Server(id, e)),
+            },
+        }
+    }
+
+    /// Node's loop: each event goes to its handle's handler ([`EventLoop::on_socket`],
+    /// [`EventLoop::on_server`]) or else to `handler`; the loop waits for more until no
+    /// referenced handle is left.
     pub fn run(&mut self, mut handler: impl FnMut(&mut Self, Event)) -> io::Result<()> {
         loop {
             while let Some(ev) = self.next_event() {
-                handler(self, ev);
+                if let Some(ev) = self.dispatch(ev) {
+                    handler(self, ev);
+                }
             }
             if !self.alive() {
                 return Ok(());
@@ -713,6 +778,10 @@ fn bind(at: &Endpoint, opts: &ListenOptions) -> Result<(Listener, Endpoint), Net
             let shown = path.display().to_string();
             let listener = UnixListener::bind(path)
                 .map_err(|e| NetError::listen_path(ErrorCode::from_io(&e), &shown))?;
+            if let Some(mode) = driver::ipc_file_mode(opts.readable_all, opts.writable_all) {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+            }
             Ok((Listener::Unix(listener), Endpoint::Ipc(path.clone())))
         }
     }

@@ -24,7 +24,8 @@ mod event_loop;
 mod stream;
 
 pub use event_loop::{
-    Event, EventLoop, ListenOptions, LoopHandle, ServerEvent, ServerId, SocketCtx, SocketId,
+    Event, EventLoop, ListenOptions, LoopHandle, ServerEvent, ServerHandler, ServerId, SocketCtx,
+    SocketHandler, SocketId,
 };
 pub use net_core::{
     ConnectOptions, Endpoint, KeepAlive, NetError, ReadyState, ServerOptions, SocketEvent, SocketHandle,

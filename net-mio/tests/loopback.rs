@@ -281,3 +281,45 @@ fn run_ends_when_nothing_is_referenced() {
     .unwrap();
     assert_eq!(got, b"bye");
 }
+
+/// Node's style: handlers per server and per socket, registered in the `connection` handler.
+#[test]
+fn per_handle_handlers() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let mut lp = EventLoop::new().unwrap();
+    let server = lp.create_server(ServerOptions::default());
+    lp.listen(server, ListenOptions::tcp(LOCALHOST, 0)).unwrap();
+    let port = lp.address(server).unwrap().tcp().unwrap().port();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let log = Rc::clone(&seen);
+    lp.on_server(server, move |lp, _, ev| {
+        if let ServerEvent::Connection(conn) = ev {
+            let log = Rc::clone(&log);
+            lp.on_socket(conn, move |lp, id, ev| {
+                log.borrow_mut().push(format!("conn {}", net_core::sim::describe(&ev)));
+                if ev == SocketEvent::End {
+                    lp.write(id, "bye");
+                }
+            });
+        }
+    });
+    let client = lp.connect(port, "127.0.0.1");
+    lp.write(client, "hi");
+    lp.socket(client).end();
+    let mut got = Vec::new();
+    lp.run(|lp, ev| {
+        if let Event::Socket(_, SocketEvent::Data(d)) = &ev {
+            got.extend_from_slice(d);
+        }
+        if let Event::Socket(_, SocketEvent::Close { .. }) = ev {
+            let _ = lp.close_server(server);
+        }
+    })
+    .unwrap();
+    assert_eq!(got, b"bye");
+    assert_eq!(
+        *seen.borrow(),
+        ["conn data 2B", "conn end", "conn prefinish", "conn finish", "conn close had_error=false"]
+    );
+}

@@ -1,0 +1,167 @@
+//! An echo server on any backend: every byte comes back, with backpressure (reading pauses while
+//! a write waits for `drain`) and half-close carried through.
+//!
+//! ```text
+//! echo --backend tokio|smol|mio --listen ADDR [--allow-half-open] [--max-connections N] [--pause-on-connect]
+//! ```
+//! `ADDR` is `HOST:PORT` (port 0 picks one; IPv6 in brackets) or a Unix socket path. The first line
+//! on stdout is `listening on <address>`. SIGINT/SIGTERM close the server and exit.
+
+// `write` takes the bytes by value, so it cannot move into a match guard.
+#![allow(clippy::collapsible_match)]
+
+use std::io::Write;
+
+use examples::{Addr, Backend, has, on_termination, shown, usage_error, value_of};
+use net_core::{ServerOptions, SocketEvent, SocketHandle};
+
+const USAGE: &str = "echo --backend tokio|smol|mio --listen ADDR [--allow-half-open] [--max-connections N] [--pause-on-connect]";
+
+struct Config {
+    backend: Backend,
+    listen: Addr,
+    opts: ServerOptions,
+}
+
+fn config() -> Config {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let backend = value_of(&args, "--backend").unwrap_or_else(|| usage_error("--backend is required", USAGE));
+    let backend = Backend::parse(&backend).unwrap_or_else(|e| usage_error(&e, USAGE));
+    let listen = value_of(&args, "--listen").unwrap_or_else(|| usage_error("--listen is required", USAGE));
+    let listen = Addr::parse(&listen).unwrap_or_else(|e| usage_error(&e, USAGE));
+    let max_connections = value_of(&args, "--max-connections")
+        .map(|n| n.parse().unwrap_or_else(|_| usage_error(&format!("bad --max-connections '{n}'"), USAGE)));
+    let opts = ServerOptions {
+        allow_half_open: has(&args, "--allow-half-open"),
+        pause_on_connect: has(&args, "--pause-on-connect"),
+        max_connections,
+        ..ServerOptions::default()
+    };
+    Config { backend, listen, opts }
+}
+
+fn announce(endpoint: Option<net_core::Endpoint>) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on {}", endpoint.as_ref().map(shown).unwrap_or_default());
+    let _ = out.flush();
+}
+
+fn fail(e: &net_core::NetError) -> ! {
+    eprintln!("{}: {}", e.code(), e.message());
+    std::process::exit(1)
+}
+
+fn main() {
+    let cfg = config();
+    match cfg.backend {
+        Backend::Tokio => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(tokio_echo(cfg)),
+        Backend::Smol => smol::block_on(smol_echo(cfg)),
+        Backend::Mio => mio_echo(cfg),
+    }
+}
+
+macro_rules! async_echo {
+    ($name:ident, $backend:ident, $spawn:path) => {
+        async fn $name(cfg: Config) {
+            use $backend::{ListenOptions, Server, ServerEvent, Socket};
+            let server = Server::new(cfg.opts.clone());
+            let at = match &cfg.listen {
+                Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
+                Addr::Unix(p) => ListenOptions::path(p),
+            };
+            // The signal handler is in place before `listening on` is printed.
+            let (stop_tx, stop_rx) = smol::channel::bounded::<()>(1);
+            on_termination(move || {
+                let _ = stop_tx.try_send(());
+            });
+            server.listen(at).unwrap_or_else(|e| fail(&e));
+            match server.next_event().await {
+                ServerEvent::Listening => announce(server.address()),
+                ServerEvent::Error(e) => fail(&e),
+                other => unreachable!("{other:?}"),
+            }
+            let half_open = cfg.opts.allow_half_open;
+            let pause_on_connect = cfg.opts.pause_on_connect;
+            let serve = async {
+                loop {
+                    if let ServerEvent::Connection(sock) = server.next_event().await {
+                        $spawn(async move { echo_connection(sock, half_open, pause_on_connect).await });
+                    }
+                }
+            };
+            smol::future::or(serve, async {
+                let _ = stop_rx.recv().await;
+            })
+            .await;
+            let _ = server.close();
+            std::process::exit(0);
+
+            async fn echo_connection(sock: Socket, half_open: bool, pause_on_connect: bool) {
+                if pause_on_connect {
+                    sock.resume();
+                }
+                while let Some(ev) = sock.next_event().await {
+                    match ev {
+                        SocketEvent::Data(d) => {
+                            if !sock.write(d) {
+                                sock.pause();
+                                sock.drained().await;
+                                sock.resume();
+                            }
+                        }
+                        SocketEvent::End if half_open => sock.end(),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    };
+}
+
+fn tokio_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
+    drop(tokio::spawn(f));
+}
+
+fn smol_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
+    smol::spawn(f).detach();
+}
+
+async_echo!(tokio_echo, net_tokio, tokio_spawn);
+async_echo!(smol_echo, net_smol, smol_spawn);
+
+fn mio_echo(cfg: Config) {
+    use net_mio::{Event, EventLoop, ListenOptions, ServerEvent};
+    let mut lp = EventLoop::new().expect("event loop");
+    let server = lp.create_server(cfg.opts.clone());
+    let at = match &cfg.listen {
+        Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
+        Addr::Unix(p) => ListenOptions::path(p),
+    };
+    lp.listen(server, at).unwrap_or_else(|e| fail(&e));
+    let handle = lp.handle();
+    on_termination(move || {
+        handle.run(move |lp| {
+            let _ = lp.close_server(server);
+            std::process::exit(0);
+        })
+    });
+    let half_open = cfg.opts.allow_half_open;
+    lp.run(|lp, ev| match ev {
+        Event::Server(_, ServerEvent::Listening) => announce(lp.address(server)),
+        Event::Server(_, ServerEvent::Error(e)) => fail(&e),
+        Event::Server(_, ServerEvent::Connection(id)) if cfg.opts.pause_on_connect => lp.socket(id).resume(),
+        Event::Socket(id, SocketEvent::Data(d)) => {
+            if !lp.write(id, d) {
+                lp.socket(id).pause();
+            }
+        }
+        Event::Socket(id, SocketEvent::Drain) => lp.socket(id).resume(),
+        Event::Socket(id, SocketEvent::End) if half_open => lp.socket(id).end(),
+        _ => {}
+    })
+    .expect("event loop");
+}

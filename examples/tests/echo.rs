@@ -1,0 +1,163 @@
+//! The `echo` example on every backend, driven by real Node 26 clients (scripts/node/peer.js).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BACKENDS: [&str; 3] = ["tokio", "smol", "mio"];
+
+fn node() -> PathBuf {
+    if let Some(p) = std::env::var_os("NODE26") {
+        return p.into();
+    }
+    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/node26/bin/node");
+    assert!(local.exists(), "Node 26 not found: run scripts/install-node.sh (or set NODE26)");
+    local
+}
+
+/// A child process killed when dropped, with its stdout lines.
+struct Proc {
+    child: Child,
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+}
+
+impl Proc {
+    fn spawn(cmd: &mut Command) -> Self {
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        Self { child, lines }
+    }
+
+    fn line(&mut self) -> String {
+        self.lines.next().expect("a line").expect("readable")
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn echo(backend: &str, args: &[&str]) -> (Proc, String) {
+    let mut p =
+        Proc::spawn(Command::new(env!("CARGO_BIN_EXE_echo")).arg("--backend").arg(backend).args(args));
+    let first = p.line();
+    let addr =
+        first.strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {first}")).to_owned();
+    (p, addr)
+}
+
+fn peer(args: &[&str]) -> Proc {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/node/peer.js");
+    Proc::spawn(Command::new(node()).arg(script).args(args))
+}
+
+fn port(addr: &str) -> String {
+    addr.rsplit(':').next().unwrap().to_owned()
+}
+
+fn pattern_sum(n: usize) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for i in 0..n {
+        h ^= ((i * 31 + 7) & 0xff) as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    format!("{h:08x}")
+}
+
+/// 4 MiB from a Node client come back intact, on every backend.
+#[test]
+fn echo_integrity_with_node_clients() {
+    for backend in BACKENDS {
+        let (_server, addr) = echo(backend, &["--listen", "127.0.0.1:0"]);
+        let n = 4 << 20;
+        let mut client = peer(&["client-echo", &port(&addr), &n.to_string()]);
+        assert_eq!(client.line(), format!("received {n} {}", pattern_sum(n)), "{backend}");
+        assert_eq!(client.line(), "close false", "{backend}");
+    }
+}
+
+/// `--allow-half-open`: a client that ends first still gets its `end` after everything.
+#[test]
+fn half_open_client() {
+    for backend in BACKENDS {
+        let (_server, addr) = echo(backend, &["--listen", "127.0.0.1:0", "--allow-half-open"]);
+        let mut client = peer(&["client-half-open", &port(&addr)]);
+        assert_eq!(client.line(), "end \"\"", "{backend}");
+        assert_eq!(client.line(), "close false", "{backend}");
+    }
+}
+
+/// `--max-connections 1`: the extra client is closed at once and sees no data.
+#[test]
+fn max_connections() {
+    for backend in BACKENDS {
+        let (_server, addr) = echo(backend, &["--listen", "127.0.0.1:0", "--max-connections", "1"]);
+        let mut first = peer(&["client-events", &port(&addr)]);
+        assert_eq!(first.line(), "connect");
+        let mut second = peer(&["client-events", &port(&addr)]);
+        let lines: Vec<String> = (0..5).map(|_| second.line()).collect();
+        assert_eq!(lines, ["connect", "ready", "end", "finish", "close false"], "{backend}");
+    }
+}
+
+/// A Unix socket path works, and the address line names it.
+#[test]
+fn unix_socket() {
+    for backend in BACKENDS {
+        let path = std::env::temp_dir().join(format!("echo-example-{backend}-{}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let (_server, addr) = echo(backend, &["--listen", path.to_str().unwrap()]);
+        assert_eq!(addr, path.display().to_string());
+        std::thread::sleep(Duration::from_millis(10));
+        let mut stream = std::os::unix::net::UnixStream::connect(&path).expect("connect");
+        use std::io::{Read, Write};
+        stream.write_all(b"over a unix socket").unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut back = String::new();
+        stream.read_to_string(&mut back).unwrap();
+        assert_eq!(back, "over a unix socket", "{backend}");
+        let _ = std::fs::remove_file(&path);
+    }
+}
+
+/// Bad arguments: a clear message and a non-zero exit; a busy port: Node's error text, exit 1.
+#[test]
+fn bad_arguments_and_busy_port() {
+    let out = Command::new(env!("CARGO_BIN_EXE_echo"))
+        .args(["--backend", "nope", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown backend 'nope'"));
+    let out = Command::new(env!("CARGO_BIN_EXE_echo")).args(["--backend", "tokio"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    for backend in BACKENDS {
+        let (_server, addr) = echo(backend, &["--listen", "127.0.0.1:0"]);
+        let out = Command::new(env!("CARGO_BIN_EXE_echo"))
+            .args(["--backend", backend, "--listen", &addr])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{backend}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("EADDRINUSE: listen EADDRINUSE: address already in use {addr}")),
+            "{backend}: {err}"
+        );
+    }
+}
+
+/// SIGTERM closes the server and exits cleanly.
+#[test]
+fn exits_on_sigterm() {
+    for backend in BACKENDS {
+        let (mut server, _addr) = echo(backend, &["--listen", "127.0.0.1:0"]);
+        let pid = server.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let status = server.child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{backend}");
+    }
+}

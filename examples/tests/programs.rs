@@ -1,4 +1,4 @@
-//! The `echo` example on every backend, driven by real Node 26 clients (scripts/node/peer.js).
+//! The example programs on every backend, driven by real clients (Node 26, std sockets, each other).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -159,5 +159,89 @@ fn exits_on_sigterm() {
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         let status = server.child.wait().unwrap();
         assert_eq!(status.code(), Some(0), "{backend}");
+    }
+}
+
+fn ncat(backend: &str, args: &[&str], stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ncat"))
+        .arg("--backend")
+        .arg(backend)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    out
+}
+
+/// `ncat` against the `echo` example: stdin comes back on stdout; stdin EOF half-closes; it
+/// exits 0 once both directions are done. Every backend pairing with itself, TCP and Unix.
+#[test]
+fn ncat_through_echo() {
+    let payload: Vec<u8> = (0..1u32 << 20).map(|i| (i % 251) as u8).collect();
+    for backend in BACKENDS {
+        let (_server, addr) = echo(backend, &["--listen", "127.0.0.1:0"]);
+        let out = ncat(backend, &[&addr], &payload);
+        assert_eq!(out.status.code(), Some(0), "{backend}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stdout == payload, "{backend}: {} bytes back of {}", out.stdout.len(), payload.len());
+
+        let path = std::env::temp_dir().join(format!("ncat-{backend}-{}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let (_server, _) = echo(backend, &["--listen", path.to_str().unwrap()]);
+        let out = ncat(backend, &[path.to_str().unwrap()], b"unix hello");
+        assert_eq!(out.stdout, b"unix hello", "{backend}");
+        let _ = std::fs::remove_file(&path);
+    }
+}
+
+/// `ncat` errors print Node's message and exit 1.
+#[test]
+fn ncat_refused() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    for backend in BACKENDS {
+        let out = ncat(backend, &[&format!("127.0.0.1:{port}")], b"");
+        assert_eq!(out.status.code(), Some(1), "{backend}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr).trim(),
+            format!("connect ECONNREFUSED 127.0.0.1:{port}"),
+            "{backend}"
+        );
+    }
+}
+
+/// `ncat --listen` serves one connection: a Node client's bytes arrive on stdout, and stdin goes
+/// back to it.
+#[test]
+fn ncat_listen_with_a_node_client() {
+    for backend in BACKENDS {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ncat"))
+            .args(["--backend", backend, "--listen", "127.0.0.1:0"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        err.read_line(&mut first).unwrap();
+        let addr = first.trim().strip_prefix("listening on ").unwrap().to_owned();
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(b"from ncat").unwrap();
+        } // stdin closed: ncat ends its side
+        let mut client = peer(&["client-half-open", &port(&addr)]);
+        assert_eq!(client.line(), "end \"from ncat\"", "{backend}");
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{backend}");
     }
 }

@@ -80,6 +80,29 @@ switch (mode) {
     sock.on('close', (hadError) => console.log('close', hadError));
     break;
   }
+  case 'server-send': {
+    // Sends BYTES of the pattern to each connection, then ends.
+    const bytes = Number(args[0]);
+    const server = net.createServer((sock) => {
+      sock.on('error', (e) => console.log('conn-error', e.code));
+      const chunk = 1 << 20;
+      let sent = 0;
+      const more = () => {
+        while (sent < bytes) {
+          const n = Math.min(chunk, bytes - sent);
+          const buf = Buffer.allocUnsafe(n);
+          for (let i = 0; i < n; i++) buf[i] = ((sent + i) * 31 + 7) & 0xff;
+          sent += n;
+          if (!sock.write(buf)) { sock.once('drain', more); return; }
+        }
+        sock.end();
+      };
+      more();
+      sock.on('close', () => server.close());
+    });
+    server.listen(0, '127.0.0.1', () => console.log('port', server.address().port));
+    break;
+  }
   default:
     console.error('unknown mode', mode);
     process.exit(2);

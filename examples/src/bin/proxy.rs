@@ -1,0 +1,177 @@
+//! A TCP/Unix proxy on any backend, with backpressure both ways (the source pauses while the
+//! destination's write waits for `drain`) and half-close carried through, so memory stays bounded
+//! whatever the speed of either side.
+//!
+//! ```text
+//! proxy --backend tokio|smol|mio --listen ADDR --to ADDR
+//! ```
+
+// `write` takes the bytes by value, so it cannot move into a match guard.
+#![allow(clippy::collapsible_match)]
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use examples::{Addr, Backend, on_termination, shown, usage_error, value_of};
+use net_core::{ConnectOptions, ServerOptions, SocketEvent, SocketHandle, SocketOptions};
+
+const USAGE: &str = "proxy --backend tokio|smol|mio --listen ADDR --to ADDR";
+
+struct Config {
+    backend: Backend,
+    listen: Addr,
+    to: Addr,
+}
+
+fn config() -> Config {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let get = |flag: &str| {
+        let v = value_of(&args, flag).unwrap_or_else(|| usage_error(&format!("{flag} is required"), USAGE));
+        v
+    };
+    let backend = Backend::parse(&get("--backend")).unwrap_or_else(|e| usage_error(&e, USAGE));
+    let listen = Addr::parse(&get("--listen")).unwrap_or_else(|e| usage_error(&e, USAGE));
+    let to = Addr::parse(&get("--to")).unwrap_or_else(|e| usage_error(&e, USAGE));
+    Config { backend, listen, to }
+}
+
+fn announce(endpoint: Option<net_core::Endpoint>) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on {}", endpoint.as_ref().map(shown).unwrap_or_default());
+    let _ = out.flush();
+}
+
+fn fail(e: &net_core::NetError) -> ! {
+    eprintln!("{}: {}", e.code(), e.message());
+    std::process::exit(1)
+}
+
+/// Both sides keep their other direction open after one side's FIN.
+fn server_options() -> ServerOptions {
+    ServerOptions { allow_half_open: true, ..ServerOptions::default() }
+}
+
+fn main() {
+    let cfg = config();
+    match cfg.backend {
+        Backend::Tokio => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(tokio_proxy(cfg)),
+        Backend::Smol => smol::block_on(smol_proxy(cfg)),
+        Backend::Mio => mio_proxy(cfg),
+    }
+}
+
+macro_rules! async_proxy {
+    ($name:ident, $backend:ident, $spawn:path) => {
+        async fn $name(cfg: Config) {
+            use $backend::{ListenOptions, Server, ServerEvent, Socket};
+            on_termination(|| std::process::exit(0));
+            let server = Server::new(server_options());
+            let at = match &cfg.listen {
+                Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
+                Addr::Unix(p) => ListenOptions::path(p),
+            };
+            server.listen(at).unwrap_or_else(|e| fail(&e));
+            loop {
+                match server.next_event().await {
+                    ServerEvent::Listening => announce(server.address()),
+                    ServerEvent::Error(e) => fail(&e),
+                    ServerEvent::Connection(inbound) => {
+                        let outbound = match &cfg.to {
+                            Addr::Tcp(a) => Socket::connect_with(
+                                ConnectOptions::new(a.ip().to_string(), a.port()),
+                                SocketOptions::default().allow_half_open(true),
+                            ),
+                            Addr::Unix(p) => $backend::connect_path(p),
+                        };
+                        $spawn(pipe(inbound.clone(), outbound.clone()));
+                        $spawn(pipe(outbound, inbound));
+                    }
+                    _ => {}
+                }
+            }
+
+            /// Copy `from`'s bytes to `to`, pausing `from` while `to` drains; carry FIN and failure.
+            async fn pipe(from: Socket, to: Socket) {
+                while let Some(ev) = from.next_event().await {
+                    match ev {
+                        SocketEvent::Data(d) => {
+                            if !to.write(d) {
+                                from.pause();
+                                to.drained().await;
+                                from.resume();
+                            }
+                        }
+                        SocketEvent::End => to.end(),
+                        SocketEvent::Close { had_error: true } => to.destroy(),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    };
+}
+
+fn tokio_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
+    drop(tokio::spawn(f));
+}
+
+fn smol_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
+    smol::spawn(f).detach();
+}
+
+async_proxy!(tokio_proxy, net_tokio, tokio_spawn);
+async_proxy!(smol_proxy, net_smol, smol_spawn);
+
+fn mio_proxy(cfg: Config) {
+    use net_mio::{Event, EventLoop, ListenOptions, ServerEvent, SocketId};
+    on_termination(|| std::process::exit(0));
+    let mut lp = EventLoop::new().expect("event loop");
+    let server = lp.create_server(server_options());
+    let at = match &cfg.listen {
+        Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
+        Addr::Unix(p) => ListenOptions::path(p),
+    };
+    lp.listen(server, at).unwrap_or_else(|e| fail(&e));
+    let mut peer: HashMap<SocketId, SocketId> = HashMap::new();
+    lp.run(|lp, ev| match ev {
+        Event::Server(_, ServerEvent::Listening) => announce(lp.address(server)),
+        Event::Server(_, ServerEvent::Error(e)) => fail(&e),
+        Event::Server(_, ServerEvent::Connection(inbound)) => {
+            let outbound = match &cfg.to {
+                Addr::Tcp(a) => lp.connect_with(
+                    ConnectOptions::new(a.ip().to_string(), a.port()),
+                    SocketOptions::default().allow_half_open(true),
+                ),
+                Addr::Unix(p) => lp.connect_path(p),
+            };
+            peer.insert(inbound, outbound);
+            peer.insert(outbound, inbound);
+        }
+        Event::Socket(id, ev) => {
+            let Some(&other) = peer.get(&id) else { return };
+            match ev {
+                SocketEvent::Data(d) => {
+                    if !lp.write(other, d) {
+                        lp.socket(id).pause();
+                    }
+                }
+                // `other` drained: its source may read again.
+                SocketEvent::Drain => lp.socket(other).resume(),
+                SocketEvent::End => lp.socket(other).end(),
+                SocketEvent::Close { had_error } => {
+                    if had_error {
+                        lp.socket(other).destroy();
+                    }
+                    peer.remove(&id);
+                }
+                _ => {}
+            }
+        }
+        _ => {}
+    })
+    .expect("event loop");
+}

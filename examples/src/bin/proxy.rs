@@ -26,8 +26,7 @@ struct Config {
 fn config() -> Config {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let get = |flag: &str| {
-        let v = value_of(&args, flag).unwrap_or_else(|| usage_error(&format!("{flag} is required"), USAGE));
-        v
+        value_of(&args, flag).unwrap_or_else(|| usage_error(&format!("{flag} is required"), USAGE))
     };
     let backend = Backend::parse(&get("--backend")).unwrap_or_else(|e| usage_error(&e, USAGE));
     let listen = Addr::parse(&get("--listen")).unwrap_or_else(|e| usage_error(&e, USAGE));

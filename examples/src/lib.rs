@@ -82,3 +82,125 @@ pub fn on_termination(on_signal: impl FnOnce() + Send + 'static) {
         }
     });
 }
+
+/// The fixed response of `hello-http`.
+pub const HELLO_BODY: &str = "hello, world\n";
+
+/// Splits an HTTP/1.1 request stream into requests (headers, then a `Content-Length` body),
+/// enough for a keep-alive responder.
+#[derive(Debug, Default)]
+pub struct HttpRequests {
+    buf: Vec<u8>,
+}
+
+/// One parsed request: whether the client asked to close after the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request {
+    /// `Connection: close`, or HTTP/1.0 without keep-alive.
+    pub close: bool,
+}
+
+impl HttpRequests {
+    /// Add received bytes; returns the requests now complete, or `Err` for a malformed one.
+    pub fn feed(&mut self, data: &[u8]) -> Result<Vec<Request>, String> {
+        self.buf.extend_from_slice(data);
+        let mut out = Vec::new();
+        loop {
+            let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                if self.buf.len() > 64 * 1024 {
+                    return Err("header too large".into());
+                }
+                return Ok(out);
+            };
+            let head = String::from_utf8_lossy(&self.buf[..end]).into_owned();
+            let mut lines = head.split("\r\n");
+            let request_line = lines.next().unwrap_or_default();
+            let version = request_line.rsplit(' ').next().unwrap_or_default();
+            if !version.starts_with("HTTP/1.") {
+                return Err(format!("bad request line '{request_line}'"));
+            }
+            let mut length = 0usize;
+            let mut close = version == "HTTP/1.0";
+            for line in lines {
+                let Some((name, value)) = line.split_once(':') else { continue };
+                let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_ascii_lowercase());
+                match name.as_str() {
+                    "content-length" => {
+                        length = value.parse().map_err(|_| "bad content-length".to_string())?
+                    }
+                    "connection" if value == "close" => close = true,
+                    "connection" if value == "keep-alive" => close = false,
+                    _ => {}
+                }
+            }
+            let total = end + 4 + length;
+            if self.buf.len() < total {
+                return Ok(out);
+            }
+            self.buf.drain(..total);
+            out.push(Request { close });
+        }
+    }
+}
+
+/// The response `hello-http` sends to every request.
+pub fn hello_response(close: bool) -> String {
+    let connection = if close { "close" } else { "keep-alive" };
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n{HELLO_BODY}",
+        HELLO_BODY.len()
+    )
+}
+
+/// Splits a byte stream into `\n`-terminated lines, for `chat`.
+#[derive(Debug, Default)]
+pub struct Lines {
+    buf: Vec<u8>,
+}
+
+impl Lines {
+    /// The longest line `chat` accepts; a longer one is cut there.
+    pub const MAX: usize = 4096;
+
+    /// Add bytes; returns the complete lines, each with its `\n`.
+    pub fn feed(&mut self, data: &[u8]) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for &b in data {
+            self.buf.push(b);
+            if b == b'\n' || self.buf.len() >= Self::MAX {
+                if self.buf.last() != Some(&b'\n') {
+                    self.buf.push(b'\n');
+                }
+                out.push(std::mem::take(&mut self.buf));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_requests_split_and_keep_alive() {
+        let mut p = HttpRequests::default();
+        let two = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST / HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nab";
+        assert_eq!(p.feed(two).unwrap(), [Request { close: false }]);
+        assert_eq!(p.feed(b"c").unwrap(), [Request { close: true }]);
+        assert!(p.feed(b"nonsense\r\n\r\n").is_err());
+        assert_eq!(
+            HttpRequests::default().feed(b"GET / HTTP/1.0\r\n\r\n").unwrap(),
+            [Request { close: true }]
+        );
+    }
+
+    #[test]
+    fn lines_split_and_cap() {
+        let mut l = Lines::default();
+        assert_eq!(l.feed(b"a\nb"), [b"a\n".to_vec()]);
+        assert_eq!(l.feed(b"c\n"), [b"bc\n".to_vec()]);
+        let long = vec![b'x'; Lines::MAX + 10];
+        assert_eq!(l.feed(&long).len(), 1);
+    }
+}

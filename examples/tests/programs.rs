@@ -307,3 +307,74 @@ fn proxy_carries_half_close() {
         let _ = std::fs::remove_file(&path);
     }
 }
+
+fn server(bin: &str, backend: &str) -> (Proc, String) {
+    let mut p = Proc::spawn(Command::new(bin).args(["--backend", backend, "--listen", "127.0.0.1:0"]));
+    let first = p.line();
+    let addr =
+        first.strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {first}")).to_owned();
+    (p, addr)
+}
+
+/// `hello-http` answers curl (two requests over one kept-alive connection) and Node's `http.get`.
+#[test]
+fn hello_http_with_curl_and_node() {
+    for backend in BACKENDS {
+        let (_server, addr) = server(env!("CARGO_BIN_EXE_hello-http"), backend);
+        let out = Command::new("curl")
+            .args(["-sv", "--http1.1", &format!("http://{addr}/a"), &format!("http://{addr}/b")])
+            .output()
+            .expect("curl runs");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "hello, world\nhello, world\n", "{backend}");
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            log.contains("Re-using existing connection") || log.contains("Reusing existing"),
+            "{backend}: {log}"
+        );
+        let mut node = peer(&["http-get", &port(&addr)]);
+        assert_eq!(node.line(), "200 \"hello, world\\n\"", "{backend}");
+        assert_eq!(node.line(), "200 \"hello, world\\n\"", "{backend}");
+        assert_eq!(node.line(), "sockets 1", "{backend}");
+    }
+}
+
+/// `chat` broadcasts lines to the others; a client that stops reading is disconnected once its
+/// backlog passes the limit, while a reading client gets every line and the server's memory stays
+/// bounded.
+#[test]
+fn chat_broadcast_and_slow_client_policy() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    for backend in BACKENDS {
+        let (srv, addr) = server(env!("CARGO_BIN_EXE_chat"), backend);
+        let mut a = TcpStream::connect(&addr).unwrap();
+        let b = TcpStream::connect(&addr).unwrap();
+        let slow = TcpStream::connect(&addr).unwrap();
+        std::thread::sleep(Duration::from_millis(100)); // all three admitted
+        let line = format!("{}\n", "x".repeat(99));
+        let count = 100_000; // 10 MB: far past the 1 MiB backlog limit plus kernel buffers
+        let reader = std::thread::spawn(move || {
+            let mut b = b;
+            let mut got = 0usize;
+            let mut buf = vec![0u8; 64 * 1024];
+            while got < count * 100 {
+                match b.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got += n,
+                }
+            }
+            got
+        });
+        let payload = line.repeat(count);
+        a.write_all(payload.as_bytes()).unwrap();
+        assert_eq!(reader.join().unwrap(), count * 100, "{backend}: the reading client got every line");
+        // The slow client was cut off: reading what reached its kernel ends in EOF or a reset.
+        let mut slow = slow;
+        slow.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut sink = Vec::new();
+        let _ = slow.read_to_end(&mut sink);
+        assert!(sink.len() < count * 100, "{backend}: the slow client did not get everything");
+        let peak = peak_rss_kib(srv.child.id());
+        assert!(peak < 48 * 1024, "{backend}: chat peak RSS {peak} KiB");
+    }
+}

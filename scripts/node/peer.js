@@ -103,6 +103,24 @@ switch (mode) {
     server.listen(0, '127.0.0.1', () => console.log('port', server.address().port));
     break;
   }
+  case 'http-get': {
+    // Two GETs over one keep-alive connection; prints "STATUS BODY" for each, then the socket count.
+    const http = require('http');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set();
+    const get = (n) => http.get({ host: '127.0.0.1', port: Number(args[0]), path: `/${n}`, agent }, (res) => {
+      sockets.add(res.socket);
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => {
+        console.log(res.statusCode, JSON.stringify(body));
+        if (n === 1) get(2); else { console.log('sockets', sockets.size); agent.destroy(); }
+      });
+    });
+    get(1);
+    break;
+  }
   default:
     console.error('unknown mode', mode);
     process.exit(2);

@@ -1,0 +1,154 @@
+//! A line-based broadcast chat on any backend: each line a client sends goes to every other
+//! client.
+//!
+//! Slow clients: a client whose unsent backlog (`writableLength`) passes `MAX_BACKLOG` is
+//! disconnected (destroyed), so one reader that stops reading cannot grow the server's memory
+//! without bound; everyone else keeps chatting.
+//!
+//! ```text
+//! chat --backend tokio|smol|mio --listen ADDR
+//! ```
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use examples::{Addr, Backend, Lines, on_termination, shown, usage_error, value_of};
+use net_core::{ServerOptions, SocketEvent, SocketHandle};
+
+const USAGE: &str = "chat --backend tokio|smol|mio --listen ADDR";
+
+/// Unsent bytes a client may accumulate before it is disconnected.
+const MAX_BACKLOG: usize = 1 << 20;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let backend = value_of(&args, "--backend").unwrap_or_else(|| usage_error("--backend is required", USAGE));
+    let backend = Backend::parse(&backend).unwrap_or_else(|e| usage_error(&e, USAGE));
+    let listen = value_of(&args, "--listen").unwrap_or_else(|| usage_error("--listen is required", USAGE));
+    let listen = Addr::parse(&listen).unwrap_or_else(|e| usage_error(&e, USAGE));
+    on_termination(|| std::process::exit(0));
+    match backend {
+        Backend::Tokio => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(tokio_chat(listen)),
+        Backend::Smol => smol::block_on(smol_chat(listen)),
+        Backend::Mio => mio_chat(listen),
+    }
+}
+
+fn announce(endpoint: Option<net_core::Endpoint>) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on {}", endpoint.as_ref().map(shown).unwrap_or_default());
+    let _ = out.flush();
+}
+
+fn fail(e: &net_core::NetError) -> ! {
+    eprintln!("{}: {}", e.code(), e.message());
+    std::process::exit(1)
+}
+
+macro_rules! async_chat {
+    ($name:ident, $backend:ident, $spawn:path) => {
+        async fn $name(listen: Addr) {
+            use $backend::{ListenOptions, Server, ServerEvent, Socket};
+            type Room = Arc<Mutex<HashMap<u64, Socket>>>;
+            let server = Server::new(ServerOptions::default());
+            let at = match &listen {
+                Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
+                Addr::Unix(p) => ListenOptions::path(p),
+            };
+            server.listen(at).unwrap_or_else(|e| fail(&e));
+            let room: Room = Arc::default();
+            let mut next = 0u64;
+            loop {
+                match server.next_event().await {
+                    ServerEvent::Listening => announce(server.address()),
+                    ServerEvent::Error(e) => fail(&e),
+                    ServerEvent::Connection(sock) => {
+                        next += 1;
+                        room.lock().unwrap().insert(next, sock.clone());
+                        $spawn(member(next, sock, Arc::clone(&room)));
+                    }
+                    _ => {}
+                }
+            }
+
+            async fn member(me: u64, sock: Socket, room: Room) {
+                let mut lines = Lines::default();
+                while let Some(ev) = sock.next_event().await {
+                    if let SocketEvent::Data(d) = ev {
+                        for line in lines.feed(&d) {
+                            let line = Bytes::from(line);
+                            let others: Vec<Socket> = room
+                                .lock()
+                                .unwrap()
+                                .iter()
+                                .filter(|(k, _)| **k != me)
+                                .map(|(_, s)| s.clone())
+                                .collect();
+                            for other in others {
+                                other.write(line.clone());
+                                if other.writable_length() > MAX_BACKLOG {
+                                    other.destroy();
+                                }
+                            }
+                        }
+                    }
+                }
+                room.lock().unwrap().remove(&me);
+            }
+        }
+    };
+}
+
+fn tokio_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
+    drop(tokio::spawn(f));
+}
+
+fn smol_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
+    smol::spawn(f).detach();
+}
+
+async_chat!(tokio_chat, net_tokio, tokio_spawn);
+async_chat!(smol_chat, net_smol, smol_spawn);
+
+fn mio_chat(listen: Addr) {
+    use net_mio::{Event, EventLoop, ListenOptions, ServerEvent, SocketId};
+    let mut lp = EventLoop::new().expect("event loop");
+    let server = lp.create_server(ServerOptions::default());
+    let at = match &listen {
+        Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
+        Addr::Unix(p) => ListenOptions::path(p),
+    };
+    lp.listen(server, at).unwrap_or_else(|e| fail(&e));
+    let mut room: HashMap<SocketId, Lines> = HashMap::new();
+    lp.run(|lp, ev| match ev {
+        Event::Server(_, ServerEvent::Listening) => announce(lp.address(server)),
+        Event::Server(_, ServerEvent::Error(e)) => fail(&e),
+        Event::Server(_, ServerEvent::Connection(id)) => {
+            room.insert(id, Lines::default());
+        }
+        Event::Socket(id, SocketEvent::Data(d)) => {
+            let lines = room.get_mut(&id).map(|l| l.feed(&d)).unwrap_or_default();
+            let others: Vec<SocketId> = room.keys().copied().filter(|k| *k != id).collect();
+            for line in lines {
+                let line = Bytes::from(line);
+                for &other in &others {
+                    lp.write(other, line.clone());
+                    if lp.socket(other).writable_length() > MAX_BACKLOG {
+                        lp.socket(other).destroy();
+                    }
+                }
+            }
+        }
+        Event::Socket(id, SocketEvent::Close { .. }) => {
+            room.remove(&id);
+        }
+        _ => {}
+    })
+    .expect("event loop");
+}

@@ -1,0 +1,141 @@
+//! A minimal HTTP/1.1 keep-alive responder written on the `net` API (no HTTP crate): every
+//! request gets `200 OK` with a fixed body; `Connection: close` (or HTTP/1.0) ends the connection
+//! after the response.
+//!
+//! ```text
+//! hello-http --backend tokio|smol|mio --listen ADDR
+//! ```
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use examples::{Addr, Backend, HttpRequests, hello_response, on_termination, shown, usage_error, value_of};
+use net_core::{ServerOptions, SocketEvent, SocketHandle};
+
+const USAGE: &str = "hello-http --backend tokio|smol|mio --listen ADDR";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let backend = value_of(&args, "--backend").unwrap_or_else(|| usage_error("--backend is required", USAGE));
+    let backend = Backend::parse(&backend).unwrap_or_else(|e| usage_error(&e, USAGE));
+    let listen = value_of(&args, "--listen").unwrap_or_else(|| usage_error("--listen is required", USAGE));
+    let listen = Addr::parse(&listen).unwrap_or_else(|e| usage_error(&e, USAGE));
+    on_termination(|| std::process::exit(0));
+    match backend {
+        Backend::Tokio => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(tokio_http(listen)),
+        Backend::Smol => smol::block_on(smol_http(listen)),
+        Backend::Mio => mio_http(listen),
+    }
+}
+
+fn announce(endpoint: Option<net_core::Endpoint>) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on {}", endpoint.as_ref().map(shown).unwrap_or_default());
+    let _ = out.flush();
+}
+
+fn fail(e: &net_core::NetError) -> ! {
+    eprintln!("{}: {}", e.code(), e.message());
+    std::process::exit(1)
+}
+
+/// Answer what a chunk of request bytes completes; `true` when the connection should end.
+fn respond(parser: &mut HttpRequests, data: &[u8], mut send: impl FnMut(String)) -> bool {
+    match parser.feed(data) {
+        Ok(requests) => {
+            for r in &requests {
+                send(hello_response(r.close));
+                if r.close {
+                    return true;
+                }
+            }
+            false
+        }
+        Err(_) => {
+            send("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into());
+            true
+        }
+    }
+}
+
+macro_rules! async_http {
+    ($name:ident, $backend:ident, $spawn:path) => {
+        async fn $name(listen: Addr) {
+            use $backend::{ListenOptions, Server, ServerEvent, Socket};
+            let server = Server::new(ServerOptions::default());
+            let at = match &listen {
+                Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
+                Addr::Unix(p) => ListenOptions::path(p),
+            };
+            server.listen(at).unwrap_or_else(|e| fail(&e));
+            loop {
+                match server.next_event().await {
+                    ServerEvent::Listening => announce(server.address()),
+                    ServerEvent::Error(e) => fail(&e),
+                    ServerEvent::Connection(sock) => $spawn(serve(sock)),
+                    _ => {}
+                }
+            }
+
+            async fn serve(sock: Socket) {
+                let mut parser = HttpRequests::default();
+                while let Some(ev) = sock.next_event().await {
+                    if let SocketEvent::Data(d) = ev {
+                        if respond(&mut parser, &d, |r| {
+                            sock.write(r);
+                        }) {
+                            sock.end();
+                        }
+                    }
+                }
+            }
+        }
+    };
+}
+
+fn tokio_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
+    drop(tokio::spawn(f));
+}
+
+fn smol_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
+    smol::spawn(f).detach();
+}
+
+async_http!(tokio_http, net_tokio, tokio_spawn);
+async_http!(smol_http, net_smol, smol_spawn);
+
+fn mio_http(listen: Addr) {
+    use net_mio::{Event, EventLoop, ListenOptions, ServerEvent, SocketId};
+    let mut lp = EventLoop::new().expect("event loop");
+    let server = lp.create_server(ServerOptions::default());
+    let at = match &listen {
+        Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
+        Addr::Unix(p) => ListenOptions::path(p),
+    };
+    lp.listen(server, at).unwrap_or_else(|e| fail(&e));
+    let mut parsers: HashMap<SocketId, HttpRequests> = HashMap::new();
+    lp.run(|lp, ev| match ev {
+        Event::Server(_, ServerEvent::Listening) => announce(lp.address(server)),
+        Event::Server(_, ServerEvent::Error(e)) => fail(&e),
+        Event::Socket(id, SocketEvent::Data(d)) => {
+            let parser = parsers.entry(id).or_default();
+            let mut out = Vec::new();
+            let end = respond(parser, &d, |r| out.push(r));
+            for r in out {
+                lp.write(id, r);
+            }
+            if end {
+                lp.socket(id).end();
+            }
+        }
+        Event::Socket(id, SocketEvent::Close { .. }) => {
+            parsers.remove(&id);
+        }
+        _ => {}
+    })
+    .expect("event loop");
+}

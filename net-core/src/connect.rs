@@ -166,7 +166,9 @@ impl Connector {
             Ok(_) => return self.lookup_failed(NetError::lookup(ErrorCode::ENOTFOUND, &host), events),
             Err(err) => return self.lookup_failed(err, events),
         };
-        for ip in &addresses {
+        // Without autoSelectFamily Node asks for one address, so there is one `lookup` event.
+        let answers = if self.opts.auto_select_family { &addresses[..] } else { &addresses[..1] };
+        for ip in answers {
             events.push_back(SocketEvent::Lookup {
                 error: None,
                 address: Some(*ip),

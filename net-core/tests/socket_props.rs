@@ -151,7 +151,9 @@ impl Model {
     }
 
     fn check_event(&mut self, ev: &SocketEvent, peer_accepted: &[u8], who: S) {
-        if self.expect_error_close {
+        // Callbacks of calls made after destroy may come between (Node runs them on the next
+        // tick, before the handle's close).
+        if self.expect_error_close && !matches!(ev, SocketEvent::WriteDone(..)) {
             assert_eq!(
                 *ev,
                 SocketEvent::Close { had_error: true },

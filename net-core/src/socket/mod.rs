@@ -185,6 +185,8 @@ pub struct Socket {
     actions: VecDeque<SocketAction>,
     close_queued: bool,
     errored: Option<NetError>,
+    /// Bytes in `data` events not yet handed out.
+    queued_data: usize,
 }
 
 impl Socket {
@@ -225,6 +227,7 @@ impl Socket {
             actions: VecDeque::new(),
             close_queued: false,
             errored: None,
+            queued_data: 0,
         };
         if let Some(timeout) = sock.opts.timeout {
             sock.set_timeout(now, timeout);
@@ -386,8 +389,13 @@ impl Socket {
     }
 
     /// Whether the driver should read from the handle now.
+    ///
+    /// `data` handed to the event queue but not yet taken by the user counts against the readable
+    /// high-water mark too, so a slow event consumer pushes back on the peer.
     pub fn wants_read(&self) -> bool {
-        self.phase == Phase::Open && self.read.wants_read()
+        self.phase == Phase::Open
+            && self.read.wants_read()
+            && self.queued_data < self.opts.readable_high_water_mark.max(1)
     }
 
     /// Whether queued bytes wait for the kernel.
@@ -439,6 +447,9 @@ impl Socket {
     pub fn poll_event(&mut self) -> Option<SocketEvent> {
         self.run_deferred();
         let event = self.events.pop_front()?;
+        if let SocketEvent::Data(d) = &event {
+            self.queued_data -= d.len();
+        }
         if event == SocketEvent::End && !self.opts.allow_half_open {
             // Node ends our side in a tick queued right after the `end` emission, so writes the
             // user makes while handling `end` still go out first.
@@ -734,6 +745,15 @@ impl Socket {
         }
     }
 
+    /// The user finished handling the events handed out so far: run all of Node's next-tick work,
+    /// the automatic `end()` after the peer's `end` included. A driver whose user stops polling
+    /// after `end` (an `AsyncRead` at EOF) calls it so the FIN still goes out.
+    pub fn handled(&mut self, now: Instant) {
+        self.now = now;
+        self.run_deferred();
+        self.check_invariants();
+    }
+
     /// Run the work Node does on the next tick: `ready` after `connect` (once the queued
     /// writes were offered), and `prefinish` with the FIN after `end()`. Inputs and event polls
     /// run it too; a driver calls it after carrying out a command, so a socket whose user never
@@ -813,6 +833,7 @@ impl Socket {
         self.bytes_read += data.len() as u64;
         self.touch();
         if let Some(data) = self.read.receive(data) {
+            self.queued_data += data.len();
             self.events.push_back(SocketEvent::Data(data));
         }
     }
@@ -820,6 +841,7 @@ impl Socket {
     /// Emit held bytes while flowing, then `end` when due.
     fn flow(&mut self) {
         while let Some(data) = self.read.take_flowing() {
+            self.queued_data += data.len();
             self.events.push_back(SocketEvent::Data(data));
         }
         if self.read.end_due() {
@@ -894,7 +916,7 @@ impl Socket {
         }
         if self.phase == Phase::Destroyed {
             if let Some(id) = id {
-                self.events.push_back(SocketEvent::WriteDone(id, Some(NetError::stream_destroyed())));
+                self.push_before_close(SocketEvent::WriteDone(id, Some(NetError::stream_destroyed())));
             }
             return rejected;
         }
@@ -926,7 +948,7 @@ impl Socket {
                         crate::ErrorCode::ERR_STREAM_DESTROYED,
                         "Cannot call end after a stream was destroyed",
                     );
-                    self.events.push_back(SocketEvent::WriteDone(id, Some(err)));
+                    self.push_before_close(SocketEvent::WriteDone(id, Some(err)));
                 }
             }
             (_, WriteState::Finished) => {
@@ -947,6 +969,15 @@ impl Socket {
             }
         }
         self.check_invariants();
+    }
+
+    /// Queue a callback of a call made after `destroy()`: Node runs it on the next tick, before
+    /// the `close` that waits for the handle, so it goes ahead of a `close` not yet handed out.
+    fn push_before_close(&mut self, event: SocketEvent) {
+        match self.events.iter().position(|e| matches!(e, SocketEvent::Close { .. })) {
+            Some(at) => self.events.insert(at, event),
+            None => self.events.push_back(event),
+        }
     }
 
     /// Close when both halves are done: `end` emitted and `finish` emitted.

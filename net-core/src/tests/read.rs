@@ -40,6 +40,24 @@ fn paused_reading_stops_at_the_mark() {
     sock.handle_io(now, IoInput::Read(Bytes::from_static(b"0123456789")));
     assert!(!sock.wants_read());
     sock.resume();
+    // The bytes are now a `data` event the user has not taken: still over the mark.
+    assert!(!sock.wants_read());
+    assert!(matches!(sock.poll_event(), Some(SocketEvent::Data(_))));
+    assert!(sock.wants_read());
+}
+
+/// A slow event consumer pushes back: flowing `data` not yet taken counts against the mark.
+#[test]
+fn untaken_data_events_stop_reading() {
+    let now = Instant::now();
+    let opts = SocketOptions::default().high_water_mark(8);
+    let info = ConnectionInfo::tcp("127.0.0.1:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap());
+    let mut sock = Socket::accepted(opts, info, false, now);
+    sock.handle_io(now, IoInput::Read(Bytes::from_static(b"12345")));
+    assert!(sock.wants_read());
+    sock.handle_io(now, IoInput::Read(Bytes::from_static(b"678")));
+    assert!(!sock.wants_read());
+    assert!(matches!(sock.poll_event(), Some(SocketEvent::Data(_))));
     assert!(sock.wants_read());
 }
 

@@ -142,12 +142,13 @@ fn write_and_end_after_destroy() {
     let e = pair.client().end_with_callback();
     pair.drive();
     let (client, conn) = split(&mut pair);
+    // Node's order [write_after_destroy]: both callbacks, then `close` (the handle closes later).
     assert_eq!(
         client,
         [
-            "close had_error=false".to_string(),
             format!("cb:{w}(ERR_STREAM_DESTROYED)"),
-            format!("cb:{}(ERR_STREAM_DESTROYED)", e.0)
+            format!("cb:{}(ERR_STREAM_DESTROYED)", e.0),
+            "close had_error=false".to_string()
         ]
     );
     assert_eq!(conn, ["end", "prefinish", "finish", "close had_error=false"]);

@@ -101,6 +101,8 @@ struct SocketEntry {
     referenced: bool,
     /// `close` was handed out; the entry goes once its last event is out.
     closed: bool,
+    /// The deadline last pushed on the timer heap, so an unchanged one is not pushed again.
+    armed: Option<Instant>,
 }
 
 enum Listener {
@@ -156,6 +158,8 @@ pub struct EventLoop {
     lookups_in_flight: usize,
     next_serial: u64,
     socket_handlers: std::collections::HashMap<SocketId, SocketHandler>,
+    /// Servers whose accept failed for lack of resources: tried again on the next turn.
+    retry_accept: Vec<usize>,
     server_handlers: std::collections::HashMap<ServerId, ServerHandler>,
 }
 
@@ -187,6 +191,7 @@ impl EventLoop {
             lookups_in_flight: 0,
             next_serial: 0,
             socket_handlers: std::collections::HashMap::new(),
+            retry_accept: Vec::new(),
             server_handlers: std::collections::HashMap::new(),
         })
     }
@@ -215,6 +220,7 @@ impl EventLoop {
             server,
             referenced: true,
             closed: false,
+            armed: None,
         });
         if let Some(stream) = self.sockets[key].stream.as_mut() {
             let _ = stream.register(self.poll.registry(), socket_token(key));
@@ -310,8 +316,12 @@ impl EventLoop {
                     }
                 }
             }
-            if let Some(at) = entry.core.poll_timeout() {
-                self.timers.push(Reverse((at, key)));
+            let deadline = entry.core.poll_timeout();
+            if deadline != entry.armed {
+                entry.armed = deadline;
+                if let Some(at) = deadline {
+                    self.timers.push(Reverse((at, key)));
+                }
             }
             self.dirty_sockets.push_back(key);
             if !again {
@@ -327,14 +337,16 @@ impl EventLoop {
                 // getaddrinfo blocks: it runs on a thread and answers through the loop's channel.
                 self.lookups_in_flight += 1;
                 let handle = self.handle.clone();
+                // The answer goes to this socket only: its slot may hold another socket by then.
+                let id = SocketId(key, self.sockets[key].serial);
                 std::thread::spawn(move || {
                     let found = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), 0));
                     let input = driver::lookup_answer(found, &host, family);
                     handle.run(move |lp| {
                         lp.lookups_in_flight -= 1;
-                        if let Some(e) = lp.sockets.get_mut(key) {
+                        if let Some(e) = lp.entry_mut(id) {
                             e.core.handle_io(Instant::now(), input);
-                            lp.pump_socket(key);
+                            lp.pump_socket(id.0);
                         }
                     });
                 });
@@ -505,7 +517,18 @@ impl EventLoop {
             let stream = match accepted {
                 Ok(s) => s,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(_) => continue,
+                Err(e)
+                    if matches!(e.kind(), io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted) =>
+                {
+                    continue;
+                }
+                Err(e) => {
+                    // Out of descriptors and the like: stop for this turn instead of spinning; the
+                    // loop goes on serving the connections whose closing frees what accept needs.
+                    tracing::warn!(error = %e, "accept failed");
+                    self.retry_accept.push(key);
+                    return;
+                }
             };
             let sid = ServerId(key);
             let admission = entry.core.accept(Instant::now(), stream.info());
@@ -599,6 +622,10 @@ impl EventLoop {
         } else {
             Some(Duration::ZERO)
         };
+        // A failed accept is retried after a pause, not spun on.
+        let retry = Duration::from_millis(50);
+        let wait =
+            if self.retry_accept.is_empty() { wait } else { Some(wait.map_or(retry, |w| w.min(retry))) };
         match self.poll.poll(&mut self.events, wait) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             other => other?,
@@ -618,6 +645,9 @@ impl EventLoop {
             }
         }
         self.events = events;
+        for key in std::mem::take(&mut self.retry_accept) {
+            self.accept_ready(key);
+        }
         self.fire_timers();
         Ok(())
     }
@@ -631,6 +661,9 @@ impl EventLoop {
             self.timers.pop();
             // Stale entries (the deadline moved) are harmless: the core ignores early calls.
             if let Some(entry) = self.sockets.get_mut(key) {
+                if entry.armed == Some(at) {
+                    entry.armed = None;
+                }
                 if entry.core.poll_timeout().is_some_and(|d| d <= now) {
                     entry.core.handle_timeout(now);
                     self.pump_socket(key);

@@ -84,14 +84,14 @@ struct ServerInner {
     /// Sockets admitted, waiting for their `connection` event to be handed out.
     admitted: VecDeque<(ConnectionId, Socket)>,
     waker: Option<Waker>,
+    /// The accept task, woken when the listener closes so it ends.
+    accept_waker: Option<Waker>,
     /// The socket file this server created, removed on close.
     ipc_path: Option<PathBuf>,
 }
 
 pub(crate) struct ServerShared {
     inner: Mutex<ServerInner>,
-    /// Closing the listener ends the accept loop: it waits on this channel beside `accept`.
-    stop: (smol::channel::Sender<()>, smol::channel::Receiver<()>),
 }
 
 impl ServerShared {
@@ -142,9 +142,10 @@ impl Server {
             listener: None,
             admitted: VecDeque::new(),
             waker: None,
+            accept_waker: None,
             ipc_path: None,
         };
-        Self { shared: Arc::new(ServerShared { inner: Mutex::new(inner), stop: smol::channel::unbounded() }) }
+        Self { shared: Arc::new(ServerShared { inner: Mutex::new(inner) }) }
     }
 
     /// `server.listen(options)`: binds at once; `listening` or `error` follows as an event.
@@ -173,7 +174,8 @@ impl Server {
                             }
                             let listener = Arc::new(listener);
                             inner.listener = Some(Arc::clone(&listener));
-                            smol::spawn(accept_loop(Arc::downgrade(&self.shared), listener)).detach();
+                            smol::spawn(accept_loop(Arc::downgrade(&self.shared), Arc::downgrade(&listener)))
+                                .detach();
                         }
                     }
                 }
@@ -189,7 +191,9 @@ impl Server {
         if let Some(path) = inner.ipc_path.take() {
             let _ = std::fs::remove_file(path);
         }
-        let _ = self.shared.stop.0.try_send(());
+        if let Some(w) = inner.accept_waker.take() {
+            w.wake();
+        }
     }
 
     /// `server.close()`: stop accepting; `close` comes when every connection is gone.
@@ -307,28 +311,68 @@ fn bind_tcp(addr: SocketAddr, opts: &ListenOptions, backlog: i32) -> io::Result<
     Async::new(TcpListener::from(socket))
 }
 
-/// Accept until the listener is closed; each connection goes through the core's admission.
-async fn accept_loop(server: Weak<ServerShared>, listener: Arc<Listener>) {
+/// Errors after which accepting simply goes on: the connection died before it was taken, or a
+/// signal interrupted the call.
+fn transient(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted)
+}
+
+/// One non-blocking accept on a listener registered with async-io.
+fn poll_accept(l: &Listener, cx: &mut std::task::Context<'_>) -> Poll<io::Result<Stream>> {
     loop {
-        let Some(shared) = server.upgrade() else { return };
-        let stop = shared.stop.1.clone();
-        drop(shared);
-        let accepted = async {
-            match &*listener {
-                Listener::Tcp(l) => l.accept().await.map(|(s, _)| Some(Stream::Tcp(s))),
-                Listener::Unix(l) => l.accept().await.map(|(s, _)| Some(Stream::Unix(s))),
+        let accepted = match l {
+            Listener::Tcp(t) => t.get_ref().accept().and_then(|(s, _)| Async::new(s)).map(Stream::Tcp),
+            Listener::Unix(u) => u.get_ref().accept().and_then(|(s, _)| Async::new(s)).map(Stream::Unix),
+        };
+        match accepted {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let ready = match l {
+                    Listener::Tcp(t) => t.poll_readable(cx),
+                    Listener::Unix(u) => u.poll_readable(cx),
+                };
+                match ready {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            other => return Poll::Ready(other),
+        }
+    }
+}
+
+/// Accept until the listener is closed; each connection goes through the core's admission.
+///
+/// The task holds the listener only while polling it, so `close()` (which drops the server's
+/// reference) closes the listening socket at once, as Node's does, and wakes the task to end.
+async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
+    loop {
+        let accepted = poll_fn(|cx| {
+            let (Some(shared), Some(l)) = (server.upgrade(), listener.upgrade()) else {
+                return Poll::Ready(None);
+            };
+            let mut inner = shared.lock();
+            if !inner.listener.as_ref().is_some_and(|cur| Arc::ptr_eq(cur, &l)) {
+                return Poll::Ready(None);
+            }
+            inner.accept_waker = Some(cx.waker().clone());
+            drop(inner);
+            poll_accept(&l, cx).map(Some)
+        })
+        .await;
+        let stream = match accepted {
+            None => return,
+            Some(Ok(stream)) => stream,
+            Some(Err(e)) if transient(&e) => continue,
+            Some(Err(e)) => {
+                // Out of descriptors and the like: back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                async_io::Timer::after(std::time::Duration::from_millis(50)).await;
+                continue;
             }
         };
-        let stopped = async {
-            let _ = stop.recv().await;
-            Ok(None)
-        };
-        let Ok(Some(stream)) = smol::future::or(stopped, accepted).await else { return };
         let Some(shared) = server.upgrade() else { return };
         let mut inner = shared.lock();
-        if !inner.listener.as_ref().is_some_and(|l| Arc::ptr_eq(l, &listener)) {
-            return; // closed (or listening anew) meanwhile; the stream drops, closing it
-        }
         let admission = inner.core.accept(Instant::now(), stream.info());
         tracing::debug!(remote = ?stream.info().remote, admitted = matches!(admission, Admission::Accepted(_)), "accept");
         match admission {

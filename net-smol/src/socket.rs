@@ -367,7 +367,14 @@ impl futures_io_impls::AsyncRead for Socket {
             }
             match this.poll_event(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) | Poll::Ready(Some(SocketEvent::End)) => return Poll::Ready(Ok(0)),
+                Poll::Ready(None) => return Poll::Ready(Ok(0)),
+                Poll::Ready(Some(SocketEvent::End)) => {
+                    // EOF for the reader, who may never poll again: run the owed automatic end now.
+                    let mut inner = this.shared.lock();
+                    inner.core.handled(Instant::now());
+                    pump(&mut inner);
+                    return Poll::Ready(Ok(0));
+                }
                 Poll::Ready(Some(SocketEvent::Data(d))) => this.shared.lock().pending_read = d,
                 Poll::Ready(Some(SocketEvent::Error(e))) => return Poll::Ready(Err(e.into())),
                 Poll::Ready(Some(_)) => {}
@@ -393,6 +400,13 @@ impl futures_io_impls::AsyncWrite for Socket {
             driver::transmit(&mut inner.core, &*stream, Instant::now());
         }
         let _ = inner.core.settle(pending);
+        if inner.core.destroyed() {
+            // Refused (after end, or after the peer's end without half-open): the bytes are lost,
+            // so the writer must hear it.
+            let err = inner.core.errored().cloned().unwrap_or_else(NetError::stream_destroyed);
+            pump(&mut inner);
+            return Poll::Ready(Err(err.into()));
+        }
         pump(&mut inner);
         Poll::Ready(Ok(buf.len()))
     }

@@ -15,7 +15,6 @@ use net_core::{
 };
 use socket2::{Domain, Protocol, Type};
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::Notify;
 
 use crate::socket::Socket;
 use crate::stream::Stream;
@@ -82,13 +81,14 @@ struct ServerInner {
     /// Sockets admitted, waiting for their `connection` event to be handed out.
     admitted: VecDeque<(ConnectionId, Socket)>,
     waker: Option<Waker>,
+    /// The accept task, woken when the listener closes so it ends.
+    accept_waker: Option<Waker>,
     /// The socket file this server created, removed on close.
     ipc_path: Option<PathBuf>,
 }
 
 pub(crate) struct ServerShared {
     inner: Mutex<ServerInner>,
-    stop: Notify,
 }
 
 impl ServerShared {
@@ -139,9 +139,10 @@ impl Server {
             listener: None,
             admitted: VecDeque::new(),
             waker: None,
+            accept_waker: None,
             ipc_path: None,
         };
-        Self { shared: Arc::new(ServerShared { inner: Mutex::new(inner), stop: Notify::new() }) }
+        Self { shared: Arc::new(ServerShared { inner: Mutex::new(inner) }) }
     }
 
     /// `server.listen(options)`: binds at once; `listening` or `error` follows as an event.
@@ -170,7 +171,10 @@ impl Server {
                             }
                             let listener = Arc::new(listener);
                             inner.listener = Some(Arc::clone(&listener));
-                            tokio::spawn(accept_loop(Arc::downgrade(&self.shared), listener));
+                            tokio::spawn(accept_loop(
+                                Arc::downgrade(&self.shared),
+                                Arc::downgrade(&listener),
+                            ));
                         }
                     }
                 }
@@ -182,11 +186,14 @@ impl Server {
     }
 
     fn close_listener(&self, inner: &mut ServerInner) {
+        // The only strong reference: the listening socket closes here, synchronously.
         inner.listener = None;
         if let Some(path) = inner.ipc_path.take() {
             let _ = std::fs::remove_file(path);
         }
-        self.shared.stop.notify_waiters();
+        if let Some(w) = inner.accept_waker.take() {
+            w.wake();
+        }
     }
 
     /// `server.close()`: stop accepting; `close` comes when every connection is gone.
@@ -302,26 +309,51 @@ fn bind_tcp(addr: SocketAddr, opts: &ListenOptions, backlog: i32) -> io::Result<
     TcpListener::from_std(socket.into())
 }
 
+/// Errors after which accepting simply goes on: the connection died before it was taken, or a
+/// signal interrupted the call.
+fn transient(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+    )
+}
+
 /// Accept until the listener is closed; each connection goes through the core's admission.
-async fn accept_loop(server: Weak<ServerShared>, listener: Arc<Listener>) {
+///
+/// The task holds the listener only while polling it, so `close()` (which drops the server's
+/// reference) closes the listening socket at once, as Node's does, and wakes the task to end.
+async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
     loop {
-        let Some(shared) = server.upgrade() else { return };
-        let stopped = shared.stop.notified();
-        let accepted = async {
-            match &*listener {
-                Listener::Tcp(l) => l.accept().await.map(|(s, _)| Stream::Tcp(s)),
-                Listener::Unix(l) => l.accept().await.map(|(s, _)| Stream::Unix(s)),
+        let accepted = poll_fn(|cx| {
+            let (Some(shared), Some(l)) = (server.upgrade(), listener.upgrade()) else {
+                return Poll::Ready(None);
+            };
+            let mut inner = shared.lock();
+            if !inner.listener.as_ref().is_some_and(|cur| Arc::ptr_eq(cur, &l)) {
+                return Poll::Ready(None);
+            }
+            inner.accept_waker = Some(cx.waker().clone());
+            drop(inner);
+            match &*l {
+                Listener::Tcp(t) => t.poll_accept(cx).map(|r| Some(r.map(|(s, _)| Stream::Tcp(s)))),
+                Listener::Unix(u) => u.poll_accept(cx).map(|r| Some(r.map(|(s, _)| Stream::Unix(s)))),
+            }
+        })
+        .await;
+        let stream = match accepted {
+            None => return,
+            Some(Ok(stream)) => stream,
+            Some(Err(e)) if transient(&e) => continue,
+            Some(Err(e)) => {
+                // Out of descriptors and the like: back off instead of spinning; closing
+                // connections frees what the next accept needs.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
             }
         };
-        let stream = tokio::select! {
-            () = stopped => return,
-            r = accepted => r,
-        };
-        let Ok(stream) = stream else { continue };
+        let Some(shared) = server.upgrade() else { return };
         let mut inner = shared.lock();
-        if !inner.listener.as_ref().is_some_and(|l| Arc::ptr_eq(l, &listener)) {
-            return; // closed (or listening anew) meanwhile; the stream drops, closing it
-        }
         let admission = inner.core.accept(Instant::now(), stream.info());
         tracing::debug!(remote = ?stream.info().remote, admitted = matches!(admission, Admission::Accepted(_)), "accept");
         match admission {

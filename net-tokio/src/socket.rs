@@ -374,7 +374,13 @@ impl tokio::io::AsyncRead for Socket {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => return Poll::Ready(Ok(())),
                 Poll::Ready(Some(SocketEvent::Data(d))) => this.shared.lock().pending_read = d,
-                Poll::Ready(Some(SocketEvent::End)) => return Poll::Ready(Ok(())),
+                Poll::Ready(Some(SocketEvent::End)) => {
+                    // EOF for the reader, who may never poll again: run the owed automatic end now.
+                    let mut inner = this.shared.lock();
+                    inner.core.handled(Instant::now());
+                    pump(&mut inner, &this.shared.driver);
+                    return Poll::Ready(Ok(()));
+                }
                 Poll::Ready(Some(SocketEvent::Error(e))) => return Poll::Ready(Err(e.into())),
                 Poll::Ready(Some(_)) => {}
             }
@@ -398,6 +404,13 @@ impl tokio::io::AsyncWrite for Socket {
         let pending = inner.core.write(Bytes::copy_from_slice(buf));
         transmit(&mut inner);
         let _ = inner.core.settle(pending);
+        if inner.core.destroyed() {
+            // Refused (after end, or after the peer's end without half-open): the bytes are lost,
+            // so the writer must hear it.
+            let err = inner.core.errored().cloned().unwrap_or_else(NetError::stream_destroyed);
+            pump(&mut inner, &this.shared.driver);
+            return Poll::Ready(Err(err.into()));
+        }
         pump(&mut inner, &this.shared.driver);
         Poll::Ready(Ok(buf.len()))
     }

@@ -28,3 +28,25 @@ fn framed_codec_over_socket() {
         assert!(timeout(LIMIT, conn.next()).await.unwrap().is_none(), "EOF after the client's end");
     })
 }
+
+/// An `AsyncRead` reader that stops at EOF still ends its side (the owed automatic end runs), so
+/// the peer gets `end` and `close`; a write after `end()` through `AsyncWrite` is an error.
+#[test]
+fn async_read_to_eof_then_nothing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    run(async {
+        let (server, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
+        let client = connect(port, "127.0.0.1");
+        client.write("bytes then FIN");
+        client.end();
+        let mut conn = accept(&server).await;
+        let mut got = Vec::new();
+        timeout(LIMIT, conn.read_to_end(&mut got)).await.unwrap().unwrap();
+        assert_eq!(got, b"bytes then FIN");
+        let events = until_close(&client).await;
+        assert_eq!(events[events.len() - 2..], ["end", "close had_error=false"]);
+        let mut other = connect(port, "127.0.0.1");
+        other.end();
+        assert!(other.write_all(b"late").await.is_err(), "write after end must fail");
+    })
+}

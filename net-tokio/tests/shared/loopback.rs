@@ -214,18 +214,21 @@ fn drain_under_a_paused_reader() {
         sleep(Duration::from_millis(100)).await;
         assert!(client.writable_length() >= 65536, "no drain while the peer is paused");
         conn.resume();
-        timeout(LIMIT, client.drained()).await.unwrap();
-        client.end();
-        let mut got = 0usize;
-        timeout(LIMIT, async {
+        // The reader takes its `data` as it comes (a slow event consumer would push back too).
+        let reading = async {
+            let mut got = 0usize;
             while let Some(ev) = conn.next_event().await {
                 if let SocketEvent::Data(d) = ev {
                     got += d.len();
                 }
             }
-        })
-        .await
-        .unwrap();
+            got
+        };
+        let writing = async {
+            timeout(LIMIT, client.drained()).await.unwrap();
+            client.end();
+        };
+        let (got, ()) = timeout(LIMIT, async { futures::join!(reading, writing) }).await.unwrap();
         assert_eq!(got, sent);
     })
 }
@@ -296,6 +299,14 @@ fn server_close_waits_for_connections() {
         let conn = accept(&server).await;
         server.close().unwrap();
         assert!(server.address().is_none());
+        // The listening socket is closed at once: a connect right after `close()` is refused,
+        // and the port can be listened on again.
+        let refused_now = connect(port, "127.0.0.1");
+        assert!(until_close(&refused_now).await.iter().any(|l| l.contains("ECONNREFUSED")));
+        let again = Server::new(ServerOptions::default());
+        again.listen(ListenOptions::tcp(LOCALHOST, port)).unwrap();
+        assert!(matches!(timeout(LIMIT, again.next_event()).await.unwrap(), ServerEvent::Listening));
+        again.close().unwrap();
         assert!(timeout(Duration::from_millis(200), server.next_event()).await.is_err(), "no close yet");
         assert!(client.write("still open"));
         assert!(matches!(timeout(LIMIT, conn.next_event()).await.unwrap(), Some(SocketEvent::Data(_))));

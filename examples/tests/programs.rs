@@ -378,3 +378,79 @@ fn chat_broadcast_and_slow_client_policy() {
         assert!(peak < 48 * 1024, "{backend}: chat peak RSS {peak} KiB");
     }
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `ncat` against socat both ways: ncat to a socat echo server, socat to `ncat --listen`.
+#[test]
+fn ncat_with_socat() {
+    for backend in BACKENDS {
+        let port = free_port();
+        let _socat = Proc::spawn(
+            Command::new("socat").args([&format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr"), "EXEC:cat"]),
+        );
+        let mut out = None;
+        for _ in 0..100 {
+            let o = ncat(backend, &[&format!("127.0.0.1:{port}")], b"through socat\n");
+            if o.status.code() == Some(0) {
+                out = Some(o);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20)); // socat not listening yet
+        }
+        assert_eq!(out.expect("socat answered").stdout, b"through socat\n", "{backend}");
+
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ncat"))
+            .args(["--backend", backend, "--listen", "127.0.0.1:0"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        err.read_line(&mut first).unwrap();
+        let addr = first.trim().strip_prefix("listening on ").unwrap().to_owned();
+        {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"to socat\n").unwrap();
+        }
+        let socat = Command::new("socat")
+            .args(["-t", "5", "-", &format!("TCP:{addr}")])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            let mut stdin = socat.stdin.as_ref().unwrap();
+            stdin.write_all(b"from socat\n").unwrap();
+        }
+        let mut socat = socat;
+        drop(socat.stdin.take());
+        let socat_out = socat.wait_with_output().unwrap();
+        let ncat_out = child.wait_with_output().unwrap();
+        assert_eq!(socat_out.stdout, b"to socat\n", "{backend}");
+        assert_eq!(ncat_out.stdout, b"from socat\n", "{backend}");
+        assert_eq!(ncat_out.status.code(), Some(0), "{backend}");
+    }
+}
+
+/// Every program refuses bad arguments with a message and exit status 2.
+#[test]
+fn every_program_refuses_bad_arguments() {
+    for bin in [
+        env!("CARGO_BIN_EXE_echo"),
+        env!("CARGO_BIN_EXE_ncat"),
+        env!("CARGO_BIN_EXE_proxy"),
+        env!("CARGO_BIN_EXE_chat"),
+        env!("CARGO_BIN_EXE_hello-http"),
+    ] {
+        let out = Command::new(bin).args(["--backend", "deno"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bin}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("error:") && err.contains("usage:"), "{bin}: {err}");
+    }
+}

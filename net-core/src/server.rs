@@ -131,7 +131,8 @@ impl Server {
         matches!(self.state, ListenState::Listening(_))
     }
 
-    /// `server.address()`: `None` before listening and after close.
+    /// `server.address()`: `None` before listening and after close. (Node keeps returning an IPC
+    /// server's path after `close()` and after a failed listen; we answer `None` there, knowingly.)
     pub fn address(&self) -> Option<&Endpoint> {
         match &self.state {
             ListenState::Listening(at) => Some(at),

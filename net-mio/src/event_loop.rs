@@ -783,6 +783,8 @@ fn close_listener(entry: &mut ServerEntry, poll: &Poll) {
 fn start_tcp_connect(addr: SocketAddr, local: Option<SocketAddr>) -> io::Result<TcpStream> {
     let Some(local) = local else { return TcpStream::connect(addr) };
     let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    // libuv binds with SO_REUSEADDR: a local port in TIME_WAIT can be reused.
+    socket.set_reuse_address(true)?;
     socket.bind(&local.into())?;
     socket.set_nonblocking(true)?;
     match socket.connect(&addr.into()) {

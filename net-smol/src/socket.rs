@@ -336,6 +336,8 @@ async fn open(to: Endpoint, local: Option<SocketAddr>) -> (IoInput, Option<Strea
 async fn connect_tcp(addr: SocketAddr, local: Option<SocketAddr>) -> io::Result<Async<TcpStream>> {
     let Some(local) = local else { return Async::<TcpStream>::connect(addr).await };
     let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    // libuv binds with SO_REUSEADDR: a local port in TIME_WAIT can be reused.
+    socket.set_reuse_address(true)?;
     socket.bind(&local.into())?;
     socket.set_nonblocking(true)?;
     match socket.connect(&addr.into()) {

@@ -338,6 +338,8 @@ async fn open(to: Endpoint, local: Option<SocketAddr>) -> (IoInput, Option<Strea
             async {
                 let sock = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
                 if let Some(local) = local {
+                    // libuv binds with SO_REUSEADDR: a local port in TIME_WAIT can be reused.
+                    sock.set_reuseaddr(true)?;
                     sock.bind(local)?;
                 }
                 sock.connect(*addr).await.map(Stream::Tcp)

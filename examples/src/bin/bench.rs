@@ -1,0 +1,444 @@
+//! The benchmark harness: every echo server in its own process (our `echo` on tokio, smol and mio;
+//! the same job on the plain runtimes; Node 26 with `socket.pipe(socket)`), driven over loopback
+//! TCP and Unix sockets from this process, in one run, interleaved so drift hits all alike.
+//!
+//! ```text
+//! cargo run --release -p examples --bin bench -- [--quick] [--out DIR]
+//! ```
+//! Prints a Markdown table of medians, spreads and ratios, and writes it to `DIR/results.md`
+//! (default `bench-results/`, git-ignored). The figure that separates servers on a 2-core machine
+//! is the server's CPU time per unit of work, read from `/proc/PID/stat` around each measurement.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use examples::value_of;
+
+/// One server under test.
+struct Server {
+    name: String,
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(name: &str, mut cmd: Command, addr: String) -> Self {
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("server starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("listening line");
+        let addr = line.trim().strip_prefix("listening on ").map_or(addr, str::to_owned);
+        Self { name: name.to_owned(), child, addr }
+    }
+
+    /// User + system CPU time of the server process so far.
+    fn cpu(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
+            + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
+        Duration::from_millis(ticks * 10) // CLK_TCK is 100 on Linux
+    }
+
+    fn rss_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    }
+}
+
+/// A connected client stream, TCP or Unix.
+enum Conn {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Conn {
+    fn open(addr: &str) -> std::io::Result<Self> {
+        if addr.starts_with('/') {
+            UnixStream::connect(addr).map(Self::Unix)
+        } else {
+            let s = TcpStream::connect(addr)?;
+            s.set_nodelay(true)?;
+            Ok(Self::Tcp(s))
+        }
+    }
+
+    fn try_clone(&self) -> Self {
+        match self {
+            Self::Tcp(s) => Self::Tcp(s.try_clone().unwrap()),
+            Self::Unix(s) => Self::Unix(s.try_clone().unwrap()),
+        }
+    }
+
+    fn shutdown_write(&self) {
+        let _ = match self {
+            Self::Tcp(s) => s.shutdown(Shutdown::Write),
+            Self::Unix(s) => s.shutdown(Shutdown::Write),
+        };
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.read(b),
+            Self::Unix(s) => s.read(b),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.write(b),
+            Self::Unix(s) => s.write(b),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A measurement: the work done (bytes, round trips, connections), wall time, server CPU, and
+/// latencies where they apply.
+struct Sample {
+    work: f64,
+    wall: Duration,
+    cpu: Duration,
+    p50_us: f64,
+    p99_us: f64,
+}
+
+fn pattern(len: usize, offset: usize) -> Vec<u8> {
+    (0..len).map(|i| ((offset + i) % 251) as u8).collect()
+}
+
+/// One connection echoing `total` bytes in 64 KiB writes; checks every byte.
+fn stream(server: &Server, total: usize) -> Result<Sample, String> {
+    let conn = Conn::open(&server.addr).map_err(|e| e.to_string())?;
+    let mut reader = conn.try_clone();
+    let cpu0 = server.cpu();
+    let start = Instant::now();
+    let writer = std::thread::spawn(move || {
+        let mut conn = conn;
+        let chunk = pattern(251 * 261, 0); // 65511 bytes: whole periods, so every chunk is the same
+        let mut sent = 0;
+        while sent < total {
+            let n = chunk.len().min(total - sent);
+            if conn.write_all(&chunk[..n]).is_err() {
+                return;
+            }
+            sent += n;
+        }
+        conn.shutdown_write();
+    });
+    let mut buf = vec![0u8; 256 * 1024];
+    let expected = pattern(251, 0);
+    let mut got = 0usize;
+    while got < total {
+        let n = reader.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        for (i, b) in buf[..n].iter().enumerate() {
+            if *b != expected[(got + i) % 251] {
+                return Err(format!("{}: byte {} corrupted", server.name, got + i));
+            }
+        }
+        got += n;
+    }
+    let wall = start.elapsed();
+    let _ = writer.join();
+    if got != total {
+        return Err(format!("{}: echoed {got} of {total} bytes", server.name));
+    }
+    Ok(Sample { work: total as f64, wall, cpu: server.cpu() - cpu0, p50_us: 0.0, p99_us: 0.0 })
+}
+
+/// `conns` connections each sending 64-byte messages and waiting for the echo, for `duration`.
+fn pingpong(server: &Server, conns: usize, duration: Duration) -> Result<Sample, String> {
+    let mut streams = Vec::new();
+    for _ in 0..conns {
+        streams.push(Conn::open(&server.addr).map_err(|e| e.to_string())?);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let failed = Arc::new(AtomicBool::new(false));
+    let cpu0 = server.cpu();
+    let start = Instant::now();
+    let threads: Vec<_> = streams
+        .into_iter()
+        .map(|mut conn| {
+            let (stop, latencies, failed) = (Arc::clone(&stop), Arc::clone(&latencies), Arc::clone(&failed));
+            std::thread::spawn(move || {
+                let msg = pattern(64, 7);
+                let mut back = [0u8; 64];
+                let mut mine = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let t = Instant::now();
+                    if conn.write_all(&msg).is_err() || conn.read_exact(&mut back).is_err() || back[..] != msg[..] {
+                        failed.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    mine.push(t.elapsed().as_nanos() as u64);
+                }
+                latencies.lock().unwrap().extend(mine);
+            })
+        })
+        .collect();
+    std::thread::sleep(duration);
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        let _ = t.join();
+    }
+    let wall = start.elapsed();
+    let cpu = server.cpu() - cpu0;
+    if failed.load(Ordering::Relaxed) {
+        return Err(format!("{}: a round trip failed or came back wrong", server.name));
+    }
+    let mut lat = std::mem::take(&mut *latencies.lock().unwrap());
+    lat.sort_unstable();
+    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).map_or(0.0, |ns| *ns as f64 / 1000.0);
+    Ok(Sample { work: lat.len() as f64, wall, cpu, p50_us: pct(0.5), p99_us: pct(0.99) })
+}
+
+/// 32 workers doing connect, 32-byte write, read, close, for `duration`.
+fn churn(server: &Server, duration: Duration) -> Result<Sample, String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicBool::new(false));
+    let cpu0 = server.cpu();
+    let start = Instant::now();
+    let threads: Vec<_> = (0..32)
+        .map(|_| {
+            let (stop, done, failed, addr) = (Arc::clone(&stop), Arc::clone(&done), Arc::clone(&failed), server.addr.clone());
+            std::thread::spawn(move || {
+                let msg = pattern(32, 3);
+                let mut back = [0u8; 32];
+                while !stop.load(Ordering::Relaxed) {
+                    let ok = Conn::open(&addr)
+                        .and_then(|mut c| {
+                            c.write_all(&msg)?;
+                            c.read_exact(&mut back)?;
+                            Ok(back[..] == msg[..])
+                        })
+                        .unwrap_or(false);
+                    if !ok {
+                        failed.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(duration);
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        let _ = t.join();
+    }
+    let wall = start.elapsed();
+    if failed.load(Ordering::Relaxed) {
+        return Err(format!("{}: a connection failed", server.name));
+    }
+    Ok(Sample { work: done.load(Ordering::Relaxed) as f64, wall, cpu: server.cpu() - cpu0, p50_us: 0.0, p99_us: 0.0 })
+}
+
+/// `count` idle connections (each echoed one byte, so accepted): server RSS per connection.
+fn idle(server: &Server, count: usize) -> Result<Sample, String> {
+    std::thread::sleep(Duration::from_millis(100));
+    let before = server.rss_bytes();
+    let mut conns = Vec::with_capacity(count);
+    for _ in 0..count {
+        let mut c = Conn::open(&server.addr).map_err(|e| format!("{}: {e}", server.name))?;
+        c.write_all(b"x").map_err(|e| e.to_string())?;
+        let mut b = [0u8; 1];
+        c.read_exact(&mut b).map_err(|e| e.to_string())?;
+        conns.push(c);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let after = server.rss_bytes();
+    drop(conns);
+    std::thread::sleep(Duration::from_millis(200));
+    let per = after.saturating_sub(before) as f64 / count as f64;
+    Ok(Sample { work: per, wall: Duration::ZERO, cpu: Duration::ZERO, p50_us: 0.0, p99_us: 0.0 })
+}
+
+fn median(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mid = v[v.len() / 2];
+    let spread = if mid > 0.0 { (v[v.len() - 1] - v[0]) / mid * 100.0 } else { 0.0 };
+    (mid, spread)
+}
+
+struct Row {
+    throughput: (f64, f64),
+    cost: (f64, f64),
+    p50: f64,
+    p99: f64,
+}
+
+fn sibling(name: &str) -> PathBuf {
+    std::env::current_exe().unwrap().parent().unwrap().join(name)
+}
+
+fn node() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("NODE26") {
+        return Some(p.into());
+    }
+    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/node26/bin/node");
+    local.exists().then_some(local)
+}
+
+fn start_servers(unix: bool, dir: &Path) -> Vec<Server> {
+    let listen = |name: &str| {
+        if unix {
+            let p = dir.join(format!("{name}.sock"));
+            let _ = std::fs::remove_file(&p);
+            p.display().to_string()
+        } else {
+            "127.0.0.1:0".to_owned()
+        }
+    };
+    let mut servers = Vec::new();
+    for backend in ["tokio", "smol", "mio"] {
+        let name = format!("net-{backend}");
+        let at = listen(&name);
+        let mut cmd = Command::new(sibling("echo"));
+        cmd.args(["--backend", backend, "--listen", &at]);
+        servers.push(Server::start(&name, cmd, at));
+        let name = format!("plain-{backend}");
+        let at = listen(&name);
+        let mut cmd = Command::new(sibling("plain-echo"));
+        cmd.args(["--runtime", backend, "--listen", &at]);
+        servers.push(Server::start(&name, cmd, at));
+    }
+    if let Some(node) = node() {
+        let at = listen("node");
+        let listen_arg = if unix { format!("'{at}'") } else { "0, '127.0.0.1'".to_owned() };
+        let script = format!(
+            "const net=require('net');const s=net.createServer(c=>{{c.on('error',()=>{{}});c.pipe(c)}});\
+             s.listen({listen_arg},()=>{{const a=s.address();console.log('listening on '+(typeof a==='string'?a:a.address+':'+a.port))}});"
+        );
+        let mut cmd = Command::new(node);
+        cmd.args(["-e", &script]);
+        servers.push(Server::start("node", cmd, at));
+    }
+    servers
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let out_dir = PathBuf::from(value_of(&args, "--out").unwrap_or_else(|| "bench-results".into()));
+    if let Ok((_, hard)) = rlimit::Resource::NOFILE.get() {
+        let _ = rlimit::Resource::NOFILE.set(hard, hard);
+    }
+    let (stream_bytes, span, idle_count, reps) =
+        if quick { (64 << 20, Duration::from_millis(400), 500, 3) } else { (1 << 30, Duration::from_secs(2), 10_000, 3) };
+    let dir = std::env::temp_dir().join(format!("net-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut report = String::new();
+    report.push_str(&format!(
+        "Run: {} mode, {reps} interleaved repetitions, median (spread = (max-min)/median). Server CPU per unit of work is the figure that compares servers on this 2-core machine.\n\n",
+        if quick { "quick" } else { "full" }
+    ));
+    let mut failures = Vec::new();
+    for unix in [false, true] {
+        let servers = start_servers(unix, &dir);
+        let transport = if unix { "unix" } else { "tcp" };
+        type Workload<'a> = (&'a str, &'a str, &'a str, Box<dyn Fn(&Server) -> Result<Sample, String>>);
+        let workloads: Vec<Workload<'_>> = vec![
+            ("stream", "MB/s", "CPU ms/GB", Box::new(move |s| stream(s, stream_bytes))),
+            ("pingpong-1", "rt/s", "CPU µs/rt", Box::new(move |s| pingpong(s, 1, span))),
+            ("pingpong-100", "rt/s", "CPU µs/rt", Box::new(move |s| pingpong(s, 100, span))),
+            ("churn", "conn/s", "CPU µs/conn", Box::new(move |s| churn(s, span))),
+            ("idle", "-", "RSS B/conn", Box::new(move |s| idle(s, idle_count))),
+        ];
+        for (name, unit, cost_unit, run) in &workloads {
+            let mut samples: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
+            for _ in 0..reps {
+                for server in &servers {
+                    match run(server) {
+                        Ok(s) => samples.entry(server.name.clone()).or_default().push(s),
+                        Err(e) => failures.push(format!("{transport} {name}: {e}")),
+                    }
+                }
+            }
+            let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+            for (server, ss) in &samples {
+                let idle = *name == "idle";
+                let throughput = if idle {
+                    (0.0, 0.0)
+                } else {
+                    let per_sec: Vec<f64> = ss
+                        .iter()
+                        .map(|s| {
+                            let w = if *name == "stream" { s.work / 1e6 } else { s.work };
+                            w / s.wall.as_secs_f64()
+                        })
+                        .collect();
+                    median(per_sec)
+                };
+                let cost = median(
+                    ss.iter()
+                        .map(|s| match *name {
+                            "idle" => s.work,
+                            "stream" => s.cpu.as_secs_f64() * 1e3 / (s.work / 1e9),
+                            _ => s.cpu.as_secs_f64() * 1e6 / s.work.max(1.0),
+                        })
+                        .collect(),
+                );
+                let p50 = median(ss.iter().map(|s| s.p50_us).collect()).0;
+                let p99 = median(ss.iter().map(|s| s.p99_us).collect()).0;
+                rows.insert(server.clone(), Row { throughput, cost, p50, p99 });
+            }
+            report.push_str(&format!(
+                "### {name} ({transport})\n\n| server | {unit} | {cost_unit} | vs plain same runtime | Node vs this | p50 µs | p99 µs |\n|---|---|---|---|---|---|---|\n"
+            ));
+            let node_cost = rows.get("node").map(|r| r.cost.0);
+            for (server, r) in &rows {
+                let plain = server.strip_prefix("net-").and_then(|rt| rows.get(&format!("plain-{rt}")));
+                let vs_plain = plain.filter(|p| p.cost.0 > 0.0).map_or("-".into(), |p| format!("{:.2}×", r.cost.0 / p.cost.0));
+                let node_vs = node_cost.filter(|_| r.cost.0 > 0.0).map_or("-".into(), |n| format!("{:.2}×", n / r.cost.0));
+                report.push_str(&format!(
+                    "| {server} | {:.0} (±{:.0}%) | {:.1} (±{:.0}%) | {vs_plain} | {node_vs} | {:.1} | {:.1} |\n",
+                    r.throughput.0, r.throughput.1, r.cost.0, r.cost.1, r.p50, r.p99
+                ));
+            }
+            report.push('\n');
+            print!("{}", report.rsplit("### ").next().map(|t| format!("### {t}")).unwrap_or_default());
+            let _ = std::io::stdout().flush();
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&out_dir).unwrap();
+    std::fs::write(out_dir.join("results.md"), &report).unwrap();
+    if failures.is_empty() {
+        println!("all servers answered correctly; results in {}", out_dir.join("results.md").display());
+    } else {
+        for f in &failures {
+            eprintln!("FAILED {f}");
+        }
+        std::process::exit(1);
+    }
+}

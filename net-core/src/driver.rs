@@ -18,15 +18,49 @@ use crate::socket::{IoInput, Socket};
 /// Largest number of slices offered to one vectored write.
 pub const MAX_IOV: usize = 64;
 
-/// Bytes reserved for one read.
+/// The most one read asks the kernel for.
 pub const READ_CHUNK: usize = 64 * 1024;
+
+/// Reads go into blocks, handed out as `Bytes` slices of them: one allocation (and one zeroing)
+/// per block, not per read. A socket starts with a small block and doubles it while its reads fill
+/// what they are offered, up to this size, so idle sockets stay small and streams read big.
+pub const READ_BLOCK: usize = 256 * 1024;
+
+/// The first block of a socket.
+pub const FIRST_READ_BLOCK: usize = 4 * 1024;
+
+/// A socket's read buffer: the current block (all initialized, all free) and the next block size.
+#[derive(Debug, Default)]
+pub struct ReadBuf {
+    block: BytesMut,
+    next: usize,
+}
+
+impl ReadBuf {
+    fn space(&mut self) -> &mut [u8] {
+        if self.block.is_empty() {
+            self.next = self.next.clamp(FIRST_READ_BLOCK, READ_BLOCK);
+            self.block = BytesMut::zeroed(self.next);
+        }
+        let n = self.block.len().min(READ_CHUNK);
+        &mut self.block[..n]
+    }
+
+    fn take(&mut self, n: usize, offered: usize) -> bytes::Bytes {
+        if n == offered {
+            // The kernel had at least as much as offered: read bigger from the next block on.
+            self.next = (self.next * 2).min(READ_BLOCK);
+        }
+        self.block.split_to(n).freeze()
+    }
+}
 
 /// The non-blocking calls of a connected stream, as a backend provides them.
 pub trait Transport {
     /// Write without blocking; `WouldBlock` when the kernel is full.
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
-    /// Read without blocking into `buf`'s spare capacity; `Ok(0)` is EOF.
-    fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize>;
+    /// Read without blocking into `buf`; `Ok(0)` is EOF.
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
     /// `shutdown(SHUT_WR)`.
     fn shutdown_write(&self) -> io::Result<()>;
     /// Make the coming close send RST (`SO_LINGER` 0).
@@ -118,20 +152,19 @@ pub fn pump<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>, now: Insta
 /// Read what the kernel has, as long as the socket wants it. Returns `true` if the kernel had
 /// nothing more (`WouldBlock`): only then is waiting for readiness right; otherwise the socket
 /// stopped wanting bytes (paused at its mark, EOF, error) and a later read must try first.
-pub fn read_ready<T: Transport + ?Sized>(
-    sock: &mut Socket,
-    io: &T,
-    buf: &mut BytesMut,
-    now: Instant,
-) -> bool {
+pub fn read_ready<T: Transport + ?Sized>(sock: &mut Socket, io: &T, buf: &mut ReadBuf, now: Instant) -> bool {
     while sock.wants_read() {
-        buf.reserve(READ_CHUNK);
-        match io.try_read_buf(buf) {
+        let space = buf.space();
+        let offered = space.len();
+        match io.try_read(space) {
             Ok(0) => {
                 sock.handle_io(now, IoInput::ReadEof);
                 return false;
             }
-            Ok(_) => sock.handle_io(now, IoInput::Read(buf.split().freeze())),
+            Ok(n) => {
+                let data = buf.take(n, offered);
+                sock.handle_io(now, IoInput::Read(data));
+            }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
@@ -189,4 +222,29 @@ pub fn ipc_file_mode(readable_all: bool, writable_all: bool) -> Option<u32> {
 /// `0.0.0.0` (no IPv6 on the machine), rather than report the error.
 pub fn default_host_falls_back(err: &io::Error) -> bool {
     err.kind() != io::ErrorKind::AddrInUse && err.kind() != io::ErrorKind::PermissionDenied
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Small reads stay in a small block; reads that fill what they are offered grow the next
+    /// block up to `READ_BLOCK`.
+    #[test]
+    fn read_blocks_start_small_and_grow_for_streams() {
+        let mut buf = ReadBuf::default();
+        let offered = buf.space().len();
+        assert_eq!(offered, FIRST_READ_BLOCK);
+        let small = buf.take(10, offered);
+        assert_eq!(small.len(), 10);
+        assert_eq!(buf.space().len(), FIRST_READ_BLOCK - 10);
+        let mut sizes = Vec::new();
+        for _ in 0..12 {
+            let offered = buf.space().len();
+            sizes.push(offered);
+            let _ = buf.take(offered, offered);
+        }
+        assert!(sizes.contains(&READ_CHUNK), "{sizes:?}");
+        assert!(sizes.iter().all(|s| *s <= READ_CHUNK));
+    }
 }

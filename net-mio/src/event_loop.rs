@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use net_core::driver;
@@ -152,7 +152,7 @@ pub struct EventLoop {
     timers: BinaryHeap<Reverse<(Instant, usize)>>,
     dirty_sockets: VecDeque<usize>,
     dirty_servers: VecDeque<usize>,
-    buf: BytesMut,
+    buf: driver::ReadBuf,
     handle: LoopHandle,
     jobs: Receiver<Job>,
     lookups_in_flight: usize,
@@ -185,7 +185,7 @@ impl EventLoop {
             timers: BinaryHeap::new(),
             dirty_sockets: VecDeque::new(),
             dirty_servers: VecDeque::new(),
-            buf: BytesMut::new(),
+            buf: driver::ReadBuf::default(),
             handle: LoopHandle { tx, waker },
             jobs,
             lookups_in_flight: 0,

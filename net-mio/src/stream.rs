@@ -3,11 +3,10 @@
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
 
-use bytes::BytesMut;
 use mio::event::Source;
 use mio::net::{TcpStream, UnixStream};
 use mio::{Interest, Registry, Token};
-use net_core::driver::{READ_CHUNK, Transport};
+use net_core::driver::Transport;
 use net_core::{ConnectionInfo, KeepAliveSettings};
 use socket2::{SockRef, TcpKeepalive};
 
@@ -71,15 +70,11 @@ impl Transport for Stream {
         }
     }
 
-    fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
-        let start = buf.len();
-        buf.resize(start + READ_CHUNK, 0);
-        let result = match self {
-            Self::Tcp(s) => { s }.read(&mut buf[start..]),
-            Self::Unix(s) => { s }.read(&mut buf[start..]),
-        };
-        buf.truncate(start + *result.as_ref().unwrap_or(&0));
-        result
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => { s }.read(buf),
+            Self::Unix(s) => { s }.read(buf),
+        }
     }
 
     fn shutdown_write(&self) -> io::Result<()> {

@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use async_io::{Async, Timer};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use net_core::{ConnectOptions, Endpoint, IoInput, NetError, SocketAction, SocketEvent, SocketOptions};
 use net_core::{SocketHandle, driver};
 
@@ -210,7 +210,7 @@ struct Driver {
     connecting: Option<Pending<(IoInput, Option<Stream>)>>,
     timer: Timer,
     deadline: Option<Instant>,
-    buf: BytesMut,
+    buf: driver::ReadBuf,
     /// The last read found the kernel empty: wait for readability before reading again.
     read_blocked: bool,
 }
@@ -223,7 +223,7 @@ impl Driver {
             connecting: None,
             timer: Timer::never(),
             deadline: None,
-            buf: BytesMut::new(),
+            buf: driver::ReadBuf::default(),
             read_blocked: false,
         }
     }

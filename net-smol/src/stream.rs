@@ -6,8 +6,7 @@ use std::os::unix::net::UnixStream;
 use std::task::{Context, Poll};
 
 use async_io::Async;
-use bytes::BytesMut;
-use net_core::driver::{READ_CHUNK, Transport};
+use net_core::driver::Transport;
 use net_core::{ConnectionInfo, KeepAliveSettings};
 use socket2::{SockRef, TcpKeepalive};
 
@@ -60,16 +59,11 @@ impl Transport for Stream {
         }
     }
 
-    fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
-        // Read straight into the buffer's tail (zero-filled once; no second copy of the bytes).
-        let start = buf.len();
-        buf.resize(start + READ_CHUNK, 0);
-        let result = match self {
-            Self::Tcp(s) => s.get_ref().read(&mut buf[start..]),
-            Self::Unix(s) => s.get_ref().read(&mut buf[start..]),
-        };
-        buf.truncate(start + *result.as_ref().unwrap_or(&0));
-        result
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.get_ref().read(buf),
+            Self::Unix(s) => s.get_ref().read(buf),
+        }
     }
 
     fn shutdown_write(&self) -> io::Result<()> {

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use net_core::{
     ConnectOptions, Endpoint, Family, IoInput, NetError, SocketAction, SocketEvent, SocketOptions,
 };
@@ -226,7 +226,7 @@ type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 async fn drive(shared: Arc<Shared>) {
     let mut connected_stream: Option<Pending<(IoInput, Option<Stream>)>> = None;
     let mut lookup: Option<Pending<IoInput>> = None;
-    let mut buf = BytesMut::new();
+    let mut buf = driver::ReadBuf::default();
     loop {
         let (stream, wants_read, wants_write, deadline, done) = {
             let mut inner = shared.lock();
@@ -319,7 +319,7 @@ async fn drive(shared: Arc<Shared>) {
     }
 }
 
-fn read_ready(inner: &mut Inner, buf: &mut BytesMut) {
+fn read_ready(inner: &mut Inner, buf: &mut driver::ReadBuf) {
     if let Some(stream) = inner.stream.clone() {
         // tokio clears readiness on `WouldBlock` itself, so the answer is not needed here.
         let _ = driver::read_ready(&mut inner.core, &*stream, buf, Instant::now());

@@ -3,7 +3,6 @@
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
 
-use bytes::BytesMut;
 use net_core::driver::Transport;
 use net_core::{ConnectionInfo, KeepAliveSettings};
 use socket2::{SockRef, TcpKeepalive};
@@ -48,10 +47,10 @@ impl Stream {
 }
 
 impl Transport for Stream {
-    fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Self::Tcp(s) => s.try_read_buf(buf),
-            Self::Unix(s) => s.try_read_buf(buf),
+            Self::Tcp(s) => s.try_read(buf),
+            Self::Unix(s) => s.try_read(buf),
         }
     }
 

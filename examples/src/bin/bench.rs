@@ -195,7 +195,10 @@ fn pingpong(server: &Server, conns: usize, duration: Duration) -> Result<Sample,
                 let mut mine = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
                     let t = Instant::now();
-                    if conn.write_all(&msg).is_err() || conn.read_exact(&mut back).is_err() || back[..] != msg[..] {
+                    if conn.write_all(&msg).is_err()
+                        || conn.read_exact(&mut back).is_err()
+                        || back[..] != msg[..]
+                    {
                         failed.store(true, Ordering::Relaxed);
                         break;
                     }
@@ -217,7 +220,10 @@ fn pingpong(server: &Server, conns: usize, duration: Duration) -> Result<Sample,
     }
     let mut lat = std::mem::take(&mut *latencies.lock().unwrap());
     lat.sort_unstable();
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).map_or(0.0, |ns| *ns as f64 / 1000.0);
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .map_or(0.0, |ns| *ns as f64 / 1000.0)
+    };
     Ok(Sample { work: lat.len() as f64, wall, cpu, p50_us: pct(0.5), p99_us: pct(0.99) })
 }
 
@@ -230,7 +236,8 @@ fn churn(server: &Server, duration: Duration) -> Result<Sample, String> {
     let start = Instant::now();
     let threads: Vec<_> = (0..32)
         .map(|_| {
-            let (stop, done, failed, addr) = (Arc::clone(&stop), Arc::clone(&done), Arc::clone(&failed), server.addr.clone());
+            let (stop, done, failed, addr) =
+                (Arc::clone(&stop), Arc::clone(&done), Arc::clone(&failed), server.addr.clone());
             std::thread::spawn(move || {
                 let msg = pattern(32, 3);
                 let mut back = [0u8; 32];
@@ -260,7 +267,13 @@ fn churn(server: &Server, duration: Duration) -> Result<Sample, String> {
     if failed.load(Ordering::Relaxed) {
         return Err(format!("{}: a connection failed", server.name));
     }
-    Ok(Sample { work: done.load(Ordering::Relaxed) as f64, wall, cpu: server.cpu() - cpu0, p50_us: 0.0, p99_us: 0.0 })
+    Ok(Sample {
+        work: done.load(Ordering::Relaxed) as f64,
+        wall,
+        cpu: server.cpu() - cpu0,
+        p50_us: 0.0,
+        p99_us: 0.0,
+    })
 }
 
 /// `count` idle connections (each echoed one byte, so accepted): server RSS per connection.
@@ -353,8 +366,11 @@ fn main() {
     if let Ok((_, hard)) = rlimit::Resource::NOFILE.get() {
         let _ = rlimit::Resource::NOFILE.set(hard, hard);
     }
-    let (stream_bytes, span, idle_count, reps) =
-        if quick { (64 << 20, Duration::from_millis(400), 500, 3) } else { (1 << 30, Duration::from_secs(2), 10_000, 3) };
+    let (stream_bytes, span, idle_count, reps) = if quick {
+        (64 << 20, Duration::from_millis(400), 500, 3)
+    } else {
+        (1 << 30, Duration::from_secs(2), 10_000, 3)
+    };
     let dir = std::env::temp_dir().join(format!("net-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut report = String::new();
@@ -418,8 +434,12 @@ fn main() {
             let node_cost = rows.get("node").map(|r| r.cost.0);
             for (server, r) in &rows {
                 let plain = server.strip_prefix("net-").and_then(|rt| rows.get(&format!("plain-{rt}")));
-                let vs_plain = plain.filter(|p| p.cost.0 > 0.0).map_or("-".into(), |p| format!("{:.2}×", r.cost.0 / p.cost.0));
-                let node_vs = node_cost.filter(|_| r.cost.0 > 0.0).map_or("-".into(), |n| format!("{:.2}×", n / r.cost.0));
+                let vs_plain = plain
+                    .filter(|p| p.cost.0 > 0.0)
+                    .map_or_else(|| "-".into(), |p| format!("{:.2}×", r.cost.0 / p.cost.0));
+                let node_vs = node_cost
+                    .filter(|_| r.cost.0 > 0.0)
+                    .map_or_else(|| "-".into(), |n| format!("{:.2}×", n / r.cost.0));
                 report.push_str(&format!(
                     "| {server} | {:.0} (±{:.0}%) | {:.1} (±{:.0}%) | {vs_plain} | {node_vs} | {:.1} | {:.1} |\n",
                     r.throughput.0, r.throughput.1, r.cost.0, r.cost.1, r.p50, r.p99

@@ -24,7 +24,11 @@ fn main() {
     let listen = value_of(&args, "--listen").unwrap_or_else(|| usage_error("--listen is required", USAGE));
     let listen = Addr::parse(&listen).unwrap_or_else(|e| usage_error(&e, USAGE));
     match runtime.as_str() {
-        "tokio" => tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(plain_tokio(listen)),
+        "tokio" => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(plain_tokio(listen)),
         "smol" => smol::block_on(plain_smol(listen)),
         "mio" => plain_mio(listen),
         other => usage_error(&format!("unknown runtime '{other}'"), USAGE),
@@ -145,8 +149,12 @@ fn plain_mio(listen: Addr) {
                     let Ok(mut s) = s else { break };
                     let key = conns.vacant();
                     let _ = match &mut s {
-                        S::Tcp(t) => poll.registry().register(t, Token(key), Interest::READABLE | Interest::WRITABLE),
-                        S::Unix(u) => poll.registry().register(u, Token(key), Interest::READABLE | Interest::WRITABLE),
+                        S::Tcp(t) => {
+                            poll.registry().register(t, Token(key), Interest::READABLE | Interest::WRITABLE)
+                        }
+                        S::Unix(u) => {
+                            poll.registry().register(u, Token(key), Interest::READABLE | Interest::WRITABLE)
+                        }
                     };
                     conns.insert(key, (s, Vec::new()));
                 }

@@ -384,11 +384,12 @@ fn main() {
         let transport = if unix { "unix" } else { "tcp" };
         type Workload<'a> = (&'a str, &'a str, &'a str, Box<dyn Fn(&Server) -> Result<Sample, String>>);
         let workloads: Vec<Workload<'_>> = vec![
+            // Idle first: the servers are fresh, so their RSS growth is the connections' alone.
+            ("idle", "-", "RSS B/conn", Box::new(move |s| idle(s, idle_count))),
             ("stream", "MB/s", "CPU ms/GB", Box::new(move |s| stream(s, stream_bytes))),
             ("pingpong-1", "rt/s", "CPU µs/rt", Box::new(move |s| pingpong(s, 1, span))),
             ("pingpong-100", "rt/s", "CPU µs/rt", Box::new(move |s| pingpong(s, 100, span))),
             ("churn", "conn/s", "CPU µs/conn", Box::new(move |s| churn(s, span))),
-            ("idle", "-", "RSS B/conn", Box::new(move |s| idle(s, idle_count))),
         ];
         for (name, unit, cost_unit, run) in &workloads {
             let mut samples: BTreeMap<String, Vec<Sample>> = BTreeMap::new();

@@ -48,6 +48,40 @@ impl Addr {
     }
 }
 
+impl Addr {
+    /// Listen here, with Node's defaults otherwise.
+    pub fn listen_options(&self) -> net_core::ListenOptions {
+        match self {
+            Self::Tcp(a) => net_core::ListenOptions::tcp(a.ip(), a.port()),
+            Self::Unix(p) => net_core::ListenOptions::path(p),
+        }
+    }
+}
+
+/// Print the servers' first line, `listening on <address>`, and flush it at once.
+pub fn announce(endpoint: Option<net_core::Endpoint>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on {}", endpoint.as_ref().map(shown).unwrap_or_default());
+    let _ = out.flush();
+}
+
+/// Print Node's code and message and exit 1.
+pub fn fail(e: &net_core::NetError) -> ! {
+    eprintln!("{}: {}", e.code(), e.message());
+    std::process::exit(1)
+}
+
+/// Spawn a connection's task on tokio.
+pub fn tokio_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
+    drop(tokio::spawn(f));
+}
+
+/// Spawn a connection's task on smol.
+pub fn smol_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
+    smol::spawn(f).detach();
+}
+
 /// The bound address as the programs print it: `listening on <address>`.
 pub fn shown(endpoint: &net_core::Endpoint) -> String {
     match endpoint {

@@ -61,7 +61,8 @@ pub use event::{ConnectionId, DropInfo, ServerAction, ServerEvent, SocketAction,
 
 mod options;
 pub use options::{
-    DEFAULT_HIGH_WATER_MARK, KeepAlive, KeepAliveSettings, KeepAliveTiming, ServerOptions, SocketOptions,
+    DEFAULT_HIGH_WATER_MARK, KeepAlive, KeepAliveSettings, KeepAliveTiming, ListenOptions, ServerOptions,
+    SocketOptions,
 };
 
 mod server;

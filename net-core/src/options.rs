@@ -1,8 +1,10 @@
 //! Typed options with Node 26's defaults.
 
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::addr::BlockList;
+use crate::addr::{BlockList, Endpoint};
 
 /// Node 26's default high-water mark for byte streams (`stream.getDefaultHighWaterMark(false)`).
 /// Node 20 used 16384.
@@ -162,6 +164,50 @@ impl ServerOptions {
             keep_alive: self.keep_alive,
             timeout: None,
             pause_on_connect: self.pause_on_connect,
+        }
+    }
+}
+
+/// Where and how a server listens (`server.listen(options)`), the same for every backend.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListenOptions {
+    /// Host to bind; `None` is Node's default: `::` (dual-stack), else `0.0.0.0`.
+    pub host: Option<IpAddr>,
+    /// Port; 0 picks one.
+    pub port: u16,
+    /// A Unix-domain socket path instead of TCP.
+    pub path: Option<PathBuf>,
+    /// Listen backlog (`None`: Node's 511).
+    pub backlog: Option<i32>,
+    /// IPv6 only, no dual-stack.
+    pub ipv6_only: bool,
+    /// `SO_REUSEPORT`.
+    pub reuse_port: bool,
+    /// IPC: make the socket file readable by all.
+    pub readable_all: bool,
+    /// IPC: make the socket file writable by all.
+    pub writable_all: bool,
+}
+
+impl ListenOptions {
+    /// TCP on `host:port`.
+    pub fn tcp(host: IpAddr, port: u16) -> Self {
+        Self { host: Some(host), port, ..Self::default() }
+    }
+
+    /// A Unix-domain socket at `path`.
+    pub fn path(path: impl Into<PathBuf>) -> Self {
+        Self { path: Some(path.into()), ..Self::default() }
+    }
+
+    /// The endpoint to bind: the path, or `host:port` with Node's default host `::`.
+    pub fn endpoint(&self) -> Endpoint {
+        match &self.path {
+            Some(path) => Endpoint::Ipc(path.clone()),
+            None => Endpoint::Tcp(SocketAddr::new(
+                self.host.unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+                self.port,
+            )),
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use mio::{Events, Interest, Poll, Token, Waker};
+pub use net_core::ListenOptions;
 use net_core::driver;
 use net_core::{
     Admission, ConnectOptions, ConnectionId, DropInfo, Endpoint, ErrorCode, IoInput, NetError, ServerAction,
@@ -53,39 +54,6 @@ pub enum Event {
     Socket(SocketId, SocketEvent),
     /// A server's event.
     Server(ServerId, ServerEvent),
-}
-
-/// Where and how to listen.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ListenOptions {
-    /// Host to bind; `None` is Node's default `::` (dual-stack), else `0.0.0.0`.
-    pub host: Option<IpAddr>,
-    /// Port; 0 picks one.
-    pub port: u16,
-    /// A Unix-domain socket path instead of TCP.
-    pub path: Option<PathBuf>,
-    /// Listen backlog (`None`: 511).
-    pub backlog: Option<i32>,
-    /// IPv6 only.
-    pub ipv6_only: bool,
-    /// `SO_REUSEPORT`.
-    pub reuse_port: bool,
-    /// IPC: make the socket file readable by all.
-    pub readable_all: bool,
-    /// IPC: make the socket file writable by all.
-    pub writable_all: bool,
-}
-
-impl ListenOptions {
-    /// TCP on `host:port`.
-    pub fn tcp(host: IpAddr, port: u16) -> Self {
-        Self { host: Some(host), port, ..Self::default() }
-    }
-
-    /// A Unix-domain socket at `path`.
-    pub fn path(path: impl Into<PathBuf>) -> Self {
-        Self { path: Some(path.into()), ..Self::default() }
-    }
 }
 
 struct SocketEntry {
@@ -430,13 +398,7 @@ impl EventLoop {
 
     /// `server.listen(options)`: binds at once; `listening` or `error` follows as an event.
     pub fn listen(&mut self, id: ServerId, opts: ListenOptions) -> Result<(), NetError> {
-        let endpoint = match &opts.path {
-            Some(path) => Endpoint::Ipc(path.clone()),
-            None => Endpoint::Tcp(SocketAddr::new(
-                opts.host.unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
-                opts.port,
-            )),
-        };
+        let endpoint = opts.endpoint();
         let entry = &mut self.servers[id.0];
         entry.core.listen(endpoint)?;
         while let Some(action) = entry.core.poll_action() {

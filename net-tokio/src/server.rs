@@ -3,12 +3,13 @@
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Poll, Waker};
 use std::time::Instant;
 
+pub use net_core::ListenOptions;
 use net_core::driver;
 use net_core::{
     Admission, ConnectionId, DropInfo, Endpoint, ErrorCode, NetError, ServerAction, ServerOptions,
@@ -20,39 +21,6 @@ use crate::socket::Socket;
 use crate::stream::Stream;
 
 pub use net_core::driver::DEFAULT_BACKLOG;
-
-/// Where and how to listen (`server.listen(options)`).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ListenOptions {
-    /// Host to bind; `None` is Node's default: `::` (dual-stack), else `0.0.0.0`.
-    pub host: Option<IpAddr>,
-    /// Port; 0 picks one.
-    pub port: u16,
-    /// A Unix-domain socket path instead of TCP.
-    pub path: Option<PathBuf>,
-    /// Listen backlog (`None`: 511).
-    pub backlog: Option<i32>,
-    /// IPv6 only, no dual-stack.
-    pub ipv6_only: bool,
-    /// `SO_REUSEPORT`.
-    pub reuse_port: bool,
-    /// IPC: make the socket file readable by all.
-    pub readable_all: bool,
-    /// IPC: make the socket file writable by all.
-    pub writable_all: bool,
-}
-
-impl ListenOptions {
-    /// TCP on `host:port`.
-    pub fn tcp(host: IpAddr, port: u16) -> Self {
-        Self { host: Some(host), port, ..Self::default() }
-    }
-
-    /// A Unix-domain socket at `path`.
-    pub fn path(path: impl Into<PathBuf>) -> Self {
-        Self { path: Some(path.into()), ..Self::default() }
-    }
-}
 
 /// What a server tells its user.
 #[derive(Debug)]
@@ -148,13 +116,7 @@ impl Server {
     /// `server.listen(options)`: binds at once; `listening` or `error` follows as an event.
     /// A second `listen` while listening is `ERR_SERVER_ALREADY_LISTEN`.
     pub fn listen(&self, opts: ListenOptions) -> Result<(), NetError> {
-        let endpoint = match &opts.path {
-            Some(path) => Endpoint::Ipc(path.clone()),
-            None => {
-                let host = opts.host.unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
-                Endpoint::Tcp(SocketAddr::new(host, opts.port))
-            }
-        };
+        let endpoint = opts.endpoint();
         let _span = tracing::debug_span!("net_server", at = ?endpoint).entered();
         let mut inner = self.shared.lock();
         inner.core.listen(endpoint)?;

@@ -10,11 +10,12 @@
 //! ```
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use examples::{Addr, Backend, Lines, on_termination, shown, usage_error, value_of};
+use examples::{
+    Addr, Backend, Lines, announce, fail, on_termination, smol_spawn, tokio_spawn, usage_error, value_of,
+};
 use net_core::{ServerOptions, SocketEvent, SocketHandle};
 
 const USAGE: &str = "chat --backend tokio|smol|mio --listen ADDR";
@@ -40,27 +41,13 @@ fn main() {
     }
 }
 
-fn announce(endpoint: Option<net_core::Endpoint>) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "listening on {}", endpoint.as_ref().map(shown).unwrap_or_default());
-    let _ = out.flush();
-}
-
-fn fail(e: &net_core::NetError) -> ! {
-    eprintln!("{}: {}", e.code(), e.message());
-    std::process::exit(1)
-}
-
 macro_rules! async_chat {
     ($name:ident, $backend:ident, $spawn:path) => {
         async fn $name(listen: Addr) {
-            use $backend::{ListenOptions, Server, ServerEvent, Socket};
+            use $backend::{Server, ServerEvent, Socket};
             type Room = Arc<Mutex<HashMap<u64, Socket>>>;
             let server = Server::new(ServerOptions::default());
-            let at = match &listen {
-                Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
-                Addr::Unix(p) => ListenOptions::path(p),
-            };
+            let at = listen.listen_options();
             server.listen(at).unwrap_or_else(|e| fail(&e));
             let room: Room = Arc::default();
             let mut next = 0u64;
@@ -105,25 +92,14 @@ macro_rules! async_chat {
     };
 }
 
-fn tokio_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
-    drop(tokio::spawn(f));
-}
-
-fn smol_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
-    smol::spawn(f).detach();
-}
-
 async_chat!(tokio_chat, net_tokio, tokio_spawn);
 async_chat!(smol_chat, net_smol, smol_spawn);
 
 fn mio_chat(listen: Addr) {
-    use net_mio::{Event, EventLoop, ListenOptions, ServerEvent, SocketId};
+    use net_mio::{Event, EventLoop, ServerEvent, SocketId};
     let mut lp = EventLoop::new().expect("event loop");
     let server = lp.create_server(ServerOptions::default());
-    let at = match &listen {
-        Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
-        Addr::Unix(p) => ListenOptions::path(p),
-    };
+    let at = listen.listen_options();
     lp.listen(server, at).unwrap_or_else(|e| fail(&e));
     let mut room: HashMap<SocketId, Lines> = HashMap::new();
     lp.run(|lp, ev| match ev {

@@ -10,9 +10,9 @@
 // `write` takes the bytes by value, so it cannot move into a match guard.
 #![allow(clippy::collapsible_match)]
 
-use std::io::Write;
-
-use examples::{Addr, Backend, has, on_termination, shown, usage_error, value_of};
+use examples::{
+    Addr, Backend, announce, fail, has, on_termination, smol_spawn, tokio_spawn, usage_error, value_of,
+};
 use net_core::{ServerOptions, SocketEvent, SocketHandle};
 
 const USAGE: &str = "echo --backend tokio|smol|mio --listen ADDR [--allow-half-open] [--max-connections N] [--pause-on-connect]";
@@ -40,17 +40,6 @@ fn config() -> Config {
     Config { backend, listen, opts }
 }
 
-fn announce(endpoint: Option<net_core::Endpoint>) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "listening on {}", endpoint.as_ref().map(shown).unwrap_or_default());
-    let _ = out.flush();
-}
-
-fn fail(e: &net_core::NetError) -> ! {
-    eprintln!("{}: {}", e.code(), e.message());
-    std::process::exit(1)
-}
-
 fn main() {
     let cfg = config();
     match cfg.backend {
@@ -67,12 +56,9 @@ fn main() {
 macro_rules! async_echo {
     ($name:ident, $backend:ident, $spawn:path) => {
         async fn $name(cfg: Config) {
-            use $backend::{ListenOptions, Server, ServerEvent, Socket};
+            use $backend::{Server, ServerEvent, Socket};
             let server = Server::new(cfg.opts.clone());
-            let at = match &cfg.listen {
-                Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
-                Addr::Unix(p) => ListenOptions::path(p),
-            };
+            let at = cfg.listen.listen_options();
             // The signal handler is in place before `listening on` is printed.
             let (stop_tx, stop_rx) = smol::channel::bounded::<()>(1);
             on_termination(move || {
@@ -122,25 +108,14 @@ macro_rules! async_echo {
     };
 }
 
-fn tokio_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
-    drop(tokio::spawn(f));
-}
-
-fn smol_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
-    smol::spawn(f).detach();
-}
-
 async_echo!(tokio_echo, net_tokio, tokio_spawn);
 async_echo!(smol_echo, net_smol, smol_spawn);
 
 fn mio_echo(cfg: Config) {
-    use net_mio::{Event, EventLoop, ListenOptions, ServerEvent};
+    use net_mio::{Event, EventLoop, ServerEvent};
     let mut lp = EventLoop::new().expect("event loop");
     let server = lp.create_server(cfg.opts.clone());
-    let at = match &cfg.listen {
-        Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
-        Addr::Unix(p) => ListenOptions::path(p),
-    };
+    let at = cfg.listen.listen_options();
     lp.listen(server, at).unwrap_or_else(|e| fail(&e));
     let handle = lp.handle();
     on_termination(move || {

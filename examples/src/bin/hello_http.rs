@@ -7,9 +7,11 @@
 //! ```
 
 use std::collections::HashMap;
-use std::io::Write;
 
-use examples::{Addr, Backend, HttpRequests, hello_response, on_termination, shown, usage_error, value_of};
+use examples::{
+    Addr, Backend, HttpRequests, announce, fail, hello_response, on_termination, smol_spawn, tokio_spawn,
+    usage_error, value_of,
+};
 use net_core::{ServerOptions, SocketEvent, SocketHandle};
 
 const USAGE: &str = "hello-http --backend tokio|smol|mio --listen ADDR";
@@ -30,17 +32,6 @@ fn main() {
         Backend::Smol => smol::block_on(smol_http(listen)),
         Backend::Mio => mio_http(listen),
     }
-}
-
-fn announce(endpoint: Option<net_core::Endpoint>) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "listening on {}", endpoint.as_ref().map(shown).unwrap_or_default());
-    let _ = out.flush();
-}
-
-fn fail(e: &net_core::NetError) -> ! {
-    eprintln!("{}: {}", e.code(), e.message());
-    std::process::exit(1)
 }
 
 /// Answer what a chunk of request bytes completes; `true` when the connection should end.
@@ -65,12 +56,9 @@ fn respond(parser: &mut HttpRequests, data: &[u8], mut send: impl FnMut(String))
 macro_rules! async_http {
     ($name:ident, $backend:ident, $spawn:path) => {
         async fn $name(listen: Addr) {
-            use $backend::{ListenOptions, Server, ServerEvent, Socket};
+            use $backend::{Server, ServerEvent, Socket};
             let server = Server::new(ServerOptions::default());
-            let at = match &listen {
-                Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
-                Addr::Unix(p) => ListenOptions::path(p),
-            };
+            let at = listen.listen_options();
             server.listen(at).unwrap_or_else(|e| fail(&e));
             loop {
                 match server.next_event().await {
@@ -97,25 +85,14 @@ macro_rules! async_http {
     };
 }
 
-fn tokio_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
-    drop(tokio::spawn(f));
-}
-
-fn smol_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
-    smol::spawn(f).detach();
-}
-
 async_http!(tokio_http, net_tokio, tokio_spawn);
 async_http!(smol_http, net_smol, smol_spawn);
 
 fn mio_http(listen: Addr) {
-    use net_mio::{Event, EventLoop, ListenOptions, ServerEvent, SocketId};
+    use net_mio::{Event, EventLoop, ServerEvent, SocketId};
     let mut lp = EventLoop::new().expect("event loop");
     let server = lp.create_server(ServerOptions::default());
-    let at = match &listen {
-        Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
-        Addr::Unix(p) => ListenOptions::path(p),
-    };
+    let at = listen.listen_options();
     lp.listen(server, at).unwrap_or_else(|e| fail(&e));
     let mut parsers: HashMap<SocketId, HttpRequests> = HashMap::new();
     lp.run(|lp, ev| match ev {

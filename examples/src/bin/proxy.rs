@@ -10,9 +10,10 @@
 #![allow(clippy::collapsible_match)]
 
 use std::collections::HashMap;
-use std::io::Write;
 
-use examples::{Addr, Backend, on_termination, shown, usage_error, value_of};
+use examples::{
+    Addr, Backend, announce, fail, on_termination, smol_spawn, tokio_spawn, usage_error, value_of,
+};
 use net_core::{ConnectOptions, ServerOptions, SocketEvent, SocketHandle, SocketOptions};
 
 const USAGE: &str = "proxy --backend tokio|smol|mio --listen ADDR --to ADDR";
@@ -32,17 +33,6 @@ fn config() -> Config {
     let listen = Addr::parse(&get("--listen")).unwrap_or_else(|e| usage_error(&e, USAGE));
     let to = Addr::parse(&get("--to")).unwrap_or_else(|e| usage_error(&e, USAGE));
     Config { backend, listen, to }
-}
-
-fn announce(endpoint: Option<net_core::Endpoint>) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "listening on {}", endpoint.as_ref().map(shown).unwrap_or_default());
-    let _ = out.flush();
-}
-
-fn fail(e: &net_core::NetError) -> ! {
-    eprintln!("{}: {}", e.code(), e.message());
-    std::process::exit(1)
 }
 
 /// Both sides keep their other direction open after one side's FIN.
@@ -66,13 +56,10 @@ fn main() {
 macro_rules! async_proxy {
     ($name:ident, $backend:ident, $spawn:path) => {
         async fn $name(cfg: Config) {
-            use $backend::{ListenOptions, Server, ServerEvent, Socket};
+            use $backend::{Server, ServerEvent, Socket};
             on_termination(|| std::process::exit(0));
             let server = Server::new(server_options());
-            let at = match &cfg.listen {
-                Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
-                Addr::Unix(p) => ListenOptions::path(p),
-            };
+            let at = cfg.listen.listen_options();
             server.listen(at).unwrap_or_else(|e| fail(&e));
             loop {
                 match server.next_event().await {
@@ -114,26 +101,15 @@ macro_rules! async_proxy {
     };
 }
 
-fn tokio_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
-    drop(tokio::spawn(f));
-}
-
-fn smol_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
-    smol::spawn(f).detach();
-}
-
 async_proxy!(tokio_proxy, net_tokio, tokio_spawn);
 async_proxy!(smol_proxy, net_smol, smol_spawn);
 
 fn mio_proxy(cfg: Config) {
-    use net_mio::{Event, EventLoop, ListenOptions, ServerEvent, SocketId};
+    use net_mio::{Event, EventLoop, ServerEvent, SocketId};
     on_termination(|| std::process::exit(0));
     let mut lp = EventLoop::new().expect("event loop");
     let server = lp.create_server(server_options());
-    let at = match &cfg.listen {
-        Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
-        Addr::Unix(p) => ListenOptions::path(p),
-    };
+    let at = cfg.listen.listen_options();
     lp.listen(server, at).unwrap_or_else(|e| fail(&e));
     let mut peer: HashMap<SocketId, SocketId> = HashMap::new();
     lp.run(|lp, ev| match ev {

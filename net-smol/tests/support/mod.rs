@@ -24,8 +24,15 @@ pub(crate) async fn sleep(d: Duration) {
     async_io::Timer::after(d).await;
 }
 
+/// Like tokio's `spawn`: the task runs to its end even if the returned future is dropped
+/// (dropping a smol `Task` would cancel it).
 pub(crate) fn spawn<T: Send + 'static>(
     f: impl Future<Output = T> + Send + 'static,
 ) -> impl Future<Output = T> {
-    smol::spawn(f)
+    let (tx, rx) = smol::channel::bounded(1);
+    smol::spawn(async move {
+        let _ = tx.send(f.await).await;
+    })
+    .detach();
+    async move { rx.recv().await.expect("the task finished") }
 }

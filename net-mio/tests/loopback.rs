@@ -327,6 +327,7 @@ fn per_handle_handlers() {
 /// Load, bounded: 500 concurrent std clients each echo a checksummed 64 KiB through one loop;
 /// nothing lost, and afterwards no connection counted and every socket entry gone.
 #[test]
+#[allow(clippy::collapsible_match)] // `write` takes the bytes by value: no match guard can
 fn many_concurrent_clients() {
     const CLIENTS: u32 = 500;
     let mut lp = EventLoop::new().unwrap();

@@ -915,8 +915,15 @@ impl Socket {
             return rejected;
         }
         if self.phase == Phase::Destroyed {
+            // Node checks `ending` before `destroyed`: after `end()` the callback hears "write
+            // after end", with no `error` event since the socket is already destroyed.
+            let err = if self.write_state == WriteState::Open {
+                NetError::stream_destroyed()
+            } else {
+                NetError::write_after_end()
+            };
             if let Some(id) = id {
-                self.push_before_close(SocketEvent::WriteDone(id, Some(NetError::stream_destroyed())));
+                self.push_before_close(SocketEvent::WriteDone(id, Some(err)));
             }
             return rejected;
         }

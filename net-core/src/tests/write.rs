@@ -217,3 +217,17 @@ fn counters_while_queued() {
     assert!(pair.client().settle(pending));
     assert_eq!(pair.client().writable_length(), 6);
 }
+
+/// Node 26, checked by hand (`c.end(); c.destroy(); c.write('x', cb)`): `false`, and the callback
+/// gets ERR_STREAM_WRITE_AFTER_END (Node checks `ending` before `destroyed`); no `error` event.
+#[test]
+fn write_after_end_and_destroy() {
+    let mut pair = Pair::connected();
+    pair.client().end();
+    pair.client().destroy();
+    let (ok, id) = pair.write_cb(Side::Client, b"x");
+    assert!(!ok);
+    pair.drive();
+    let (client, _) = split(&mut pair);
+    assert_eq!(client, [format!("cb:{id}(ERR_STREAM_WRITE_AFTER_END)"), "close had_error=false".into()]);
+}

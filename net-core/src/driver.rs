@@ -248,3 +248,53 @@ mod tests {
         assert!(sizes.iter().all(|s| *s <= READ_CHUNK));
     }
 }
+
+/// What a backend's server hands its user: the core's server events, with each admitted
+/// connection's socket (a handle, or an id) in place of its [`crate::ConnectionId`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerEventOf<S> {
+    /// `'listening'`.
+    Listening,
+    /// `'connection'`: an admitted socket.
+    Connection(S),
+    /// `'drop'`: refused by `max_connections` (`None` for IPC).
+    Drop(Option<crate::DropInfo>),
+    /// `'error'` (not followed by `close`).
+    Error(NetError),
+    /// `'close'`: closed and every connection gone.
+    Close,
+}
+
+/// Sockets a backend built for admitted connections, waiting for their `connection` event.
+#[derive(Debug)]
+pub struct Admitted<S> {
+    queue: std::collections::VecDeque<(crate::ConnectionId, S)>,
+}
+
+impl<S> Default for Admitted<S> {
+    fn default() -> Self {
+        Self { queue: std::collections::VecDeque::new() }
+    }
+}
+
+impl<S> Admitted<S> {
+    /// The socket for connection `id`, until its `connection` event is handed out.
+    pub fn push(&mut self, id: crate::ConnectionId, socket: S) {
+        self.queue.push_back((id, socket));
+    }
+
+    /// The core's event with the socket in place of the id; `None` for a `connection` whose
+    /// socket was never pushed (a driver bug: the event is dropped rather than panicking).
+    pub fn event(&mut self, event: crate::ServerEvent) -> Option<ServerEventOf<S>> {
+        Some(match event {
+            crate::ServerEvent::Listening => ServerEventOf::Listening,
+            crate::ServerEvent::Connection(id) => {
+                let at = self.queue.iter().position(|(i, _)| *i == id)?;
+                ServerEventOf::Connection(self.queue.remove(at)?.1)
+            }
+            crate::ServerEvent::Drop(info) => ServerEventOf::Drop(info),
+            crate::ServerEvent::Error(e) => ServerEventOf::Error(e),
+            crate::ServerEvent::Close => ServerEventOf::Close,
+        })
+    }
+}

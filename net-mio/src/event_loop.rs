@@ -15,7 +15,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 pub use net_core::ListenOptions;
 use net_core::driver;
 use net_core::{
-    Admission, ConnectOptions, ConnectionId, DropInfo, Endpoint, ErrorCode, IoInput, NetError, ServerAction,
+    Admission, ConnectOptions, ConnectionId, Endpoint, ErrorCode, IoInput, NetError, ServerAction,
     ServerOptions, SocketAction, SocketEvent, SocketHandle, SocketOptions,
 };
 use slab::Slab;
@@ -32,20 +32,8 @@ pub struct SocketId(usize, u64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ServerId(usize);
 
-/// What a server tells its user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ServerEvent {
-    /// `'listening'`.
-    Listening,
-    /// `'connection'`: an admitted socket.
-    Connection(SocketId),
-    /// `'drop'` (`None` for IPC).
-    Drop(Option<DropInfo>),
-    /// `'error'`.
-    Error(NetError),
-    /// `'close'`.
-    Close,
-}
+/// What a server tells its user: `listening`, `connection(SocketId)`, `drop`, `error`, `close`.
+pub type ServerEvent = driver::ServerEventOf<SocketId>;
 
 /// One event from the loop.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +69,7 @@ enum Listener {
 struct ServerEntry {
     core: net_core::Server,
     listener: Option<Listener>,
-    admitted: VecDeque<(ConnectionId, SocketId)>,
+    admitted: driver::Admitted<SocketId>,
     ipc_path: Option<PathBuf>,
     referenced: bool,
 }
@@ -390,7 +378,7 @@ impl EventLoop {
         ServerId(self.servers.insert(ServerEntry {
             core: net_core::Server::new(opts),
             listener: None,
-            admitted: VecDeque::new(),
+            admitted: driver::Admitted::default(),
             ipc_path: None,
             referenced: true,
         }))
@@ -499,7 +487,7 @@ impl EventLoop {
                 Admission::Accepted(core) => {
                     let cid = core.connection_id().expect("admitted sockets carry an id");
                     let id = self.add_socket(core, Some(stream), Some((sid, cid)));
-                    self.servers[key].admitted.push_back((cid, id));
+                    self.servers[key].admitted.push(cid, id);
                     self.pump_socket(id.0);
                 }
                 Admission::Dropped | Admission::Blocked | Admission::NotListening => drop(stream),
@@ -523,16 +511,7 @@ impl EventLoop {
                 self.dirty_servers.pop_front();
                 continue;
             };
-            let ev = match ev {
-                net_core::ServerEvent::Listening => ServerEvent::Listening,
-                net_core::ServerEvent::Connection(cid) => {
-                    let at = entry.admitted.iter().position(|(c, _)| *c == cid).expect("admitted");
-                    ServerEvent::Connection(entry.admitted.remove(at).expect("present").1)
-                }
-                net_core::ServerEvent::Drop(info) => ServerEvent::Drop(info),
-                net_core::ServerEvent::Error(e) => ServerEvent::Error(e),
-                net_core::ServerEvent::Close => ServerEvent::Close,
-            };
+            let Some(ev) = entry.admitted.event(ev) else { continue };
             return Some(Event::Server(ServerId(key), ev));
         }
         while let Some(key) = self.dirty_sockets.front().copied() {

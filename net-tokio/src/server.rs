@@ -1,6 +1,5 @@
 //! `Server`: a net-core server listening on a tokio TCP or Unix listener.
 
-use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -11,9 +10,7 @@ use std::time::Instant;
 
 pub use net_core::ListenOptions;
 use net_core::driver;
-use net_core::{
-    Admission, ConnectionId, DropInfo, Endpoint, ErrorCode, NetError, ServerAction, ServerOptions,
-};
+use net_core::{Admission, ConnectionId, Endpoint, ErrorCode, NetError, ServerAction, ServerOptions};
 use socket2::{Domain, Protocol, Type};
 use tokio::net::{TcpListener, UnixListener};
 
@@ -22,20 +19,8 @@ use crate::stream::Stream;
 
 pub use net_core::driver::DEFAULT_BACKLOG;
 
-/// What a server tells its user.
-#[derive(Debug)]
-pub enum ServerEvent {
-    /// `'listening'`.
-    Listening,
-    /// `'connection'`: an admitted socket.
-    Connection(Socket),
-    /// `'drop'`: refused by `max_connections` (`None` for IPC).
-    Drop(Option<DropInfo>),
-    /// `'error'` (not followed by `close`).
-    Error(NetError),
-    /// `'close'`: closed and every connection gone.
-    Close,
-}
+/// What a server tells its user: `listening`, `connection(Socket)`, `drop`, `error`, `close`.
+pub type ServerEvent = driver::ServerEventOf<Socket>;
 
 #[derive(Debug)]
 enum Listener {
@@ -47,7 +32,7 @@ struct ServerInner {
     core: net_core::Server,
     listener: Option<Arc<Listener>>,
     /// Sockets admitted, waiting for their `connection` event to be handed out.
-    admitted: VecDeque<(ConnectionId, Socket)>,
+    admitted: driver::Admitted<Socket>,
     waker: Option<Waker>,
     /// The accept task, woken when the listener closes so it ends.
     accept_waker: Option<Waker>,
@@ -105,7 +90,7 @@ impl Server {
         let inner = ServerInner {
             core: net_core::Server::new(opts),
             listener: None,
-            admitted: VecDeque::new(),
+            admitted: driver::Admitted::default(),
             waker: None,
             accept_waker: None,
             ipc_path: None,
@@ -176,18 +161,10 @@ impl Server {
     pub async fn next_event(&self) -> ServerEvent {
         poll_fn(|cx| {
             let mut inner = self.shared.lock();
-            if let Some(ev) = inner.core.poll_event() {
-                return Poll::Ready(match ev {
-                    net_core::ServerEvent::Listening => ServerEvent::Listening,
-                    net_core::ServerEvent::Connection(id) => {
-                        let at = inner.admitted.iter().position(|(i, _)| *i == id).expect("admitted socket");
-                        let (_, sock) = inner.admitted.remove(at).expect("present");
-                        ServerEvent::Connection(sock)
-                    }
-                    net_core::ServerEvent::Drop(info) => ServerEvent::Drop(info),
-                    net_core::ServerEvent::Error(e) => ServerEvent::Error(e),
-                    net_core::ServerEvent::Close => ServerEvent::Close,
-                });
+            while let Some(ev) = inner.core.poll_event() {
+                if let Some(ev) = inner.admitted.event(ev) {
+                    return Poll::Ready(ev);
+                }
             }
             inner.waker = Some(cx.waker().clone());
             Poll::Pending
@@ -323,7 +300,7 @@ async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
                 let id = core.connection_id().expect("admitted sockets carry an id");
                 let link = ServerLink { server: Weak::clone(&server), id };
                 let sock = Socket::from_core(core, Some(stream), Some(link));
-                inner.admitted.push_back((id, sock));
+                inner.admitted.push(id, sock);
             }
             Admission::Dropped | Admission::Blocked | Admission::NotListening => drop(stream),
         }

@@ -242,6 +242,7 @@ impl EventLoop {
 
     /// Carry out a socket's outputs until none is left.
     fn pump_socket(&mut self, key: usize) {
+        let _span = tracing::debug_span!("net_socket", id = key).entered();
         let now = Instant::now();
         loop {
             let Some(entry) = self.sockets.get_mut(key) else { return };
@@ -457,6 +458,7 @@ impl EventLoop {
     }
 
     fn accept_ready(&mut self, key: usize) {
+        let _span = tracing::debug_span!("net_server", id = key).entered();
         loop {
             let Some(entry) = self.servers.get_mut(key) else { return };
             let accepted = match &entry.listener {

@@ -100,6 +100,26 @@ pub fn has(args: &[String], flag: &str) -> bool {
     args.iter().any(|a| a == flag)
 }
 
+/// The value of a required `flag`, or a usage error.
+pub fn required(args: &[String], flag: &str, usage: &str) -> String {
+    value_of(args, flag).unwrap_or_else(|| usage_error(&format!("{flag} is required"), usage))
+}
+
+/// `--backend B`, required.
+pub fn backend_arg(args: &[String], usage: &str) -> Backend {
+    Backend::parse(&required(args, "--backend", usage)).unwrap_or_else(|e| usage_error(&e, usage))
+}
+
+/// An address given with `flag`, required.
+pub fn addr_arg(args: &[String], flag: &str, usage: &str) -> Addr {
+    Addr::parse(&required(args, flag, usage)).unwrap_or_else(|e| usage_error(&e, usage))
+}
+
+/// Run a future on a single-threaded tokio runtime, as the tokio variants of the programs do.
+pub fn tokio_block_on<F: Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime").block_on(f)
+}
+
 /// Print a usage error and exit with status 2.
 pub fn usage_error(message: &str, usage: &str) -> ! {
     eprintln!("error: {message}\nusage: {usage}");

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use examples::{
-    Addr, Backend, Lines, announce, fail, on_termination, smol_spawn, tokio_spawn, usage_error, value_of,
+    Addr, Backend, Lines, addr_arg, announce, backend_arg, fail, on_termination, smol_spawn, tokio_spawn,
 };
 use net_core::{ServerOptions, SocketEvent, SocketHandle};
 
@@ -25,17 +25,11 @@ const MAX_BACKLOG: usize = 1 << 20;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let backend = value_of(&args, "--backend").unwrap_or_else(|| usage_error("--backend is required", USAGE));
-    let backend = Backend::parse(&backend).unwrap_or_else(|e| usage_error(&e, USAGE));
-    let listen = value_of(&args, "--listen").unwrap_or_else(|| usage_error("--listen is required", USAGE));
-    let listen = Addr::parse(&listen).unwrap_or_else(|e| usage_error(&e, USAGE));
+    let backend = backend_arg(&args, USAGE);
+    let listen = addr_arg(&args, "--listen", USAGE);
     on_termination(|| std::process::exit(0));
     match backend {
-        Backend::Tokio => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(tokio_chat(listen)),
+        Backend::Tokio => examples::tokio_block_on(tokio_chat(listen)),
         Backend::Smol => smol::block_on(smol_chat(listen)),
         Backend::Mio => mio_chat(listen),
     }

@@ -11,7 +11,8 @@
 #![allow(clippy::collapsible_match)]
 
 use examples::{
-    Addr, Backend, announce, fail, has, on_termination, smol_spawn, tokio_spawn, usage_error, value_of,
+    Addr, Backend, addr_arg, announce, backend_arg, fail, has, on_termination, smol_spawn, tokio_spawn,
+    usage_error, value_of,
 };
 use net_core::{ServerOptions, SocketEvent, SocketHandle};
 
@@ -25,10 +26,8 @@ struct Config {
 
 fn config() -> Config {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let backend = value_of(&args, "--backend").unwrap_or_else(|| usage_error("--backend is required", USAGE));
-    let backend = Backend::parse(&backend).unwrap_or_else(|e| usage_error(&e, USAGE));
-    let listen = value_of(&args, "--listen").unwrap_or_else(|| usage_error("--listen is required", USAGE));
-    let listen = Addr::parse(&listen).unwrap_or_else(|e| usage_error(&e, USAGE));
+    let backend = backend_arg(&args, USAGE);
+    let listen = addr_arg(&args, "--listen", USAGE);
     let max_connections = value_of(&args, "--max-connections")
         .map(|n| n.parse().unwrap_or_else(|_| usage_error(&format!("bad --max-connections '{n}'"), USAGE)));
     let opts = ServerOptions {
@@ -43,11 +42,7 @@ fn config() -> Config {
 fn main() {
     let cfg = config();
     match cfg.backend {
-        Backend::Tokio => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(tokio_echo(cfg)),
+        Backend::Tokio => examples::tokio_block_on(tokio_echo(cfg)),
         Backend::Smol => smol::block_on(smol_echo(cfg)),
         Backend::Mio => mio_echo(cfg),
     }

@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 
 use examples::{
-    Addr, Backend, HttpRequests, announce, fail, hello_response, on_termination, smol_spawn, tokio_spawn,
-    usage_error, value_of,
+    Addr, Backend, HttpRequests, addr_arg, announce, backend_arg, fail, hello_response, on_termination,
+    smol_spawn, tokio_spawn,
 };
 use net_core::{ServerOptions, SocketEvent, SocketHandle};
 
@@ -18,17 +18,11 @@ const USAGE: &str = "hello-http --backend tokio|smol|mio --listen ADDR";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let backend = value_of(&args, "--backend").unwrap_or_else(|| usage_error("--backend is required", USAGE));
-    let backend = Backend::parse(&backend).unwrap_or_else(|e| usage_error(&e, USAGE));
-    let listen = value_of(&args, "--listen").unwrap_or_else(|| usage_error("--listen is required", USAGE));
-    let listen = Addr::parse(&listen).unwrap_or_else(|e| usage_error(&e, USAGE));
+    let backend = backend_arg(&args, USAGE);
+    let listen = addr_arg(&args, "--listen", USAGE);
     on_termination(|| std::process::exit(0));
     match backend {
-        Backend::Tokio => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(tokio_http(listen)),
+        Backend::Tokio => examples::tokio_block_on(tokio_http(listen)),
         Backend::Smol => smol::block_on(smol_http(listen)),
         Backend::Mio => mio_http(listen),
     }

@@ -11,7 +11,7 @@
 use std::io::{Read, Write};
 
 use bytes::Bytes;
-use examples::{Addr, Backend, usage_error, value_of};
+use examples::{Addr, Backend, backend_arg, usage_error, value_of};
 use net_core::{ConnectOptions, ServerOptions, SocketEvent, SocketHandle, SocketOptions};
 
 const USAGE: &str = "ncat --backend tokio|smol|mio [--listen] ADDR";
@@ -24,8 +24,7 @@ struct Config {
 
 fn config() -> Config {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let backend = value_of(&args, "--backend").unwrap_or_else(|| usage_error("--backend is required", USAGE));
-    let backend = Backend::parse(&backend).unwrap_or_else(|e| usage_error(&e, USAGE));
+    let backend = backend_arg(&args, USAGE);
     let (listen, addr) = match value_of(&args, "--listen") {
         Some(a) => (true, a),
         None => {
@@ -70,11 +69,7 @@ fn read_stdin(mut send: impl FnMut(Option<Bytes>) + Send + 'static) {
 fn main() {
     let cfg = config();
     let code = match cfg.backend {
-        Backend::Tokio => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(tokio_ncat(cfg)),
+        Backend::Tokio => examples::tokio_block_on(tokio_ncat(cfg)),
         Backend::Smol => smol::block_on(smol_ncat(cfg)),
         Backend::Mio => mio_ncat(cfg),
     };

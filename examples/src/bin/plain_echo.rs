@@ -8,7 +8,7 @@
 
 use std::io::{Read, Write};
 
-use examples::{Addr, usage_error, value_of};
+use examples::{Addr, addr_arg, usage_error, value_of};
 
 const USAGE: &str = "plain-echo --runtime tokio|smol|mio --listen ADDR";
 
@@ -21,14 +21,9 @@ fn announce(addr: String) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let runtime = value_of(&args, "--runtime").unwrap_or_else(|| usage_error("--runtime is required", USAGE));
-    let listen = value_of(&args, "--listen").unwrap_or_else(|| usage_error("--listen is required", USAGE));
-    let listen = Addr::parse(&listen).unwrap_or_else(|e| usage_error(&e, USAGE));
+    let listen = addr_arg(&args, "--listen", USAGE);
     match runtime.as_str() {
-        "tokio" => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(plain_tokio(listen)),
+        "tokio" => examples::tokio_block_on(plain_tokio(listen)),
         "smol" => smol::block_on(plain_smol(listen)),
         "mio" => plain_mio(listen),
         other => usage_error(&format!("unknown runtime '{other}'"), USAGE),

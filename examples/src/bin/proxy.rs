@@ -43,11 +43,7 @@ fn server_options() -> ServerOptions {
 fn main() {
     let cfg = config();
     match cfg.backend {
-        Backend::Tokio => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(tokio_proxy(cfg)),
+        Backend::Tokio => examples::tokio_block_on(tokio_proxy(cfg)),
         Backend::Smol => smol::block_on(smol_proxy(cfg)),
         Backend::Mio => mio_proxy(cfg),
     }

@@ -2,49 +2,18 @@
 //! half-open both ways, a slow Node reader, RST both ways, maxConnections. The loop keeps turning
 //! while the test waits for Node's lines.
 
+#[path = "../../net-tokio/tests/shared/node_peer.rs"]
+mod node_peer;
 mod support;
 
-use std::io::BufRead;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use net_core::{ServerOptions, SocketEvent};
 use net_mio::{Event, EventLoop, ListenOptions, ServerEvent, SocketHandle};
+use node_peer::{Peer, fnv, pattern};
 use support::{H, LIMIT, LOCALHOST, no_reaction};
 
-fn node() -> PathBuf {
-    if let Some(p) = std::env::var_os("NODE26") {
-        return p.into();
-    }
-    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/node26/bin/node");
-    assert!(local.exists(), "Node 26 not found: run scripts/install-node.sh (or set NODE26)");
-    local
-}
-
-struct Peer {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
 impl Peer {
-    fn spawn(args: &[&str]) -> Self {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/node/peer.js");
-        let mut child =
-            Command::new(node()).arg(script).args(args).stdout(Stdio::piped()).spawn().expect("node");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self { child, lines }
-    }
-
     /// The next line, turning the loop (with `react`) while waiting.
     fn line(&mut self, h: &mut H, mut react: impl FnMut(&mut EventLoop, &Event)) -> String {
         let deadline = Instant::now() + LIMIT;
@@ -57,26 +26,6 @@ impl Peer {
             h.until(&mut react, |_| Instant::now() >= until);
         }
     }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn pattern(n: usize) -> Vec<u8> {
-    (0..n).map(|i| ((i * 31 + 7) & 0xff) as u8).collect()
-}
-
-fn fnv(data: &[u8]) -> String {
-    let mut h: u32 = 0x811c_9dc5;
-    for &b in data {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    format!("{h:08x}")
 }
 
 fn echo(lp: &mut EventLoop, ev: &Event) {

@@ -4,49 +4,15 @@
 // RST, maxConnections). Node comes from `scripts/install-node.sh` (`NODE26`, or
 // `.tools/node26/bin/node` under the workspace).
 
-use std::path::PathBuf;
-use std::process::Stdio;
-
 use net_core::{ServerOptions, SocketEvent};
 use backend::{ListenOptions, Server, ServerEvent, Socket, SocketHandle, connect};
-use std::io::BufRead;
-use std::process::{Child, Command};
 use std::sync::mpsc;
+
+use node_peer::{Peer, fnv, pattern};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-fn node() -> PathBuf {
-    if let Some(p) = std::env::var_os("NODE26") {
-        return p.into();
-    }
-    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/node26/bin/node");
-    assert!(local.exists(), "Node 26 not found: run scripts/install-node.sh (or set NODE26)");
-    local
-}
-
-/// A Node process; its stdout lines arrive through a thread, so any runtime can wait for them.
-struct Peer {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
 impl Peer {
-    fn spawn(args: &[&str]) -> Self {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/node/peer.js");
-        let mut child =
-            Command::new(node()).arg(script).args(args).stdout(Stdio::piped()).spawn().expect("node starts");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self { child, lines }
-    }
-
     async fn line(&mut self) -> String {
         let deadline = std::time::Instant::now() + LIMIT;
         loop {
@@ -73,27 +39,6 @@ impl Peer {
             sleep(Duration::from_millis(5)).await;
         }
     }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The same pattern and FNV-1a sum as peer.js.
-fn pattern(n: usize) -> Vec<u8> {
-    (0..n).map(|i| ((i * 31 + 7) & 0xff) as u8).collect()
-}
-
-fn fnv(data: &[u8]) -> String {
-    let mut h: u32 = 0x811c_9dc5;
-    for &b in data {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    format!("{h:08x}")
 }
 
 async fn listening(opts: ServerOptions) -> (Server, u16) {

@@ -6,13 +6,16 @@
 //! everything that waits (readiness, timers, lookups, connects) to itself.
 
 use std::io::{self, IoSlice};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
 use std::time::Instant;
 
 use bytes::BytesMut;
 
-use crate::error::NetError;
+use crate::addr::Endpoint;
+use crate::error::{ErrorCode, NetError};
 use crate::event::SocketAction;
-use crate::options::KeepAliveSettings;
+use crate::options::{KeepAliveSettings, ListenOptions};
 use crate::socket::{IoInput, Socket};
 
 /// Largest number of slices offered to one vectored write.
@@ -178,19 +181,19 @@ pub fn read_ready<T: Transport + ?Sized>(sock: &mut Socket, io: &T, buf: &mut Re
 
 /// The input for a failed connect: Node's error for the endpoint (with the local binding in the
 /// message when there was one).
-pub fn connect_failed(err: &io::Error, to: &crate::Endpoint, local: Option<std::net::SocketAddr>) -> IoInput {
-    let code = crate::ErrorCode::from_io(err);
+pub fn connect_failed(err: &io::Error, to: &Endpoint, local: Option<SocketAddr>) -> IoInput {
+    let code = ErrorCode::from_io(err);
     IoInput::ConnectFailed(match (to, local) {
-        (crate::Endpoint::Tcp(addr), Some(l)) => NetError::connect_from(code, *addr, l),
-        (crate::Endpoint::Tcp(addr), None) => NetError::connect(code, *addr),
-        (crate::Endpoint::Ipc(path), _) => NetError::connect_path(code, &path.display().to_string()),
+        (Endpoint::Tcp(addr), Some(l)) => NetError::connect_from(code, *addr, l),
+        (Endpoint::Tcp(addr), None) => NetError::connect(code, *addr),
+        (Endpoint::Ipc(path), _) => NetError::connect_path(code, &path.display().to_string()),
     })
 }
 
 /// The input for a lookup's answer: the addresses in the resolver's order (only `family`'s when
 /// asked), or Node's `getaddrinfo ENOTFOUND host`.
 pub fn lookup_answer(
-    result: io::Result<impl IntoIterator<Item = std::net::SocketAddr>>,
+    result: io::Result<impl IntoIterator<Item = SocketAddr>>,
     host: &str,
     family: Option<crate::Family>,
 ) -> IoInput {
@@ -200,7 +203,7 @@ pub fn lookup_answer(
             .map(|a| a.ip())
             .filter(|ip| family.is_none_or(|f| crate::Family::of(*ip) == f))
             .collect())),
-        Err(_) => IoInput::Resolved(Err(NetError::lookup(crate::ErrorCode::ENOTFOUND, host))),
+        Err(_) => IoInput::Resolved(Err(NetError::lookup(ErrorCode::ENOTFOUND, host))),
     }
 }
 
@@ -224,9 +227,71 @@ pub fn default_host_falls_back(err: &io::Error) -> bool {
     err.kind() != io::ErrorKind::AddrInUse && err.kind() != io::ErrorKind::PermissionDenied
 }
 
+/// Bind a listener at `at` in Node's order, with Node's errors, written once for every backend.
+///
+/// `tcp(addr, backlog)` binds and listens (the backend's socket2 calls); when the default host
+/// (no `host` given) fails as [`default_host_falls_back`] says, it is tried again on `0.0.0.0`.
+/// `local_addr` reads the bound port back. `unix(path, mode)` binds a Unix socket and applies
+/// `mode` ([`ipc_file_mode`]) to its file. Errors carry the address or path Node shows.
+pub fn bind_listener<L>(
+    at: &Endpoint,
+    opts: &ListenOptions,
+    mut tcp: impl FnMut(SocketAddr, i32) -> io::Result<L>,
+    local_addr: impl FnOnce(&L) -> io::Result<SocketAddr>,
+    unix: impl FnOnce(&Path, Option<u32>) -> io::Result<L>,
+) -> Result<(L, Endpoint), NetError> {
+    match at {
+        Endpoint::Tcp(addr) => {
+            let backlog = opts.backlog.unwrap_or(DEFAULT_BACKLOG);
+            let listener = match tcp(*addr, backlog) {
+                Err(e) if opts.host.is_none() && default_host_falls_back(&e) => {
+                    let v4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), addr.port());
+                    tcp(v4, backlog).map_err(|e| NetError::listen(ErrorCode::from_io(&e), v4))?
+                }
+                other => other.map_err(|e| NetError::listen(ErrorCode::from_io(&e), *addr))?,
+            };
+            let local = local_addr(&listener).map_err(|e| NetError::listen(ErrorCode::from_io(&e), *addr))?;
+            Ok((listener, Endpoint::Tcp(local)))
+        }
+        Endpoint::Ipc(path) => {
+            let mode = ipc_file_mode(opts.readable_all, opts.writable_all);
+            let listener = unix(path, mode)
+                .map_err(|e| NetError::listen_path(ErrorCode::from_io(&e), &path.display().to_string()))?;
+            Ok((listener, Endpoint::Ipc(path.clone())))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn no_unix(_: &Path, _: Option<u32>) -> io::Result<SocketAddr> {
+        unreachable!("TCP endpoints only")
+    }
+
+    /// The default host (`::`) falls back to `0.0.0.0` when IPv6 is missing, as Node does; an
+    /// explicit host, or EADDRINUSE on the default one, is reported with the address tried.
+    #[test]
+    fn bind_listener_falls_back_only_for_the_default_host() {
+        let any6 = Endpoint::Tcp(SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), 8124));
+        let no_v6 = |addr: SocketAddr, backlog: i32| {
+            assert_eq!(backlog, DEFAULT_BACKLOG);
+            if addr.is_ipv6() { Err(io::ErrorKind::AddrNotAvailable.into()) } else { Ok(addr) }
+        };
+        let (_, at) = bind_listener(&any6, &ListenOptions::default(), no_v6, |a| Ok(*a), no_unix).unwrap();
+        assert_eq!(at, Endpoint::Tcp("0.0.0.0:8124".parse().unwrap()));
+
+        let explicit =
+            ListenOptions { host: Some(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)), ..Default::default() };
+        let err = bind_listener(&any6, &explicit, no_v6, |a| Ok(*a), no_unix).unwrap_err();
+        assert_eq!((err.code(), err.address()), ("EADDRNOTAVAIL", Some("::")));
+
+        let in_use =
+            |_: SocketAddr, _: i32| -> io::Result<SocketAddr> { Err(io::ErrorKind::AddrInUse.into()) };
+        let err = bind_listener(&any6, &ListenOptions::default(), in_use, |a| Ok(*a), no_unix).unwrap_err();
+        assert_eq!((err.code(), err.address()), ("EADDRINUSE", Some("::")));
+    }
 
     /// Small reads stay in a small block; reads that fill what they are offered grow the next
     /// block up to `READ_BLOCK`.

@@ -2,7 +2,7 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Poll, Waker};
@@ -10,7 +10,7 @@ use std::time::Instant;
 
 pub use net_core::ListenOptions;
 use net_core::driver;
-use net_core::{Admission, ConnectionId, Endpoint, ErrorCode, NetError, ServerAction, ServerOptions};
+use net_core::{Admission, ConnectionId, Endpoint, NetError, ServerAction, ServerOptions};
 use socket2::{Domain, Protocol, Type};
 use tokio::net::{TcpListener, UnixListener};
 
@@ -207,30 +207,23 @@ impl Server {
 /// Bind and listen as libuv does (`SO_REUSEADDR`, dual-stack `::` unless `ipv6_only`, falling
 /// back to `0.0.0.0` when the default host has no IPv6).
 fn bind(at: &Endpoint, opts: &ListenOptions) -> Result<(Listener, Endpoint), NetError> {
-    match at {
-        Endpoint::Tcp(addr) => {
-            let backlog = opts.backlog.unwrap_or(DEFAULT_BACKLOG);
-            let listener = match bind_tcp(*addr, opts, backlog) {
-                Err(e) if opts.host.is_none() && driver::default_host_falls_back(&e) => {
-                    let v4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), addr.port());
-                    bind_tcp(v4, opts, backlog).map_err(|e| NetError::listen(ErrorCode::from_io(&e), v4))?
-                }
-                other => other.map_err(|e| NetError::listen(ErrorCode::from_io(&e), *addr))?,
-            };
-            let local = listener.local_addr().map_err(|e| NetError::listen(ErrorCode::from_io(&e), *addr))?;
-            Ok((Listener::Tcp(listener), Endpoint::Tcp(local)))
-        }
-        Endpoint::Ipc(path) => {
-            let shown = path.display().to_string();
-            let listener = UnixListener::bind(path)
-                .map_err(|e| NetError::listen_path(ErrorCode::from_io(&e), &shown))?;
-            if let Some(mode) = driver::ipc_file_mode(opts.readable_all, opts.writable_all) {
+    driver::bind_listener(
+        at,
+        opts,
+        |addr, backlog| bind_tcp(addr, opts, backlog).map(Listener::Tcp),
+        |listener| match listener {
+            Listener::Tcp(l) => l.local_addr(),
+            Listener::Unix(_) => unreachable!("a TCP endpoint binds a TCP listener"),
+        },
+        |path, mode| {
+            let listener = UnixListener::bind(path)?;
+            if let Some(mode) = mode {
                 use std::os::unix::fs::PermissionsExt;
                 let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
             }
-            Ok((Listener::Unix(listener), Endpoint::Ipc(path.clone())))
-        }
-    }
+            Ok(Listener::Unix(listener))
+        },
+    )
 }
 
 fn bind_tcp(addr: SocketAddr, opts: &ListenOptions, backlog: i32) -> io::Result<TcpListener> {

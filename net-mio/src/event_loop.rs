@@ -117,7 +117,14 @@ pub struct EventLoop {
     /// Servers whose accept failed for lack of resources: tried again on the next turn.
     retry_accept: Vec<usize>,
     server_handlers: std::collections::HashMap<ServerId, ServerHandler>,
+    /// The cores of the most recently closed sockets, newest last, so their getters
+    /// (`bytes_read`, addresses, `ready_state`) still answer as Node's socket object does after
+    /// `close`. Bounded by [`CLOSED_KEPT`]: the loop cannot know when the user drops an id.
+    closed: VecDeque<(SocketId, net_core::Socket)>,
 }
+
+/// How many closed sockets keep answering getters (see [`EventLoop::socket`]).
+pub const CLOSED_KEPT: usize = 256;
 
 fn socket_token(key: usize) -> Token {
     Token(key * 2)
@@ -149,6 +156,7 @@ impl EventLoop {
             socket_handlers: std::collections::HashMap::new(),
             retry_accept: Vec::new(),
             server_handlers: std::collections::HashMap::new(),
+            closed: VecDeque::new(),
         })
     }
 
@@ -208,7 +216,12 @@ impl EventLoop {
 
     /// `net.connect(path)`.
     pub fn connect_path(&mut self, path: impl Into<PathBuf>) -> SocketId {
-        let id = self.add_socket(net_core::Socket::new(SocketOptions::default(), Instant::now()), None, None);
+        self.connect_path_with(path, SocketOptions::default())
+    }
+
+    /// `net.connect({path, ...options})`.
+    pub fn connect_path_with(&mut self, path: impl Into<PathBuf>, opts: SocketOptions) -> SocketId {
+        let id = self.add_socket(net_core::Socket::new(opts, Instant::now()), None, None);
         let path = path.into();
         self.socket(id).with_core(|s, _| {
             let _ = s.connect(Endpoint::Ipc(path));
@@ -438,6 +451,11 @@ impl EventLoop {
         self.servers.get(id.0).and_then(|s| s.core.address().cloned())
     }
 
+    /// `server.listening`.
+    pub fn listening(&self, id: ServerId) -> bool {
+        self.servers.get(id.0).is_some_and(|s| s.core.listening())
+    }
+
     /// `server.getConnections()`.
     pub fn get_connections(&self, id: ServerId) -> usize {
         self.servers.get(id.0).map_or(0, |s| s.core.get_connections())
@@ -533,7 +551,11 @@ impl EventLoop {
                 None => {
                     self.dirty_sockets.pop_front();
                     if entry.closed && entry.stream.is_none() {
-                        self.sockets.remove(key);
+                        let gone = self.sockets.remove(key);
+                        if self.closed.len() == CLOSED_KEPT {
+                            self.closed.pop_front();
+                        }
+                        self.closed.push_back((SocketId(key, gone.serial), gone.core));
                     }
                 }
             }
@@ -685,9 +707,14 @@ pub struct SocketCtx<'a> {
 impl SocketHandle for SocketCtx<'_> {
     fn with_core<R>(&self, f: impl FnOnce(&mut net_core::Socket, Instant) -> R) -> R {
         let mut lp = self.lp.borrow_mut();
-        let Some(entry) = lp.entry_mut(self.id) else {
-            // A socket whose close was handed out and whose entry is gone: a fresh destroyed core
-            // answers every command as a closed socket does.
+        let id = self.id;
+        let Some(entry) = lp.entry_mut(id) else {
+            // A socket whose close was handed out and whose entry is gone: its kept core (or a
+            // fresh destroyed one) answers every command as a closed socket does; nothing it
+            // queues can be delivered any more.
+            if let Some((_, core)) = lp.closed.iter_mut().find(|(k, _)| *k == id) {
+                return f(core, Instant::now());
+            }
             let mut gone = net_core::Socket::new(SocketOptions::default(), Instant::now());
             gone.destroy();
             return f(&mut gone, Instant::now());
@@ -701,6 +728,9 @@ impl SocketHandle for SocketCtx<'_> {
         let lp = self.lp.borrow();
         match lp.entry(self.id) {
             Some(entry) => f(&entry.core),
+            None if lp.closed.iter().any(|(k, _)| *k == self.id) => {
+                f(&lp.closed.iter().find(|(k, _)| *k == self.id).expect("just found").1)
+            }
             None => {
                 let mut gone = net_core::Socket::new(SocketOptions::default(), Instant::now());
                 gone.destroy();

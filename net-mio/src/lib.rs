@@ -24,7 +24,7 @@ mod event_loop;
 mod stream;
 
 pub use event_loop::{
-    Event, EventLoop, ListenOptions, LoopHandle, ServerEvent, ServerHandler, ServerId, SocketCtx,
+    CLOSED_KEPT, Event, EventLoop, ListenOptions, LoopHandle, ServerEvent, ServerHandler, ServerId, SocketCtx,
     SocketHandler, SocketId,
 };
 pub use net_core::{

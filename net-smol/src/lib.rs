@@ -22,6 +22,7 @@
 
 mod server;
 mod socket;
+mod spawn;
 mod stream;
 
 pub use net_core::{
@@ -29,4 +30,5 @@ pub use net_core::{
     SocketOptions,
 };
 pub use server::{DEFAULT_BACKLOG, ListenOptions, Server, ServerEvent, create_server};
-pub use socket::{Socket, connect, connect_path};
+pub use socket::{Socket, connect, connect_path, connect_path_with};
+pub use spawn::{EnterGuard, enter};

@@ -18,6 +18,7 @@ use std::os::unix::net::UnixListener;
 use async_io::Async;
 
 use crate::socket::Socket;
+use crate::spawn::Spawner;
 use crate::stream::Stream;
 
 pub use net_core::driver::DEFAULT_BACKLOG;
@@ -41,6 +42,8 @@ struct ServerInner {
     accept_waker: Option<Waker>,
     /// The socket file this server created, removed on close.
     ipc_path: Option<PathBuf>,
+    /// Where the accept task and accepted sockets run.
+    spawner: Spawner,
 }
 
 pub(crate) struct ServerShared {
@@ -97,6 +100,7 @@ impl Server {
             waker: None,
             accept_waker: None,
             ipc_path: None,
+            spawner: Spawner::current(),
         };
         Self { shared: Arc::new(ServerShared { inner: Mutex::new(inner) }) }
     }
@@ -121,8 +125,8 @@ impl Server {
                             }
                             let listener = Arc::new(listener);
                             inner.listener = Some(Arc::clone(&listener));
-                            smol::spawn(accept_loop(Arc::downgrade(&self.shared), Arc::downgrade(&listener)))
-                                .detach();
+                            let accept = accept_loop(Arc::downgrade(&self.shared), Arc::downgrade(&listener));
+                            inner.spawner.spawn(accept);
                         }
                     }
                 }
@@ -308,7 +312,7 @@ async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
             Admission::Accepted(core) => {
                 let id = core.connection_id().expect("admitted sockets carry an id");
                 let link = ServerLink { server: Weak::clone(&server), id };
-                let sock = Socket::from_core(core, Some(stream), Some(link));
+                let sock = Socket::from_core(core, Some(stream), Some(link), &inner.spawner);
                 inner.admitted.push(id, sock);
             }
             Admission::Dropped | Admission::Blocked | Admission::NotListening => drop(stream),

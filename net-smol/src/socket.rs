@@ -19,6 +19,7 @@ use net_core::{ConnectOptions, Endpoint, IoInput, NetError, SocketAction, Socket
 use net_core::{SocketHandle, driver};
 
 use crate::server::ServerLink;
+use crate::spawn::Spawner;
 use crate::stream::Stream;
 
 pub(crate) struct Inner {
@@ -66,7 +67,12 @@ pub fn connect(port: u16, host: &str) -> Socket {
 
 /// `net.connect(path)`.
 pub fn connect_path(path: impl Into<std::path::PathBuf>) -> Socket {
-    let sock = Socket::from_core(net_core::Socket::new(SocketOptions::default(), Instant::now()), None, None);
+    connect_path_with(path, SocketOptions::default())
+}
+
+/// `net.connect({path, ...options})`: a Unix-domain socket with these socket options.
+pub fn connect_path_with(path: impl Into<std::path::PathBuf>, opts: SocketOptions) -> Socket {
+    let sock = Socket::from_core(net_core::Socket::new(opts, Instant::now()), None, None, &Spawner::current());
     sock.with(|inner| {
         let _ = inner.core.connect(Endpoint::Ipc(path.into()));
     });
@@ -76,7 +82,7 @@ pub fn connect_path(path: impl Into<std::path::PathBuf>) -> Socket {
 impl Socket {
     /// `net.connect(options)`: by name (lookup, happy eyeballs) or address.
     pub fn connect_with(connect: ConnectOptions, opts: SocketOptions) -> Self {
-        let sock = Self::from_core(net_core::Socket::new(opts, Instant::now()), None, None);
+        let sock = Self::from_core(net_core::Socket::new(opts, Instant::now()), None, None, &Spawner::current());
         sock.with(|inner| {
             let _ = inner.core.connect_with(connect);
         });
@@ -87,6 +93,7 @@ impl Socket {
         core: net_core::Socket,
         stream: Option<Stream>,
         server: Option<ServerLink>,
+        spawner: &Spawner,
     ) -> Self {
         let remote = stream.as_ref().and_then(|s| s.info().remote);
         let span = tracing::debug_span!("net_socket", remote = ?remote);
@@ -104,7 +111,7 @@ impl Socket {
             }),
             span,
         });
-        smol::spawn(Driver::new(Arc::clone(&shared))).detach();
+        spawner.spawn(Driver::new(Arc::clone(&shared)));
         Self { shared }
     }
 

@@ -29,4 +29,4 @@ pub use net_core::{
     SocketOptions,
 };
 pub use server::{DEFAULT_BACKLOG, ListenOptions, Server, ServerEvent, create_server};
-pub use socket::{Socket, connect, connect_path};
+pub use socket::{Socket, connect, connect_path, connect_path_with};

@@ -77,7 +77,12 @@ pub fn connect(port: u16, host: &str) -> Socket {
 
 /// `net.connect(path)`: a socket connecting to a Unix-domain socket.
 pub fn connect_path(path: impl Into<std::path::PathBuf>) -> Socket {
-    let sock = Socket::from_core(net_core::Socket::new(SocketOptions::default(), Instant::now()), None, None);
+    connect_path_with(path, SocketOptions::default())
+}
+
+/// `net.connect({path, ...options})`: a Unix-domain socket with these socket options.
+pub fn connect_path_with(path: impl Into<std::path::PathBuf>, opts: SocketOptions) -> Socket {
+    let sock = Socket::from_core(net_core::Socket::new(opts, Instant::now()), None, None);
     sock.with(|inner| {
         let _ = inner.core.connect(Endpoint::Ipc(path.into()));
     });

@@ -1,0 +1,6 @@
+//! The harnesses: the simulator and one per backend.
+
+pub mod mio;
+pub mod sim;
+pub mod smol;
+pub mod tokio;

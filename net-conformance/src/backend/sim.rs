@@ -1,0 +1,532 @@
+//! The simulator harness: net-core's machines over an in-memory kernel with a virtual clock.
+//!
+//! The kernel here plays Linux's part on loopback: connects complete at once (refused when
+//! nothing listens), each direction of a connection holds at most [`PIPE_CAPACITY`] bytes,
+//! closing with unread bytes or after `set_reset_on_close` sends RST, and the first write to a
+//! closed peer is taken while the next fails with EPIPE. Sockets are driven through the same
+//! `net_core::driver` functions the backends use, over a [`Transport`] on that kernel. Time only
+//! moves when nothing else can: the clock jumps to the next timer.
+
+use std::cell::RefCell;
+use std::collections::{HashSet, VecDeque};
+use std::io::{self, IoSlice};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use bytes::Bytes;
+use net_core::driver::{self, Admitted, Transport};
+use net_core::{
+    Admission, ConnectionId, ConnectionInfo, Endpoint, IoInput, KeepAliveSettings, ListenOptions, NetError,
+    ServerAction, ServerOptions, SocketAction, SocketOptions,
+};
+
+use crate::harness::{Harness, Observed, SockId, SrvId, Target};
+
+/// Bytes one direction of a connection holds (send and receive buffers together).
+pub const PIPE_CAPACITY: usize = 256 * 1024;
+
+const ENOENT: i32 = 2;
+const EPIPE: i32 = 32;
+const EADDRINUSE: i32 = 98;
+const ECONNRESET: i32 = 104;
+const ECONNREFUSED: i32 = 111;
+
+#[derive(Debug, Default)]
+struct Pipe {
+    buf: VecDeque<u8>,
+    fin: bool,
+    rst: bool,
+}
+
+/// A connection: `pipes[i]` carries what side `i` sent.
+#[derive(Debug, Default)]
+struct Conn {
+    pipes: [Pipe; 2],
+    open: [bool; 2],
+    reset_on_close: [bool; 2],
+    /// The peer was closed and answered one write with RST: the next write fails.
+    peer_reset_seen: [bool; 2],
+}
+
+#[derive(Debug, Default)]
+struct Kernel {
+    conns: Vec<Conn>,
+}
+
+impl Kernel {
+    fn close(&mut self, conn: usize, side: usize) {
+        let c = &mut self.conns[conn];
+        if !c.open[side] {
+            return;
+        }
+        c.open[side] = false;
+        let peer = 1 - side;
+        if c.reset_on_close[side] || !c.pipes[peer].buf.is_empty() {
+            c.pipes[side].buf.clear();
+            c.pipes[side].rst = true;
+        } else {
+            c.pipes[side].fin = true;
+        }
+        c.pipes[peer].buf.clear();
+    }
+
+    fn readable(&self, conn: usize, side: usize) -> bool {
+        let p = &self.conns[conn].pipes[1 - side];
+        p.rst || p.fin || !p.buf.is_empty()
+    }
+
+    fn writable(&self, conn: usize, side: usize) -> bool {
+        let c = &self.conns[conn];
+        !c.open[1 - side] || c.pipes[1 - side].rst || c.pipes[side].buf.len() < PIPE_CAPACITY
+    }
+}
+
+/// One end of a connection, as a [`Transport`].
+struct SimStream<'k> {
+    kernel: &'k RefCell<Kernel>,
+    conn: usize,
+    side: usize,
+}
+
+impl Transport for SimStream<'_> {
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        let mut k = self.kernel.borrow_mut();
+        let c = &mut k.conns[self.conn];
+        let peer = 1 - self.side;
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if c.pipes[peer].rst {
+            return Err(io::Error::from_raw_os_error(ECONNRESET));
+        }
+        if !c.open[peer] {
+            if c.peer_reset_seen[self.side] {
+                return Err(io::Error::from_raw_os_error(EPIPE));
+            }
+            c.peer_reset_seen[self.side] = true;
+            return Ok(total);
+        }
+        let out = &mut c.pipes[self.side].buf;
+        let room = PIPE_CAPACITY.saturating_sub(out.len());
+        if room == 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let mut taken = 0;
+        for b in bufs {
+            let n = b.len().min(room - taken);
+            out.extend(&b[..n]);
+            taken += n;
+            if taken == room {
+                break;
+            }
+        }
+        Ok(taken)
+    }
+
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut k = self.kernel.borrow_mut();
+        let pipe = &mut k.conns[self.conn].pipes[1 - self.side];
+        if pipe.rst {
+            pipe.rst = false;
+            pipe.buf.clear();
+            return Err(io::Error::from_raw_os_error(ECONNRESET));
+        }
+        if !pipe.buf.is_empty() {
+            let n = buf.len().min(pipe.buf.len());
+            for (dst, src) in buf.iter_mut().zip(pipe.buf.drain(..n)) {
+                *dst = src;
+            }
+            return Ok(n);
+        }
+        if pipe.fin { Ok(0) } else { Err(io::ErrorKind::WouldBlock.into()) }
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.kernel.borrow_mut().conns[self.conn].pipes[self.side].fin = true;
+        Ok(())
+    }
+
+    fn set_reset_on_close(&self) -> io::Result<()> {
+        self.kernel.borrow_mut().conns[self.conn].reset_on_close[self.side] = true;
+        Ok(())
+    }
+
+    fn set_no_delay(&self, _: bool) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn set_keep_alive(&self, _: KeepAliveSettings) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+struct SimSock {
+    core: net_core::Socket,
+    /// `(connection, side)` while the handle is open.
+    stream: Option<(usize, usize)>,
+    jobs: Vec<SocketAction>,
+    /// The accepting server and this connection's id, until the count was given back.
+    server: Option<(SrvId, ConnectionId)>,
+    buf: driver::ReadBuf,
+}
+
+struct SimServer {
+    core: net_core::Server,
+    admitted: Admitted<SockId>,
+    /// Where the kernel listener is bound.
+    bound: Option<Endpoint>,
+}
+
+/// net-core on an in-memory kernel, as a [`Harness`].
+pub struct SimHarness {
+    now: Instant,
+    kernel: RefCell<Kernel>,
+    sockets: Vec<SimSock>,
+    servers: Vec<SimServer>,
+    next_port: u16,
+    /// Socket files that exist (bound by a server, not yet removed).
+    files: HashSet<PathBuf>,
+}
+
+impl SimHarness {
+    /// An empty network at an arbitrary instant.
+    pub fn new() -> Self {
+        Self {
+            now: Instant::now(),
+            kernel: RefCell::default(),
+            sockets: Vec::new(),
+            servers: Vec::new(),
+            next_port: 30000,
+            files: HashSet::new(),
+        }
+    }
+
+    fn add_socket(&mut self, core: net_core::Socket, stream: Option<(usize, usize)>) -> SockId {
+        self.sockets.push(SimSock { core, stream, jobs: Vec::new(), server: None, buf: driver::ReadBuf::default() });
+        self.sockets.len() - 1
+    }
+
+    fn ephemeral(&mut self) -> u16 {
+        self.next_port += 1;
+        self.next_port
+    }
+
+    /// Carry out what socket `i` asks for that needs no waiting (the driver's `pump`).
+    fn pump(&mut self, i: SockId) {
+        let now = self.now;
+        let s = &mut self.sockets[i];
+        let out = {
+            let stream = s.stream.map(|(conn, side)| SimStream { kernel: &self.kernel, conn, side });
+            driver::pump(&mut s.core, stream.as_ref(), now)
+        };
+        if out.close {
+            if let Some((conn, side)) = s.stream.take() {
+                self.kernel.borrow_mut().close(conn, side);
+            }
+        }
+        s.jobs.extend(out.jobs);
+        if s.core.destroyed() {
+            if let Some((srv, cid)) = s.server.take() {
+                self.servers[srv].core.connection_closed(cid);
+                self.server_actions(srv);
+            }
+        }
+    }
+
+    fn server_actions(&mut self, srv: SrvId) {
+        while let Some(action) = self.servers[srv].core.poll_action() {
+            match action {
+                ServerAction::CloseListener => {
+                    if let Some(Endpoint::Ipc(path)) = self.servers[srv].bound.take() {
+                        self.files.remove(&path);
+                    }
+                }
+                ServerAction::Listen(_) => unreachable!("listen actions are taken in listen()"),
+            }
+        }
+    }
+
+    fn port_in_use(&self, addr: SocketAddr) -> bool {
+        self.servers.iter().filter_map(|s| s.bound.as_ref()).any(|b| match b {
+            Endpoint::Tcp(b) => {
+                b.port() == addr.port()
+                    && (b.ip() == addr.ip() || b.ip().is_unspecified() || addr.ip().is_unspecified())
+            }
+            Endpoint::Ipc(_) => false,
+        })
+    }
+
+    fn find_listener(&self, to: &Endpoint) -> Option<SrvId> {
+        self.servers.iter().position(|s| match (&s.bound, to) {
+            (Some(Endpoint::Tcp(b)), Endpoint::Tcp(a)) => {
+                b.port() == a.port()
+                    && (b.ip() == a.ip()
+                        || (b.ip().is_unspecified() && (b.is_ipv6() || a.is_ipv4()))
+                        || (b.ip().is_unspecified() && b.is_ipv4() && a.is_ipv4()))
+            }
+            (Some(Endpoint::Ipc(b)), Endpoint::Ipc(a)) => b == a,
+            _ => false,
+        })
+    }
+
+    fn connect_now(&mut self, i: SockId, to: Endpoint, local: Option<SocketAddr>) {
+        let now = self.now;
+        let Some(srv) = self.find_listener(&to) else {
+            let errno = match &to {
+                Endpoint::Ipc(p) if !self.files.contains(p) => ENOENT,
+                _ => ECONNREFUSED,
+            };
+            let input = driver::connect_failed(&io::Error::from_raw_os_error(errno), &to, local);
+            self.sockets[i].core.handle_io(now, input);
+            return;
+        };
+        let conn = {
+            let mut k = self.kernel.borrow_mut();
+            k.conns.push(Conn { open: [true, true], ..Conn::default() });
+            k.conns.len() - 1
+        };
+        let (client_info, server_info) = match &to {
+            Endpoint::Tcp(addr) => {
+                let port = self.ephemeral();
+                let me = local.map_or(SocketAddr::new(addr.ip(), port), |l| {
+                    SocketAddr::new(l.ip(), if l.port() == 0 { port } else { l.port() })
+                });
+                (ConnectionInfo::tcp(me, *addr), ConnectionInfo::tcp(*addr, me))
+            }
+            Endpoint::Ipc(_) => {
+                (ConnectionInfo { local: None, remote: None }, ConnectionInfo { local: None, remote: None })
+            }
+        };
+        match self.servers[srv].core.accept(now, server_info) {
+            Admission::Accepted(core) => {
+                let cid = core.connection_id().expect("admitted sockets carry an id");
+                let id = self.add_socket(core, Some((conn, 1)));
+                self.sockets[id].server = Some((srv, cid));
+                self.servers[srv].admitted.push(cid, id);
+                self.pump(id);
+            }
+            Admission::Dropped | Admission::Blocked | Admission::NotListening => {
+                self.kernel.borrow_mut().close(conn, 1);
+            }
+        }
+        self.sockets[i].stream = Some((conn, 0));
+        self.sockets[i].core.handle_io(now, IoInput::Connected(client_info));
+    }
+
+    /// Move whatever can move without time passing; whether anything did.
+    fn progress(&mut self) -> bool {
+        let now = self.now;
+        let mut moved = false;
+        for i in 0..self.sockets.len() {
+            for job in std::mem::take(&mut self.sockets[i].jobs) {
+                moved = true;
+                match job {
+                    SocketAction::Lookup { host, family, .. } => {
+                        let found = (host.as_str(), 0).to_socket_addrs();
+                        let input = driver::lookup_answer(found, &host, family);
+                        self.sockets[i].core.handle_io(now, input);
+                    }
+                    SocketAction::Connect { to, local } => self.connect_now(i, to, local),
+                    _ => {}
+                }
+            }
+            let s = &mut self.sockets[i];
+            if let Some((conn, side)) = s.stream {
+                let stream = SimStream { kernel: &self.kernel, conn, side };
+                if s.core.wants_read() && self.kernel.borrow().readable(conn, side) {
+                    let before = s.core.bytes_read();
+                    let was = (s.core.destroyed(), s.core.ready_state());
+                    driver::read_ready(&mut s.core, &stream, &mut s.buf, now);
+                    moved |= s.core.bytes_read() != before || (s.core.destroyed(), s.core.ready_state()) != was;
+                }
+                if s.core.wants_write() && self.kernel.borrow().writable(conn, side) {
+                    let before = (s.core.writable_length(), s.core.bytes_written(), s.core.destroyed());
+                    driver::transmit(&mut s.core, &stream, now);
+                    moved |= (s.core.writable_length(), s.core.bytes_written(), s.core.destroyed()) != before;
+                }
+            }
+            let had = (self.sockets[i].stream.is_some(), self.sockets[i].jobs.len());
+            self.pump(i);
+            moved |= (self.sockets[i].stream.is_some(), self.sockets[i].jobs.len()) != had;
+        }
+        moved
+    }
+
+    fn poll_events(&mut self) -> Option<Observed> {
+        for j in 0..self.servers.len() {
+            while let Some(ev) = self.servers[j].core.poll_event() {
+                if let Some(ev) = self.servers[j].admitted.event(ev) {
+                    return Some(Observed::Server(j, ev));
+                }
+            }
+        }
+        for i in 0..self.sockets.len() {
+            if let Some(ev) = self.sockets[i].core.poll_event() {
+                self.pump(i);
+                return Some(Observed::Socket(i, ev));
+            }
+        }
+        None
+    }
+}
+
+impl Default for SimHarness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Harness for SimHarness {
+    fn now(&self) -> Instant {
+        self.now
+    }
+
+    fn create_server(&mut self, opts: ServerOptions) -> SrvId {
+        self.servers.push(SimServer {
+            core: net_core::Server::new(opts),
+            admitted: Admitted::default(),
+            bound: None,
+        });
+        self.servers.len() - 1
+    }
+
+    fn listen(&mut self, s: SrvId, opts: ListenOptions) -> Result<(), NetError> {
+        self.servers[s].core.listen(opts.endpoint())?;
+        while let Some(action) = self.servers[s].core.poll_action() {
+            match action {
+                ServerAction::Listen(at) => {
+                    let mut next = self.next_port;
+                    let bound = {
+                        let this = &*self;
+                        driver::bind_listener(
+                            &at,
+                            &opts,
+                            |addr, _| {
+                                if addr.port() != 0 && this.port_in_use(addr) {
+                                    return Err(io::Error::from_raw_os_error(EADDRINUSE));
+                                }
+                                if addr.port() != 0 {
+                                    return Ok(addr);
+                                }
+                                next += 1;
+                                Ok(SocketAddr::new(addr.ip(), next))
+                            },
+                            |a| Ok(*a),
+                            |path, _| {
+                                if this.files.contains(path) {
+                                    return Err(io::Error::from_raw_os_error(EADDRINUSE));
+                                }
+                                if path.parent().is_some_and(|d| !d.is_dir()) {
+                                    return Err(io::Error::from_raw_os_error(ENOENT));
+                                }
+                                Ok(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), 0))
+                            },
+                        )
+                    };
+                    self.next_port = next;
+                    let result = bound.map(|(_, ep)| ep);
+                    if self.servers[s].core.handle_listen(result.clone()) {
+                        if let Ok(ep) = result {
+                            if let Endpoint::Ipc(p) = &ep {
+                                self.files.insert(p.clone());
+                            }
+                            self.servers[s].bound = Some(ep);
+                        }
+                    }
+                }
+                ServerAction::CloseListener => {
+                    if let Some(Endpoint::Ipc(path)) = self.servers[s].bound.take() {
+                        self.files.remove(&path);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn server_address(&mut self, s: SrvId) -> Option<Endpoint> {
+        self.servers[s].core.address().cloned()
+    }
+
+    fn listening(&mut self, s: SrvId) -> bool {
+        self.servers[s].core.listening()
+    }
+
+    fn close_server(&mut self, s: SrvId) -> Result<(), NetError> {
+        let r = self.servers[s].core.close();
+        self.server_actions(s);
+        r
+    }
+
+    fn get_connections(&mut self, s: SrvId) -> usize {
+        self.servers[s].core.get_connections()
+    }
+
+    fn set_max_connections(&mut self, s: SrvId, max: Option<u32>) {
+        self.servers[s].core.set_max_connections(max);
+    }
+
+    fn connect(&mut self, to: Target, opts: SocketOptions) -> SockId {
+        let mut core = net_core::Socket::new(opts, self.now);
+        match to {
+            Target::Tcp(c) => {
+                let _ = core.connect_with(c);
+            }
+            Target::Ipc(p) => {
+                let _ = core.connect(Endpoint::Ipc(p));
+            }
+        }
+        let id = self.add_socket(core, None);
+        self.pump(id);
+        id
+    }
+
+    fn write(&mut self, c: SockId, data: Bytes) -> bool {
+        let now = self.now;
+        let s = &mut self.sockets[c];
+        let pending = s.core.write(data);
+        if let Some((conn, side)) = s.stream {
+            driver::transmit(&mut s.core, &SimStream { kernel: &self.kernel, conn, side }, now);
+        }
+        let ok = s.core.settle(pending);
+        self.pump(c);
+        ok
+    }
+
+    fn with_core(&mut self, c: SockId, f: &mut dyn FnMut(&mut net_core::Socket, Instant)) {
+        f(&mut self.sockets[c].core, self.now);
+        self.pump(c);
+    }
+
+    fn inspect(&mut self, c: SockId, f: &mut dyn FnMut(&net_core::Socket)) {
+        f(&self.sockets[c].core);
+    }
+
+    fn next_event(&mut self, until: Instant) -> Option<Observed> {
+        for _ in 0..1_000_000 {
+            if let Some(ev) = self.poll_events() {
+                return Some(ev);
+            }
+            if self.progress() {
+                continue;
+            }
+            let next = self.sockets.iter().filter_map(|s| s.core.poll_timeout()).min();
+            match next {
+                Some(at) if at <= until => {
+                    self.now = self.now.max(at);
+                    let now = self.now;
+                    for i in 0..self.sockets.len() {
+                        if self.sockets[i].core.poll_timeout().is_some_and(|t| t <= now) {
+                            self.sockets[i].core.handle_timeout(now);
+                            self.pump(i);
+                        }
+                    }
+                }
+                _ => {
+                    self.now = self.now.max(until);
+                    return None;
+                }
+            }
+        }
+        panic!("the simulated network did not settle (livelock)");
+    }
+}

@@ -1,0 +1,144 @@
+//! The harness over net-smol: an executor of its own, run only inside `next_event`, as Node's
+//! loop runs only between a script's synchronous steps.
+
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Instant;
+
+use bytes::Bytes;
+use net_core::driver::ServerEventOf;
+use net_core::{Endpoint, ListenOptions, NetError, ServerOptions, SocketEvent, SocketHandle, SocketOptions};
+
+use crate::harness::{Harness, Observed, SockId, SrvId, Target};
+
+enum Raw {
+    Sock(SockId, SocketEvent),
+    Srv(SrvId, net_smol::ServerEvent),
+}
+
+/// net-smol as a [`Harness`], its tasks on an executor of its own that runs only inside
+/// `next_event` (see `net_smol::enter`).
+pub struct SmolHarness {
+    ex: Arc<smol::Executor<'static>>,
+    sockets: Vec<net_smol::Socket>,
+    /// The socket handed out `close`: no more events.
+    done: Vec<bool>,
+    servers: Vec<net_smol::Server>,
+}
+
+impl SmolHarness {
+    /// A harness with its own executor.
+    pub fn new() -> Self {
+        Self { ex: Arc::new(smol::Executor::new()), sockets: Vec::new(), done: Vec::new(), servers: Vec::new() }
+    }
+
+    fn add_socket(&mut self, sock: net_smol::Socket) -> SockId {
+        self.sockets.push(sock);
+        self.done.push(false);
+        self.sockets.len() - 1
+    }
+}
+
+impl Default for SmolHarness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Harness for SmolHarness {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn create_server(&mut self, opts: ServerOptions) -> SrvId {
+        let _ex = net_smol::enter(&self.ex);
+        self.servers.push(net_smol::Server::new(opts));
+        self.servers.len() - 1
+    }
+
+    fn listen(&mut self, s: SrvId, opts: ListenOptions) -> Result<(), NetError> {
+        self.servers[s].listen(opts)
+    }
+
+    fn server_address(&mut self, s: SrvId) -> Option<Endpoint> {
+        self.servers[s].address()
+    }
+
+    fn listening(&mut self, s: SrvId) -> bool {
+        self.servers[s].listening()
+    }
+
+    fn close_server(&mut self, s: SrvId) -> Result<(), NetError> {
+        self.servers[s].close()
+    }
+
+    fn get_connections(&mut self, s: SrvId) -> usize {
+        self.servers[s].get_connections()
+    }
+
+    fn set_max_connections(&mut self, s: SrvId, max: Option<u32>) {
+        self.servers[s].set_max_connections(max);
+    }
+
+    fn connect(&mut self, to: Target, opts: SocketOptions) -> SockId {
+        let _ex = net_smol::enter(&self.ex);
+        let sock = match to {
+            Target::Tcp(c) => net_smol::Socket::connect_with(c, opts),
+            Target::Ipc(p) => net_smol::connect_path_with(p, opts),
+        };
+        self.add_socket(sock)
+    }
+
+    fn write(&mut self, c: SockId, data: Bytes) -> bool {
+        self.sockets[c].write(data)
+    }
+
+    fn with_core(&mut self, c: SockId, f: &mut dyn FnMut(&mut net_core::Socket, Instant)) {
+        self.sockets[c].with_core(|s, now| f(s, now));
+    }
+
+    fn inspect(&mut self, c: SockId, f: &mut dyn FnMut(&net_core::Socket)) {
+        self.sockets[c].inspect(|s| f(s));
+    }
+
+    fn next_event(&mut self, until: Instant) -> Option<Observed> {
+        // Pull one event at a time, as a user's task does: the core's work owed after an event
+        // (the automatic end after `end`) waits until the interpreter has acted on it.
+        let (sockets, servers, done) = (&self.sockets, &self.servers, &mut self.done);
+        let any = std::future::poll_fn(|cx| {
+            for (j, s) in servers.iter().enumerate() {
+                if let Poll::Ready(ev) = std::pin::pin!(s.next_event()).poll(cx) {
+                    return Poll::Ready(Raw::Srv(j, ev));
+                }
+            }
+            for (i, s) in sockets.iter().enumerate() {
+                if done[i] {
+                    continue;
+                }
+                match std::pin::pin!(s.next_event()).poll(cx) {
+                    Poll::Ready(Some(ev)) => return Poll::Ready(Raw::Sock(i, ev)),
+                    Poll::Ready(None) => done[i] = true,
+                    Poll::Pending => {}
+                }
+            }
+            Poll::Pending
+        });
+        let raw = smol::block_on(self.ex.run(smol::future::or(async { Some(any.await) }, async {
+            smol::Timer::at(until).await;
+            None
+        })))?;
+        Some(match raw {
+            Raw::Sock(id, ev) => Observed::Socket(id, ev),
+            Raw::Srv(id, ev) => Observed::Server(
+                id,
+                match ev {
+                    ServerEventOf::Connection(sock) => ServerEventOf::Connection(self.add_socket(sock)),
+                    ServerEventOf::Listening => ServerEventOf::Listening,
+                    ServerEventOf::Drop(d) => ServerEventOf::Drop(d),
+                    ServerEventOf::Error(e) => ServerEventOf::Error(e),
+                    ServerEventOf::Close => ServerEventOf::Close,
+                },
+            ),
+        })
+    }
+}

@@ -1,0 +1,64 @@
+//! The `Harness` trait: what a backend offers the scenario interpreter.
+//!
+//! Calls are blocking and single-threaded, as a Node script sees its event loop: commands run at
+//! once, and events are only collected inside [`Harness::next_event`], the one place time passes.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use bytes::Bytes;
+use net_core::driver::ServerEventOf;
+use net_core::{ConnectOptions, Endpoint, ListenOptions, NetError, ServerOptions, SocketEvent, SocketOptions};
+
+/// A socket, numbered by the harness in the order it created or accepted them.
+pub type SockId = usize;
+/// A server, numbered by the harness in creation order.
+pub type SrvId = usize;
+
+/// Where a socket connects (after Node's argument validation).
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// TCP by name or address.
+    Tcp(ConnectOptions),
+    /// A Unix-domain socket.
+    Ipc(PathBuf),
+}
+
+/// An event the harness saw.
+#[derive(Debug, Clone)]
+pub enum Observed {
+    /// A socket's event.
+    Socket(SockId, SocketEvent),
+    /// A server's event; `Connection` carries the id given to the accepted socket.
+    Server(SrvId, ServerEventOf<SockId>),
+}
+
+/// A backend (or the simulator) as the interpreter drives it.
+pub trait Harness {
+    /// The clock (virtual in the simulator).
+    fn now(&self) -> Instant;
+    /// `net.createServer(options)`.
+    fn create_server(&mut self, opts: ServerOptions) -> SrvId;
+    /// `server.listen(options)`.
+    fn listen(&mut self, s: SrvId, opts: ListenOptions) -> Result<(), NetError>;
+    /// `server.address()`.
+    fn server_address(&mut self, s: SrvId) -> Option<Endpoint>;
+    /// `server.listening`.
+    fn listening(&mut self, s: SrvId) -> bool;
+    /// `server.close()`.
+    fn close_server(&mut self, s: SrvId) -> Result<(), NetError>;
+    /// `server.getConnections()`.
+    fn get_connections(&mut self, s: SrvId) -> usize;
+    /// `server.maxConnections = n`.
+    fn set_max_connections(&mut self, s: SrvId, max: Option<u32>);
+    /// `net.connect(...)`.
+    fn connect(&mut self, to: Target, opts: SocketOptions) -> SockId;
+    /// `socket.write(data)`: Node's boolean.
+    fn write(&mut self, c: SockId, data: Bytes) -> bool;
+    /// Run a command on the core socket, then carry out its outputs (the backend's `with_core`).
+    fn with_core(&mut self, c: SockId, f: &mut dyn FnMut(&mut net_core::Socket, Instant));
+    /// Read the core socket.
+    fn inspect(&mut self, c: SockId, f: &mut dyn FnMut(&net_core::Socket));
+    /// The next event of any socket or server, waiting until `until` at most.
+    fn next_event(&mut self, until: Instant) -> Option<Observed>;
+}

@@ -1,0 +1,38 @@
+//! One test per scenario × backend, against the goldens recorded from Node
+//! (`cargo test -p net-conformance -- half-open` filters by name as usual).
+//! The Node trials re-run each scenario on Node to check its golden is current; they are
+//! ignored by default (`-- --ignored node::` runs them).
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use net_conformance::{Backend, Outcome, Scenario, check, node, scenario, scenarios_dir, trace};
+
+fn main() {
+    let args = Arguments::from_args();
+    let node = node::find(None);
+    let mut trials = Vec::new();
+    for path in scenario::find(&[scenarios_dir()]) {
+        let sc = match Scenario::load(&path) {
+            Ok(sc) => sc,
+            Err(e) => {
+                let name = format!("parse::{}", path.display());
+                trials.push(Trial::test(name, move || Err(Failed::from(e.to_string()))));
+                continue;
+            }
+        };
+        for backend in Backend::RUST.into_iter().chain([Backend::Node]) {
+            let sc = sc.clone();
+            let node = node.clone();
+            let name = format!("{}::{}", backend.name(), sc.name());
+            let trial = Trial::test(name, move || match check(backend, &sc, node.as_deref()) {
+                Outcome::Pass => Ok(()),
+                Outcome::NoGolden => Err(format!("no golden for {}: run `record`", sc.path.display()).into()),
+                Outcome::Error(e) => Err(e.into()),
+                Outcome::Fail { expected, actual } => {
+                    Err(format!("{}\n{}", sc.path.display(), trace::side_by_side(&expected, &actual)).into())
+                }
+            });
+            trials.push(trial.with_ignored_flag(backend == Backend::Node));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}

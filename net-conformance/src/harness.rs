@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use net_core::driver::ServerEventOf;
-use net_core::{ConnectOptions, Endpoint, ListenOptions, NetError, ServerOptions, SocketEvent, SocketOptions};
+use net_core::{
+    ConnectOptions, Endpoint, ListenOptions, NetError, ServerOptions, SocketEvent, SocketOptions,
+};
 
 /// A socket, numbered by the harness in the order it created or accepted them.
 pub type SockId = usize;

@@ -47,6 +47,8 @@ struct Run<'h> {
     accepted: HashMap<usize, Vec<usize>>,
     /// The last endpoint each server listened on (kept after close, for refused connects).
     endpoints: HashMap<usize, Endpoint>,
+    /// Servers that listened on Node's default host (`::`): clients connect to 127.0.0.1.
+    default_host: std::collections::HashSet<usize>,
 }
 
 /// The bytes `write C N` sends: `abc…xyzabc…`.
@@ -107,6 +109,7 @@ pub fn run(scenario: &Scenario, h: &mut dyn Harness, tmp: &Path) -> Trace {
         received: HashMap::new(),
         accepted: HashMap::new(),
         endpoints: HashMap::new(),
+        default_host: Default::default(),
     };
     for step in &scenario.steps {
         if let Err(stop) = run.step(step) {
@@ -185,7 +188,11 @@ impl Run<'_> {
         }
     }
 
-    fn command(&mut self, name: &str, mut f: impl FnMut(&mut net_core::Socket, Instant)) -> Result<(), String> {
+    fn command(
+        &mut self,
+        name: &str,
+        mut f: impl FnMut(&mut net_core::Socket, Instant),
+    ) -> Result<(), String> {
         let id = self.socket(name)?;
         self.h.with_core(id, &mut f);
         Ok(())
@@ -201,10 +208,8 @@ impl Run<'_> {
                     pause_on_connect: flag(step, "pauseOnConnect"),
                     no_delay: flag(step, "noDelay"),
                     keep_alive: flag(step, "keepAlive").then(|| KeepAlive::on(Duration::ZERO)),
-                    high_water_mark: num(step, "highWaterMark").map_or(
-                        net_core::DEFAULT_HIGH_WATER_MARK,
-                        |n| n as usize,
-                    ),
+                    high_water_mark: num(step, "highWaterMark")
+                        .map_or(net_core::DEFAULT_HIGH_WATER_MARK, |n| n as usize),
                     max_connections: num(step, "maxConnections").map(|n| n as u32),
                     block_list: None,
                 };
@@ -243,8 +248,12 @@ impl Run<'_> {
             "pause" => self.command(a0, |s, _| s.pause())?,
             "resume" => self.command(a0, |s, _| s.resume())?,
             "set_timeout" => {
-                let ms: u64 = step.arg(1).parse().map_err(|_| "set_timeout takes milliseconds")?;
-                self.command(a0, |s, now| s.set_timeout(now, Duration::from_millis(ms)))?;
+                let w = &step.args[1];
+                let arg = if w.quoted { Arg::Str(&w.text) } else { arg_of(&w.text) };
+                match net_core::validate_timeout(arg) {
+                    Ok(d) => self.command(a0, |s, now| s.set_timeout(now, d))?,
+                    Err(e) => self.value(step, Value::Text(format!("throws {}", e.code()))),
+                }
             }
             "set_no_delay" => {
                 let on = step.arg(1) != "false";
@@ -311,9 +320,18 @@ impl Run<'_> {
                     None => 0,
                     Some(p) => match self.names.get(p).and_then(|&a| self.endpoints.get(&a)) {
                         Some(Endpoint::Tcp(addr)) => addr.port(),
-                        _ => p.parse().map_err(|_| format!("bad port {p}"))?,
+                        _ => match net_core::validate_port(arg_of(p), "options.port", true) {
+                            Ok(port) => port,
+                            Err(e) => {
+                                self.value(step, Value::Text(format!("throws {}", e.code())));
+                                return Ok(());
+                            }
+                        },
                     },
                 };
+                if opts.host.is_none() {
+                    self.default_host.insert(actor);
+                }
                 opts.backlog = num(step, "backlog").map(|n| n as i32);
             }
         }
@@ -324,7 +342,11 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Remember where a listening server is, for `connect` and for printing its port or path.
     fn note_address(&mut self, actor: usize, id: SrvId) {
+        if !self.h.listening(id) {
+            return;
+        }
         let name = self.trace.actors[actor].name.clone().unwrap_or_default();
         match self.h.server_address(id) {
             Some(Endpoint::Tcp(addr)) => {
@@ -348,6 +370,7 @@ impl Run<'_> {
             match self.endpoints.get(&actor) {
                 Some(Endpoint::Tcp(addr)) => {
                     let ip = match addr.ip() {
+                        _ if self.default_host.contains(&actor) => IpAddr::V4(Ipv4Addr::LOCALHOST),
                         ip if ip.is_unspecified() && ip.is_ipv4() => IpAddr::V4(Ipv4Addr::LOCALHOST),
                         ip if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
                         ip => ip,
@@ -449,18 +472,16 @@ impl Run<'_> {
 
     fn wait(&mut self, step: &Step) -> Result<(), String> {
         let a = self.actor(step.arg(0))?;
-        let event = crate::scenario::EVENTS
-            .iter()
-            .copied()
-            .find(|e| *e == step.arg(1))
-            .ok_or("unknown event")?;
+        let event =
+            crate::scenario::EVENTS.iter().copied().find(|e| *e == step.arg(1)).ok_or("unknown event")?;
         let until = self.h.now() + AWAIT_LIMIT;
         let met = if event == "data" {
             let want: u64 = step.args.get(2).and_then(|w| w.text.parse().ok()).unwrap_or(1);
             self.pump_until(until, |run| run.received.get(&a).copied().unwrap_or(0) >= want)
         } else {
             let want = self.awaited.get(&(a, event)).copied().unwrap_or(0) + 1;
-            let met = self.pump_until(until, |run| run.emitted.get(&(a, event)).copied().unwrap_or(0) >= want);
+            let met =
+                self.pump_until(until, |run| run.emitted.get(&(a, event)).copied().unwrap_or(0) >= want);
             if met {
                 self.awaited.insert((a, event), want);
                 if event == "connection" {
@@ -512,7 +533,9 @@ impl Run<'_> {
                             family.map_or(0, |f| f.number())
                         )),
                     ),
-                    SocketEvent::ConnectionAttempt(to) => ("connectionAttempt", attempt("connectionAttempt", &to, None)),
+                    SocketEvent::ConnectionAttempt(to) => {
+                        ("connectionAttempt", attempt("connectionAttempt", &to, None))
+                    }
                     SocketEvent::ConnectionAttemptFailed(to, e) => (
                         "connectionAttemptFailed",
                         attempt("connectionAttemptFailed", &to, Some(e.code().to_owned())),
@@ -562,10 +585,7 @@ impl Run<'_> {
 }
 
 fn attempt(name: &'static str, to: &Endpoint, code: Option<String>) -> Ev {
-    match to {
-        Endpoint::Tcp(addr) => Ev::Attempt(name, *addr, code),
-        Endpoint::Ipc(p) => Ev::Text(format!("{name} {}{}", p.display(), code.map_or_else(String::new, |c| format!(" {c}")))),
-    }
+    Ev::Attempt(name, to.clone(), code)
 }
 
 impl From<String> for Value {

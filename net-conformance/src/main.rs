@@ -217,7 +217,11 @@ fn record(paths: &[PathBuf], node: Option<&Path>) -> ExitCode {
             continue;
         }
         if alts.len() > 1 && sc.nondeterministic.is_none() {
-            eprintln!("{}: Node gave {} different traces; make it deterministic or say why not", sc.name(), alts.len());
+            eprintln!(
+                "{}: Node gave {} different traces; make it deterministic or say why not",
+                sc.name(),
+                alts.len()
+            );
             for pair in alts.windows(2) {
                 eprint!("{}", trace::side_by_side(&pair[0], &pair[1]));
             }

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+use net_core::Endpoint;
+
 /// One recorded event of an actor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ev {
@@ -11,8 +13,8 @@ pub enum Ev {
     Data(Vec<u8>),
     /// A line with no address in it (`connect`, `error ECONNRESET`, `close false`).
     Text(String),
-    /// `connectionAttempt*` with its endpoint: the name, the address, and a code for the failure.
-    Attempt(&'static str, SocketAddr, Option<String>),
+    /// `connectionAttempt*` with its endpoint: the name, where to, and a code for the failure.
+    Attempt(&'static str, Endpoint, Option<String>),
     /// `drop` with (local, remote), or `None` without a payload.
     Drop(Option<(SocketAddr, SocketAddr)>),
     /// `connection`, naming the accepted actor (an index into the actors).
@@ -114,9 +116,19 @@ impl Trace {
         match ev {
             Ev::Data(d) => format!("data {} \"{}\"", d.len(), preview(d)),
             Ev::Text(t) => t.clone(),
-            Ev::Attempt(name, at, code) => {
-                let family = if at.is_ipv4() { 4 } else { 6 };
-                let mut s = format!("{name} {} {} {family}", at.ip(), self.port(at.port()));
+            Ev::Attempt(name, to, code) => {
+                // Node passes (ip, port, family); for a pipe, (path, undefined, undefined).
+                let mut s = match to {
+                    Endpoint::Tcp(at) => {
+                        format!(
+                            "{name} {} {} {}",
+                            at.ip(),
+                            self.port(at.port()),
+                            if at.is_ipv4() { 4 } else { 6 }
+                        )
+                    }
+                    Endpoint::Ipc(p) => format!("{name} {} undefined undefined", self.path(p)),
+                };
                 if let Some(c) = code {
                     s.push(' ');
                     s.push_str(c);
@@ -222,7 +234,7 @@ mod tests {
             name: Some("c".into()),
             accepted_by: None,
             events: vec![
-                Ev::Attempt("connectionAttempt", "127.0.0.1:4000".parse().unwrap(), None),
+                Ev::Attempt("connectionAttempt", Endpoint::Tcp("127.0.0.1:4000".parse().unwrap()), None),
                 Ev::Data(b"ab".to_vec()),
                 Ev::Data(b"c\n\x01".to_vec()),
                 Ev::Text("end".into()),

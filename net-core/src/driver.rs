@@ -106,12 +106,26 @@ pub fn transmit<T: Transport + ?Sized>(sock: &mut Socket, io: &T, now: Instant) 
 /// bytes, next-tick work, actions. Run it after every command and every input, with the time
 /// the backend read from its clock.
 pub fn pump<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>, now: Instant) -> Pumped {
+    pump_inner(sock, io, now, true)
+}
+
+/// [`pump`] right after a user's command: the same, except that next-tick work (starting a
+/// connect, `ready`, `prefinish` and the FIN) is left for the backend's next turn, where
+/// [`pump`] runs it. That is what lets `connect()` then `destroy()` in one turn reach no network,
+/// and what keeps state unchanged between two of the user's statements, as in Node.
+pub fn pump_command<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>, now: Instant) -> Pumped {
+    pump_inner(sock, io, now, false)
+}
+
+fn pump_inner<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>, now: Instant, tick: bool) -> Pumped {
     let mut out = Pumped::default();
     loop {
         if let Some(io) = io.filter(|_| !out.close) {
             transmit(sock, io, now);
         }
-        sock.tick(now);
+        if tick {
+            sock.tick(now);
+        }
         let Some(action) = sock.poll_action() else { break };
         let live = io.filter(|_| !out.close);
         match action {

@@ -65,6 +65,9 @@ pub struct Server {
     close_owed: bool,
     events: VecDeque<ServerEvent>,
     actions: VecDeque<ServerAction>,
+    /// The path of the last IPC `listen()` (Node's `_pipeName`): `address()` keeps answering it
+    /// after a failed listen and after close.
+    pipe_name: Option<Endpoint>,
 }
 
 impl Server {
@@ -78,6 +81,7 @@ impl Server {
             close_owed: false,
             events: VecDeque::new(),
             actions: VecDeque::new(),
+            pipe_name: None,
         }
     }
 
@@ -87,6 +91,7 @@ impl Server {
         if self.state != ListenState::Idle {
             return Err(NetError::server_already_listen());
         }
+        self.pipe_name = matches!(at, Endpoint::Ipc(_)).then(|| at.clone());
         if let Endpoint::Ipc(path) = &at {
             if path.as_os_str().len() > crate::MAX_IPC_PATH_BYTES {
                 // Node 26: `listen()` returns, then `error EINVAL`; no file, not listening.
@@ -131,12 +136,12 @@ impl Server {
         matches!(self.state, ListenState::Listening(_))
     }
 
-    /// `server.address()`: `None` before listening and after close. (Node keeps returning an IPC
-    /// server's path after `close()` and after a failed listen; we answer `None` there, knowingly.)
+    /// `server.address()`: the bound address while listening. Otherwise `None`, except that an
+    /// IPC server keeps answering its path after a failed listen and after close, as Node does.
     pub fn address(&self) -> Option<&Endpoint> {
         match &self.state {
             ListenState::Listening(at) => Some(at),
-            _ => None,
+            _ => self.pipe_name.as_ref(),
         }
     }
 
@@ -217,6 +222,8 @@ impl Server {
             ListenState::Idle => Err(NetError::server_not_running()),
             ListenState::Binding(_) | ListenState::Listening(_) => {
                 self.actions.push_back(ServerAction::CloseListener);
+                // Node emits `listening` on the next tick only if the handle still exists.
+                self.events.retain(|e| *e != ServerEvent::Listening);
                 Ok(())
             }
         };

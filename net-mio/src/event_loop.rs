@@ -121,6 +121,8 @@ pub struct EventLoop {
     /// (`bytes_read`, addresses, `ready_state`) still answer as Node's socket object does after
     /// `close`. Bounded by [`CLOSED_KEPT`]: the loop cannot know when the user drops an id.
     closed: VecDeque<(SocketId, net_core::Socket)>,
+    /// Sockets given a command since the last turn: their next-tick work is owed.
+    to_tick: Vec<usize>,
 }
 
 /// How many closed sockets keep answering getters (see [`EventLoop::socket`]).
@@ -157,6 +159,7 @@ impl EventLoop {
             retry_accept: Vec::new(),
             server_handlers: std::collections::HashMap::new(),
             closed: VecDeque::new(),
+            to_tick: Vec::new(),
         })
     }
 
@@ -242,7 +245,7 @@ impl EventLoop {
             driver::transmit(&mut entry.core, stream, Instant::now());
         }
         let ok = entry.core.settle(pending);
-        self.pump_socket(id.0);
+        self.pump_socket_command(id.0);
         ok
     }
 
@@ -255,12 +258,33 @@ impl EventLoop {
 
     /// Carry out a socket's outputs until none is left.
     fn pump_socket(&mut self, key: usize) {
+        self.pump_socket_in(key, true);
+    }
+
+    /// After a user's command: next-tick work waits for the loop's next turn, as in Node.
+    fn pump_socket_command(&mut self, key: usize) {
+        self.pump_socket_in(key, false);
+        self.to_tick.push(key);
+    }
+
+    /// The loop's turn begins: run the next-tick work commands left.
+    fn run_ticks(&mut self) {
+        for key in std::mem::take(&mut self.to_tick) {
+            self.pump_socket(key);
+        }
+    }
+
+    fn pump_socket_in(&mut self, key: usize, turn: bool) {
         let _span = tracing::debug_span!("net_socket", id = key).entered();
         let now = Instant::now();
         loop {
             let Some(entry) = self.sockets.get_mut(key) else { return };
             let live = entry.stream.as_ref().filter(|_| entry.connecting.is_none());
-            let out = driver::pump(&mut entry.core, live, now);
+            let out = if turn {
+                driver::pump(&mut entry.core, live, now)
+            } else {
+                driver::pump_command(&mut entry.core, live, now)
+            };
             if entry.read_pending && entry.connecting.is_none() && entry.core.wants_read() {
                 if let Some(stream) = entry.stream.as_ref() {
                     entry.read_pending = !driver::read_ready(&mut entry.core, stream, &mut self.buf, now);
@@ -522,6 +546,7 @@ impl EventLoop {
     /// is waiting. The core's next-tick work after an event (the automatic end after `end`) runs
     /// when the next event is pulled, so commands given while handling an event come first.
     pub fn next_event(&mut self) -> Option<Event> {
+        self.run_ticks();
         while let Some(key) = self.dirty_servers.front().copied() {
             let Some(entry) = self.servers.get_mut(key) else {
                 self.dirty_servers.pop_front();
@@ -576,6 +601,7 @@ impl EventLoop {
     /// Wait for IO, timers or cross-thread work for at most `timeout`, and feed what happened to
     /// the machines. Events are then pulled with [`EventLoop::next_event`].
     pub fn run_once(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.run_ticks();
         let now = Instant::now();
         let next_timer = self.timers.peek().map(|Reverse((at, _))| at.saturating_duration_since(now));
         let wait = match (timeout, next_timer) {
@@ -720,7 +746,7 @@ impl SocketHandle for SocketCtx<'_> {
             return f(&mut gone, Instant::now());
         };
         let r = f(&mut entry.core, Instant::now());
-        lp.pump_socket(self.id.0);
+        lp.pump_socket_command(self.id.0);
         r
     }
 

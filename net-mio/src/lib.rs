@@ -24,8 +24,8 @@ mod event_loop;
 mod stream;
 
 pub use event_loop::{
-    CLOSED_KEPT, Event, EventLoop, ListenOptions, LoopHandle, ServerEvent, ServerHandler, ServerId, SocketCtx,
-    SocketHandler, SocketId,
+    CLOSED_KEPT, Event, EventLoop, ListenOptions, LoopHandle, ServerEvent, ServerHandler, ServerId,
+    SocketCtx, SocketHandler, SocketId,
 };
 pub use net_core::{
     ConnectOptions, Endpoint, KeepAlive, NetError, ReadyState, ServerOptions, SocketEvent, SocketHandle,

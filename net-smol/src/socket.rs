@@ -72,7 +72,8 @@ pub fn connect_path(path: impl Into<std::path::PathBuf>) -> Socket {
 
 /// `net.connect({path, ...options})`: a Unix-domain socket with these socket options.
 pub fn connect_path_with(path: impl Into<std::path::PathBuf>, opts: SocketOptions) -> Socket {
-    let sock = Socket::from_core(net_core::Socket::new(opts, Instant::now()), None, None, &Spawner::current());
+    let sock =
+        Socket::from_core(net_core::Socket::new(opts, Instant::now()), None, None, &Spawner::current());
     sock.with(|inner| {
         let _ = inner.core.connect(Endpoint::Ipc(path.into()));
     });
@@ -82,7 +83,8 @@ pub fn connect_path_with(path: impl Into<std::path::PathBuf>, opts: SocketOption
 impl Socket {
     /// `net.connect(options)`: by name (lookup, happy eyeballs) or address.
     pub fn connect_with(connect: ConnectOptions, opts: SocketOptions) -> Self {
-        let sock = Self::from_core(net_core::Socket::new(opts, Instant::now()), None, None, &Spawner::current());
+        let sock =
+            Self::from_core(net_core::Socket::new(opts, Instant::now()), None, None, &Spawner::current());
         sock.with(|inner| {
             let _ = inner.core.connect_with(connect);
         });
@@ -181,8 +183,21 @@ impl SocketHandle for Socket {
 }
 
 /// Carry out the core's outputs, then wake whoever waits on the socket.
+/// After a user's command or event pull: carry out what needs no waiting, leave next-tick work
+/// to the driver, and wake it.
 pub(crate) fn pump(inner: &mut Inner) {
-    let out = driver::pump(&mut inner.core, inner.stream.as_deref(), Instant::now());
+    pump_turn(inner, false);
+}
+
+/// `driver_turn`: run next-tick work too ([`driver::pump`]), and do not wake the driver, which
+/// is the one running.
+fn pump_turn(inner: &mut Inner, driver_turn: bool) {
+    let now = Instant::now();
+    let out = if driver_turn {
+        driver::pump(&mut inner.core, inner.stream.as_deref(), now)
+    } else {
+        driver::pump_command(&mut inner.core, inner.stream.as_deref(), now)
+    };
     if out.close {
         tracing::debug!(reset = out.reset, "close");
         inner.stream = None;
@@ -202,8 +217,10 @@ pub(crate) fn pump(inner: &mut Inner) {
             w.wake();
         }
     }
-    if let Some(w) = inner.driver_waker.take() {
-        w.wake();
+    if !driver_turn {
+        if let Some(w) = inner.driver_waker.take() {
+            w.wake();
+        }
     }
 }
 
@@ -246,6 +263,7 @@ impl Future for Driver {
         loop {
             let mut inner = shared.lock();
             inner.driver_waker = Some(cx.waker().clone());
+            pump_turn(&mut inner, true);
             for job in std::mem::take(&mut inner.jobs) {
                 match job {
                     SocketAction::Lookup { host, family, .. } => {
@@ -312,7 +330,7 @@ impl Future for Driver {
                 progress = true;
             }
             if progress {
-                pump(&mut inner);
+                pump_turn(&mut inner, true);
                 continue;
             }
             return Poll::Pending;

@@ -201,7 +201,18 @@ impl SocketHandle for Socket {
 /// Carry out everything the core asks for that can be done without waiting, and wake whoever
 /// waits on the socket. Runs after every command and every input.
 pub(crate) fn pump(inner: &mut Inner, driver: &Notify) {
-    let out = driver::pump(&mut inner.core, inner.stream.as_deref(), Instant::now());
+    pump_turn(inner, Some(driver));
+}
+
+/// `driver` is `None` on the driver task's own turn: next-tick work runs too ([`driver::pump`]),
+/// and nobody needs waking. After a user's command it is left for that turn.
+fn pump_turn(inner: &mut Inner, driver: Option<&Notify>) {
+    let now = Instant::now();
+    let out = if driver.is_none() {
+        driver::pump(&mut inner.core, inner.stream.as_deref(), now)
+    } else {
+        driver::pump_command(&mut inner.core, inner.stream.as_deref(), now)
+    };
     if out.close {
         tracing::debug!(reset = out.reset, "close");
         inner.stream = None;
@@ -222,7 +233,9 @@ pub(crate) fn pump(inner: &mut Inner, driver: &Notify) {
             w.wake();
         }
     }
-    driver.notify_one();
+    if let Some(driver) = driver {
+        driver.notify_one();
+    }
 }
 
 type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -235,6 +248,7 @@ async fn drive(shared: Arc<Shared>) {
     loop {
         let (stream, wants_read, wants_write, deadline, done) = {
             let mut inner = shared.lock();
+            pump_turn(&mut inner, None);
             for job in std::mem::take(&mut inner.jobs) {
                 match job {
                     SocketAction::Lookup { host, family, .. } => {
@@ -294,22 +308,22 @@ async fn drive(shared: Arc<Shared>) {
                 if r.is_ok() {
                     read_ready(&mut inner, &mut buf);
                 }
-                pump(&mut inner, &shared.driver);
+                pump_turn(&mut inner, None);
             }
             _ = writable => {
                 let mut inner = shared.lock();
-                pump(&mut inner, &shared.driver);
+                pump_turn(&mut inner, None);
             }
             () = sleep => {
                 let mut inner = shared.lock();
                 inner.core.handle_timeout(Instant::now());
-                pump(&mut inner, &shared.driver);
+                pump_turn(&mut inner, None);
             }
             input = resolving => {
                 lookup = None;
                 let mut inner = shared.lock();
                 inner.core.handle_io(Instant::now(), input);
-                pump(&mut inner, &shared.driver);
+                pump_turn(&mut inner, None);
             }
             (input, stream) = opening => {
                 connected_stream = None;
@@ -318,7 +332,7 @@ async fn drive(shared: Arc<Shared>) {
                     inner.stream = stream.map(Arc::new);
                 }
                 inner.core.handle_io(Instant::now(), input);
-                pump(&mut inner, &shared.driver);
+                pump_turn(&mut inner, None);
             }
         }
     }

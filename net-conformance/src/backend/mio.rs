@@ -112,7 +112,9 @@ impl Harness for MioHarness {
                         Observed::Server(
                             s,
                             match ev {
-                                ServerEventOf::Connection(sock) => ServerEventOf::Connection(self.add_socket(sock)),
+                                ServerEventOf::Connection(sock) => {
+                                    ServerEventOf::Connection(self.add_socket(sock))
+                                }
                                 ServerEventOf::Listening => ServerEventOf::Listening,
                                 ServerEventOf::Drop(d) => ServerEventOf::Drop(d),
                                 ServerEventOf::Error(e) => ServerEventOf::Error(e),

@@ -201,7 +201,13 @@ impl SimHarness {
     }
 
     fn add_socket(&mut self, core: net_core::Socket, stream: Option<(usize, usize)>) -> SockId {
-        self.sockets.push(SimSock { core, stream, jobs: Vec::new(), server: None, buf: driver::ReadBuf::default() });
+        self.sockets.push(SimSock {
+            core,
+            stream,
+            jobs: Vec::new(),
+            server: None,
+            buf: driver::ReadBuf::default(),
+        });
         self.sockets.len() - 1
     }
 
@@ -212,11 +218,24 @@ impl SimHarness {
 
     /// Carry out what socket `i` asks for that needs no waiting (the driver's `pump`).
     fn pump(&mut self, i: SockId) {
+        self.pump_in(i, true);
+    }
+
+    /// The same after a user's command: next-tick work waits for the next turn.
+    fn pump_command(&mut self, i: SockId) {
+        self.pump_in(i, false);
+    }
+
+    fn pump_in(&mut self, i: SockId, turn: bool) {
         let now = self.now;
         let s = &mut self.sockets[i];
         let out = {
             let stream = s.stream.map(|(conn, side)| SimStream { kernel: &self.kernel, conn, side });
-            driver::pump(&mut s.core, stream.as_ref(), now)
+            if turn {
+                driver::pump(&mut s.core, stream.as_ref(), now)
+            } else {
+                driver::pump_command(&mut s.core, stream.as_ref(), now)
+            }
         };
         if out.close {
             if let Some((conn, side)) = s.stream.take() {
@@ -336,7 +355,8 @@ impl SimHarness {
                     let before = s.core.bytes_read();
                     let was = (s.core.destroyed(), s.core.ready_state());
                     driver::read_ready(&mut s.core, &stream, &mut s.buf, now);
-                    moved |= s.core.bytes_read() != before || (s.core.destroyed(), s.core.ready_state()) != was;
+                    moved |=
+                        s.core.bytes_read() != before || (s.core.destroyed(), s.core.ready_state()) != was;
                 }
                 if s.core.wants_write() && self.kernel.borrow().writable(conn, side) {
                     let before = (s.core.writable_length(), s.core.bytes_written(), s.core.destroyed());
@@ -476,7 +496,7 @@ impl Harness for SimHarness {
             }
         }
         let id = self.add_socket(core, None);
-        self.pump(id);
+        self.pump_command(id);
         id
     }
 
@@ -488,13 +508,13 @@ impl Harness for SimHarness {
             driver::transmit(&mut s.core, &SimStream { kernel: &self.kernel, conn, side }, now);
         }
         let ok = s.core.settle(pending);
-        self.pump(c);
+        self.pump_command(c);
         ok
     }
 
     fn with_core(&mut self, c: SockId, f: &mut dyn FnMut(&mut net_core::Socket, Instant)) {
         f(&mut self.sockets[c].core, self.now);
-        self.pump(c);
+        self.pump_command(c);
     }
 
     fn inspect(&mut self, c: SockId, f: &mut dyn FnMut(&net_core::Socket)) {

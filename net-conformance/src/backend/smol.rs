@@ -29,7 +29,12 @@ pub struct SmolHarness {
 impl SmolHarness {
     /// A harness with its own executor.
     pub fn new() -> Self {
-        Self { ex: Arc::new(smol::Executor::new()), sockets: Vec::new(), done: Vec::new(), servers: Vec::new() }
+        Self {
+            ex: Arc::new(smol::Executor::new()),
+            sockets: Vec::new(),
+            done: Vec::new(),
+            servers: Vec::new(),
+        }
     }
 
     fn add_socket(&mut self, sock: net_smol::Socket) -> SockId {

@@ -105,6 +105,13 @@ enum WriteState {
     Finished,
 }
 
+/// A connect asked for and not started yet.
+#[derive(Debug)]
+enum OwedConnect {
+    Tcp(Box<ConnectOptions>),
+    Ipc(Endpoint),
+}
+
 /// A Node `net.Socket` as a sans-IO state machine.
 ///
 /// See the [crate documentation](crate) for the driving contract. A short tour:
@@ -118,6 +125,8 @@ enum WriteState {
 /// let mut sock = Socket::new(SocketOptions::default(), now);
 /// let to = "127.0.0.1:8080".parse::<std::net::SocketAddr>().unwrap();
 /// sock.connect(to.into()).unwrap();
+/// // The attempt starts next tick, as in Node: a destroy() before it reaches no network.
+/// sock.tick(now);
 /// assert_eq!(sock.poll_action(), Some(SocketAction::Connect { to: to.into(), local: None }));
 ///
 /// // Written before the connection exists: queued, and `true` below the high-water mark.
@@ -142,6 +151,9 @@ pub struct Socket {
     phase: Phase,
     /// The lookup and happy-eyeballs attempts of a TCP connect, while connecting.
     connector: Option<Connector>,
+    /// `connect()` was called: the attempt starts next tick (Node's `process.nextTick` before
+    /// `internalConnect`), so a `destroy()` in the same turn means nothing reaches the network.
+    connect_owed: Option<OwedConnect>,
     /// The driver has taken a `Lookup` or `Connect`: it holds something to close.
     driver_engaged: bool,
     /// The IPC path being connected to (IPC has no connector).
@@ -202,6 +214,7 @@ impl Socket {
             opts,
             phase: Phase::Idle,
             connector: None,
+            connect_owed: None,
             driver_engaged: false,
             ipc_target: None,
             attempted: None,
@@ -551,7 +564,9 @@ impl Socket {
                     self.destroy_inner(Some(err), true);
                     return Ok(());
                 }
-                self.actions.push_back(SocketAction::Connect { to: to.clone(), local: None });
+                // Node connects a pipe inside `connect()` and reports the outcome later; the
+                // attempt is announced now and the driver gets it next tick.
+                self.connect_owed = Some(OwedConnect::Ipc(to.clone()));
                 self.ipc_target = Some(to);
                 self.phase = Phase::Connecting;
                 self.check_invariants();
@@ -566,10 +581,24 @@ impl Socket {
     pub fn connect_with(&mut self, opts: ConnectOptions) -> Result<(), NetError> {
         self.check_connectable()?;
         self.phase = Phase::Connecting;
-        let (connector, step) = Connector::start(opts, &mut self.events, &mut self.actions);
-        self.after_connector_step(connector, step);
+        self.connect_owed = Some(OwedConnect::Tcp(Box::new(opts)));
         self.check_invariants();
         Ok(())
+    }
+
+    /// Start the connect `connect()` asked for, if the socket is still connecting (next tick).
+    fn start_owed_connect(&mut self) {
+        let Some(owed) = self.connect_owed.take() else { return };
+        if self.phase != Phase::Connecting {
+            return;
+        }
+        match owed {
+            OwedConnect::Tcp(opts) => {
+                let (connector, step) = Connector::start(*opts, &mut self.events, &mut self.actions);
+                self.after_connector_step(connector, step);
+            }
+            OwedConnect::Ipc(to) => self.actions.push_back(SocketAction::Connect { to, local: None }),
+        }
     }
 
     fn after_connector_step(&mut self, connector: Connector, step: Step) {
@@ -766,6 +795,7 @@ impl Socket {
     }
 
     fn run_ticks(&mut self) {
+        self.start_owed_connect();
         if self.ready_owed {
             self.ready_owed = false;
             self.events.push_back(SocketEvent::Ready);

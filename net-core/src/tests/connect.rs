@@ -47,6 +47,7 @@ fn by_name(opts: ConnectOptions) -> (Socket, Instant) {
     let mut sock = Socket::new(SocketOptions::default(), now);
     let (host, family, all) = (opts.host.clone(), opts.family, opts.auto_select_family);
     sock.connect_with(opts).unwrap();
+    sock.tick(now);
     assert_eq!(actions(&mut sock), [SocketAction::Lookup { host, family, all }]);
     (sock, now)
 }
@@ -270,6 +271,7 @@ fn blocked_single_address() {
     let mut sock = Socket::new(SocketOptions::default(), now);
     sock.connect_with(ConnectOptions { block_list: Some(list), ..ConnectOptions::new("127.0.0.1", PORT) })
         .unwrap();
+    sock.tick(now);
     assert!(actions(&mut sock).is_empty(), "no connect for a blocked address");
     assert_eq!(
         events(&mut sock),
@@ -333,6 +335,7 @@ fn local_address_and_port() {
         ..ConnectOptions::new("127.0.0.1", PORT)
     };
     sock.connect_with(opts).unwrap();
+    sock.tick(now);
     let local: SocketAddr = "127.0.0.1:5555".parse().unwrap();
     assert_eq!(
         actions(&mut sock),
@@ -344,6 +347,7 @@ fn local_address_and_port() {
     only_port
         .connect_with(ConnectOptions { local_port: Some(6000), ..ConnectOptions::new("::1", PORT) })
         .unwrap();
+    only_port.tick(now);
     let unspecified: SocketAddr = "[::]:6000".parse().unwrap();
     assert_eq!(
         actions(&mut only_port),
@@ -358,6 +362,7 @@ fn destroy_while_connecting_by_name() {
     let now = Instant::now();
     let mut sock = Socket::new(SocketOptions::default(), now);
     sock.connect_with(ConnectOptions::new("h.test", PORT)).unwrap();
+    sock.tick(now);
     sock.destroy();
     assert!(actions(&mut sock).is_empty());
     assert_eq!(events(&mut sock), ["close had_error=false"]);

@@ -159,6 +159,7 @@ fn no_delay_and_keep_alive_before_connect_apply_on_connect() {
     sock.set_keep_alive(crate::KeepAlive::on(std::time::Duration::from_secs(5)));
     let to: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
     sock.connect(to.into()).unwrap();
+    sock.tick(now);
     assert_eq!(sock.poll_action(), Some(SocketAction::Connect { to: Endpoint::Tcp(to), local: None }));
     assert_eq!(sock.poll_action(), None);
     sock.handle_io(now, IoInput::Connected(ConnectionInfo::tcp(to, to)));
@@ -177,6 +178,7 @@ fn ipc_socket_ignores_tcp_options_and_refuses_reset() {
     let now = Instant::now();
     let mut sock = Socket::new(SocketOptions { no_delay: true, ..Default::default() }, now);
     sock.connect(Endpoint::Ipc("/tmp/x.sock".into())).unwrap();
+    sock.tick(now);
     let _ = sock.poll_action();
     sock.handle_io(now, IoInput::Connected(ConnectionInfo::ipc()));
     assert_eq!(sock.poll_action(), None);
@@ -193,6 +195,7 @@ fn connect_only_once() {
     let mut sock = Socket::new(SocketOptions::default(), now);
     let to: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
     sock.connect(to.into()).unwrap();
+    sock.tick(now);
     assert!(sock.connect(to.into()).is_err());
     sock.destroy();
     assert_eq!(sock.connect(to.into()).unwrap_err().code(), "ERR_SOCKET_CLOSED");
@@ -207,6 +210,7 @@ fn ipc_path_too_long_for_connect() {
     let long = format!("/tmp/{}", "b".repeat(104));
     let mut sock = Socket::new(SocketOptions::default(), Instant::now());
     sock.connect(Endpoint::Ipc(long.clone().into())).unwrap();
+    sock.tick(Instant::now());
     assert_eq!(sock.poll_action(), None);
     let events: Vec<_> = std::iter::from_fn(|| sock.poll_event()).map(|e| crate::sim::describe(&e)).collect();
     assert_eq!(

@@ -50,7 +50,9 @@ fn listen_lifecycle() {
     assert_eq!(server.poll_action(), Some(ServerAction::CloseListener));
     assert_eq!(server.address(), None);
     assert!(!server.listening());
-    assert_eq!(events(&mut server), [ServerEvent::Listening, ServerEvent::Close]);
+    // Closed before `listening` was handed out: Node's emitListeningNT finds no handle and says
+    // nothing (conformance scenario server/close-after-listen).
+    assert_eq!(events(&mut server), [ServerEvent::Close]);
     server.listen(addr("127.0.0.1:0").into()).unwrap();
     assert!(server.handle_listen(Ok(addr("127.0.0.1:41235").into())));
     assert_eq!(events(&mut server), [ServerEvent::Listening]);

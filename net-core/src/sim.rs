@@ -287,7 +287,7 @@ impl Pair {
                 sock.handle_io(now, IoInput::Failed(NetError::syscall(ErrorCode::EPIPE, "write")));
             } else {
                 end.reset_by_peer = true;
-                let all = sock.writable_length();
+                let all = sock.transmit_chunks().map(Bytes::len).sum();
                 sock.handle_io(now, IoInput::Written(all));
             }
             return true;

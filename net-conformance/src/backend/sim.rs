@@ -23,8 +23,10 @@ use net_core::{
 
 use crate::harness::{Harness, Observed, SockId, SrvId, Target};
 
-/// Bytes one direction of a connection holds (send and receive buffers together).
-pub const PIPE_CAPACITY: usize = 256 * 1024;
+/// Bytes one direction of a connection holds (send and receive buffers together). Linux on
+/// loopback takes about 4 MiB into an idle connection; scenarios see it (a 1 MiB write queued
+/// while connecting is flushed whole inside `connect`, so `drain` comes before `ready`).
+pub const PIPE_CAPACITY: usize = 4 * 1024 * 1024;
 
 const ENOENT: i32 = 2;
 const EPIPE: i32 = 32;
@@ -309,7 +311,13 @@ impl SimHarness {
                 let me = local.map_or(SocketAddr::new(addr.ip(), port), |l| {
                     SocketAddr::new(l.ip(), if l.port() == 0 { port } else { l.port() })
                 });
-                (ConnectionInfo::tcp(me, *addr), ConnectionInfo::tcp(*addr, me))
+                // A dual-stack listener (`::`) sees IPv4 peers as IPv4-mapped IPv6, as Linux does.
+                let dual = matches!(&self.servers[srv].bound, Some(Endpoint::Tcp(b)) if b.is_ipv6());
+                let seen = |a: SocketAddr| match a.ip() {
+                    IpAddr::V4(v4) if dual => SocketAddr::new(IpAddr::V6(v4.to_ipv6_mapped()), a.port()),
+                    _ => a,
+                };
+                (ConnectionInfo::tcp(me, *addr), ConnectionInfo::tcp(seen(*addr), seen(me)))
             }
             Endpoint::Ipc(_) => {
                 (ConnectionInfo { local: None, remote: None }, ConnectionInfo { local: None, remote: None })

@@ -310,9 +310,10 @@ impl Socket {
         self.errored.as_ref()
     }
 
-    /// Node's `writableLength`: bytes queued and not yet taken by the kernel.
+    /// Node's `writableLength`: the bytes of writes not yet complete. A write counts whole until
+    /// the kernel took its last byte, as in Node.
     pub fn writable_length(&self) -> usize {
-        self.queue.byte_len()
+        self.queue.pending_len()
     }
 
     /// Node's `readableLength`: bytes held while paused.
@@ -643,7 +644,7 @@ impl Socket {
         if !pending.accepted {
             return false;
         }
-        let len = self.queue.byte_len();
+        let len = self.queue.pending_len();
         let ok = len < self.opts.writable_high_water_mark || len == 0;
         if !ok && self.phase != Phase::Destroyed {
             self.need_drain = true;

@@ -10,6 +10,8 @@ use crate::event::WriteId;
 #[derive(Debug)]
 struct Chunk {
     data: Bytes,
+    /// The write's whole size: it counts in `writableLength` until its last byte is taken.
+    size: usize,
     id: Option<WriteId>,
 }
 
@@ -17,18 +19,29 @@ struct Chunk {
 #[derive(Debug, Default)]
 pub(crate) struct WriteQueue {
     chunks: VecDeque<Chunk>,
+    /// Bytes the kernel has not taken.
     len: usize,
+    /// Whole sizes of the writes not yet complete (Node's `writableLength`).
+    pending: usize,
 }
 
 impl WriteQueue {
     pub(crate) fn push(&mut self, data: Bytes, id: Option<WriteId>) {
         self.len += data.len();
-        self.chunks.push_back(Chunk { data, id });
+        self.pending += data.len();
+        self.chunks.push_back(Chunk { size: data.len(), data, id });
     }
 
-    /// Bytes not yet taken by the kernel (Node's `writableLength`).
+    /// Bytes not yet taken by the kernel.
     pub(crate) fn byte_len(&self) -> usize {
         self.len
+    }
+
+    /// Node's `writableLength`: a write counts whole until it completes, as Node's stream state
+    /// does (libuv reports a write done only when all of it is written), so a half-flushed
+    /// 8 MiB write still counts 8 MiB.
+    pub(crate) fn pending_len(&self) -> usize {
+        self.pending
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -49,6 +62,7 @@ impl WriteQueue {
                 break;
             }
             let chunk = self.chunks.pop_front().expect("front exists");
+            self.pending -= chunk.size;
             done(chunk.id);
         }
         asked - n
@@ -73,6 +87,7 @@ impl WriteQueue {
     /// connection never came).
     pub(crate) fn drain_ids(&mut self) -> impl Iterator<Item = (bool, WriteId)> + '_ {
         self.len = 0;
+        self.pending = 0;
         self.chunks.drain(..).enumerate().filter_map(|(i, c)| c.id.map(|id| (i == 0, id)))
     }
 }
@@ -91,6 +106,7 @@ mod tests {
         let mut done = Vec::new();
         assert_eq!(q.consume(2, |id| done.push(id)), 2);
         assert!(done.is_empty());
+        assert_eq!((q.byte_len(), q.pending_len()), (4, 6), "a half-written write counts whole");
         assert_eq!(q.chunks().map(|b| b.as_ref()).collect::<Vec<_>>(), [b"c".as_ref(), b"de", b"f"]);
         assert_eq!(q.consume(2, |id| done.push(id)), 2);
         assert_eq!(done, [Some(WriteId(1)), Some(WriteId(2))]);

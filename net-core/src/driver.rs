@@ -18,6 +18,9 @@ use crate::event::SocketAction;
 use crate::options::{KeepAliveSettings, ListenOptions};
 use crate::socket::{IoInput, Socket};
 
+/// Linux's `ENOTCONN`.
+const ENOTCONN: i32 = 107;
+
 /// Largest number of slices offered to one vectored write.
 pub const MAX_IOV: usize = 64;
 
@@ -133,6 +136,8 @@ fn pump_inner<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>, now: Ins
                 if let Some(io) = live {
                     let input = match io.shutdown_write() {
                         Ok(()) => IoInput::ShutdownDone,
+                        // Node's `_final`: ENOTCONN (the peer already reset us) counts as done.
+                        Err(e) if e.raw_os_error() == Some(ENOTCONN) => IoInput::ShutdownDone,
                         Err(e) => IoInput::Failed(NetError::from_io(&e, "shutdown")),
                     };
                     sock.handle_io(now, input);

@@ -11,7 +11,7 @@ use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -261,7 +261,10 @@ async fn drive(shared: Arc<Shared>) {
             }
             let done = inner.core.destroyed() && inner.stream.is_none();
             (
-                inner.stream.clone(),
+                // Only a weak reference waits: when the socket drops its stream, the descriptor
+                // closes at once, as libuv's uv_close does (a peer writing right after our
+                // destroy() must meet a closed socket, not one that resets later).
+                inner.stream.as_ref().map(Arc::downgrade),
                 inner.core.wants_read(),
                 inner.core.wants_write(),
                 inner.core.poll_timeout(),
@@ -277,18 +280,14 @@ async fn drive(shared: Arc<Shared>) {
                 None => std::future::pending().await,
             }
         };
-        let readable = async {
-            match &stream {
-                Some(s) if wants_read => s.readable().await,
-                _ => std::future::pending().await,
-            }
-        };
-        let writable = async {
-            match &stream {
-                Some(s) if wants_write => s.writable().await,
-                _ => std::future::pending().await,
-            }
-        };
+        let readable = poll_fn(|cx| match stream.as_ref().and_then(Weak::upgrade) {
+            Some(s) if wants_read => s.poll_read_ready(cx),
+            _ => Poll::Pending,
+        });
+        let writable = poll_fn(|cx| match stream.as_ref().and_then(Weak::upgrade) {
+            Some(s) if wants_write => s.poll_write_ready(cx),
+            _ => Poll::Pending,
+        });
         let resolving = async {
             match lookup.as_mut() {
                 Some(f) => f.await,

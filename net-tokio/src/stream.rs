@@ -23,17 +23,20 @@ impl Stream {
         }
     }
 
-    pub(crate) async fn readable(&self) -> io::Result<()> {
+    pub(crate) fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<io::Result<()>> {
         match self {
-            Self::Tcp(s) => s.readable().await,
-            Self::Unix(s) => s.readable().await,
+            Self::Tcp(s) => s.poll_read_ready(cx),
+            Self::Unix(s) => s.poll_read_ready(cx),
         }
     }
 
-    pub(crate) async fn writable(&self) -> io::Result<()> {
+    pub(crate) fn poll_write_ready(
+        &self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
         match self {
-            Self::Tcp(s) => s.writable().await,
-            Self::Unix(s) => s.writable().await,
+            Self::Tcp(s) => s.poll_write_ready(cx),
+            Self::Unix(s) => s.poll_write_ready(cx),
         }
     }
 

@@ -65,7 +65,8 @@ impl Kernel {
         c.open[side] = false;
         let peer = 1 - side;
         if c.reset_on_close[side] || !c.pipes[peer].buf.is_empty() {
-            c.pipes[side].buf.clear();
+            // On loopback what was sent already sits in the peer's receive queue: it reads those
+            // bytes, then ECONNRESET (found by the differential test against real sockets).
             c.pipes[side].rst = true;
         } else {
             c.pipes[side].fin = true;
@@ -127,17 +128,16 @@ impl Transport for SimStream<'_> {
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         let mut k = self.kernel.borrow_mut();
         let pipe = &mut k.conns[self.conn].pipes[1 - self.side];
-        if pipe.rst {
-            pipe.rst = false;
-            pipe.buf.clear();
-            return Err(io::Error::from_raw_os_error(ECONNRESET));
-        }
         if !pipe.buf.is_empty() {
             let n = buf.len().min(pipe.buf.len());
             for (dst, src) in buf.iter_mut().zip(pipe.buf.drain(..n)) {
                 *dst = src;
             }
             return Ok(n);
+        }
+        if pipe.rst {
+            pipe.rst = false;
+            return Err(io::Error::from_raw_os_error(ECONNRESET));
         }
         if pipe.fin { Ok(0) } else { Err(io::ErrorKind::WouldBlock.into()) }
     }

@@ -86,8 +86,8 @@ impl WriteQueue {
     /// each with whether it was the first queued write (Node fails that one differently when the
     /// connection never came).
     pub(crate) fn drain_ids(&mut self) -> impl Iterator<Item = (bool, WriteId)> + '_ {
+        // `writableLength` keeps its value: Node leaves a destroyed stream's length as it was.
         self.len = 0;
-        self.pending = 0;
         self.chunks.drain(..).enumerate().filter_map(|(i, c)| c.id.map(|id| (i == 0, id)))
     }
 }

@@ -21,7 +21,7 @@ pub type SrvId = usize;
 #[derive(Debug, Clone)]
 pub enum Target {
     /// TCP by name or address.
-    Tcp(ConnectOptions),
+    Tcp(Box<ConnectOptions>),
     /// A Unix-domain socket.
     Ipc(PathBuf),
 }

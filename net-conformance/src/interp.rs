@@ -410,7 +410,7 @@ impl Run<'_> {
             }
         }
         let target = match args.validate() {
-            Ok(ConnectTarget::Tcp(opts)) => Target::Tcp(*opts),
+            Ok(ConnectTarget::Tcp(opts)) => Target::Tcp(opts),
             Ok(ConnectTarget::Ipc(p)) => Target::Ipc(p),
             Err(e) => {
                 self.value(step, Value::Text(format!("throws {}", e.code())));
@@ -448,7 +448,9 @@ impl Run<'_> {
             Kind::Socket(id) => {
                 let mut v = Err(format!("{prop} is not a socket property"));
                 self.h.inspect(id, &mut |s| {
-                    let addr = |a: Option<SocketAddr>| a.map_or(Value::Text("undefined".into()), Value::Addr);
+                    let addr = |a: Option<SocketAddr>| {
+                        a.map_or_else(|| Value::Text("undefined".into()), Value::Addr)
+                    };
                     v = match prop {
                         "readyState" => text(s.ready_state().as_str().to_owned()),
                         "bytesRead" => text(s.bytes_read().to_string()),
@@ -459,9 +461,10 @@ impl Run<'_> {
                         "connecting" => text(s.connecting().to_string()),
                         "localAddress" => Ok(addr(s.local_address())),
                         "remoteAddress" => Ok(addr(s.remote_address())),
-                        "remoteFamily" => {
-                            text(s.remote_family().map_or("undefined".to_owned(), |f| f.as_str().to_owned()))
-                        }
+                        "remoteFamily" => text(
+                            s.remote_family()
+                                .map_or_else(|| "undefined".to_owned(), |f| f.as_str().to_owned()),
+                        ),
                         _ => Err(format!("{prop} is not a socket property")),
                     };
                 });

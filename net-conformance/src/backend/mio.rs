@@ -84,7 +84,7 @@ impl Harness for MioHarness {
 
     fn connect(&mut self, to: Target, opts: SocketOptions) -> SockId {
         let id = match to {
-            Target::Tcp(c) => self.lp.connect_with(c, opts),
+            Target::Tcp(c) => self.lp.connect_with(*c, opts),
             Target::Ipc(p) => self.lp.connect_path_with(p, opts),
         };
         self.add_socket(id)

@@ -308,9 +308,10 @@ impl SimHarness {
         let (client_info, server_info) = match &to {
             Endpoint::Tcp(addr) => {
                 let port = self.ephemeral();
-                let me = local.map_or(SocketAddr::new(addr.ip(), port), |l| {
-                    SocketAddr::new(l.ip(), if l.port() == 0 { port } else { l.port() })
-                });
+                let me = local.map_or_else(
+                    || SocketAddr::new(addr.ip(), port),
+                    |l| SocketAddr::new(l.ip(), if l.port() == 0 { port } else { l.port() }),
+                );
                 // A dual-stack listener (`::`) sees IPv4 peers as IPv4-mapped IPv6, as Linux does.
                 let dual = matches!(&self.servers[srv].bound, Some(Endpoint::Tcp(b)) if b.is_ipv6());
                 let seen = |a: SocketAddr| match a.ip() {
@@ -497,7 +498,7 @@ impl Harness for SimHarness {
         let mut core = net_core::Socket::new(opts, self.now);
         match to {
             Target::Tcp(c) => {
-                let _ = core.connect_with(c);
+                let _ = core.connect_with(*c);
             }
             Target::Ipc(p) => {
                 let _ = core.connect(Endpoint::Ipc(p));

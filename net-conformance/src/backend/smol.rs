@@ -88,7 +88,7 @@ impl Harness for SmolHarness {
     fn connect(&mut self, to: Target, opts: SocketOptions) -> SockId {
         let _ex = net_smol::enter(&self.ex);
         let sock = match to {
-            Target::Tcp(c) => net_smol::Socket::connect_with(c, opts),
+            Target::Tcp(c) => net_smol::Socket::connect_with(*c, opts),
             Target::Ipc(p) => net_smol::connect_path_with(p, opts),
         };
         self.add_socket(sock)

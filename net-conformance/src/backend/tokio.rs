@@ -84,7 +84,7 @@ impl Harness for TokioHarness {
         let sock = {
             let _rt = self.rt.enter();
             match to {
-                Target::Tcp(c) => net_tokio::Socket::connect_with(c, opts),
+                Target::Tcp(c) => net_tokio::Socket::connect_with(*c, opts),
                 Target::Ipc(p) => net_tokio::connect_path_with(p, opts),
             }
         };

@@ -35,7 +35,7 @@ const CONNECT_OPTIONS = [
   'localPort',
 ];
 const LITERAL_CONNECT_OPTIONS = ['port', 'path', ...CONNECT_OPTIONS];
-const HEADERS = ['title', 'ports', 'nondeterministic'];
+const HEADERS = ['title', 'ports', 'nondeterministic', 'deviation'];
 // An error code for a step whose actor does not exist because the step creating it threw.
 const NO_ACTOR = 'ERR_NO_ACTOR';
 

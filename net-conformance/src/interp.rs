@@ -250,7 +250,11 @@ impl Run<'_> {
             "set_timeout" => {
                 let w = &step.args[1];
                 let arg = if w.quoted { Arg::Str(&w.text) } else { arg_of(&w.text) };
+                // Node's setTimeout returns early on a destroyed socket, before checking anything.
+                let mut destroyed = false;
+                self.h.inspect(self.socket(a0)?, &mut |s| destroyed = s.destroyed());
                 match net_core::validate_timeout(arg) {
+                    _ if destroyed => {}
                     Ok(d) => self.command(a0, |s, now| s.set_timeout(now, d))?,
                     Err(e) => self.value(step, Value::Text(format!("throws {}", e.code()))),
                 }
@@ -320,13 +324,17 @@ impl Run<'_> {
                     None => 0,
                     Some(p) => match self.names.get(p).and_then(|&a| self.endpoints.get(&a)) {
                         Some(Endpoint::Tcp(addr)) => addr.port(),
-                        _ => match net_core::validate_port(arg_of(p), "options.port", true) {
-                            Ok(port) => port,
-                            Err(e) => {
-                                self.value(step, Value::Text(format!("throws {}", e.code())));
-                                return Ok(());
+                        _ => {
+                            match (net_core::ListenArgs { port: arg_of(p), ..Default::default() }).validate()
+                            {
+                                Ok(net_core::ListenTarget::Tcp { port, .. }) => port,
+                                Ok(net_core::ListenTarget::Ipc(_)) => unreachable!("no path given"),
+                                Err(e) => {
+                                    self.value(step, Value::Text(format!("throws {}", e.code())));
+                                    return Ok(());
+                                }
                             }
-                        },
+                        }
                     },
                 };
                 if opts.host.is_none() {

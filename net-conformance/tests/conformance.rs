@@ -1,7 +1,8 @@
 //! One test per scenario × backend, against the goldens recorded from Node
 //! (`cargo test -p net-conformance -- half-open` filters by name as usual).
 //! The Node trials re-run each scenario on Node to check its golden is current; they are
-//! ignored by default (`-- --ignored node::` runs them).
+//! ignored by default (`-- --ignored node::` runs them), as are the Rust trials of scenarios with
+//! a `deviation:` header (known differences from Node, not fixed yet).
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use net_conformance::{Backend, Outcome, Scenario, check, node, scenario, scenarios_dir, trace};
@@ -19,6 +20,7 @@ fn main() {
                 continue;
             }
         };
+        let sc_deviation = sc.deviation.is_some();
         for backend in Backend::RUST.into_iter().chain([Backend::Node]) {
             let sc = sc.clone();
             let node = node.clone();
@@ -31,7 +33,8 @@ fn main() {
                     Err(format!("{}\n{}", sc.path.display(), trace::side_by_side(&expected, &actual)).into())
                 }
             });
-            trials.push(trial.with_ignored_flag(backend == Backend::Node));
+            let known = sc_deviation && backend != Backend::Node;
+            trials.push(trial.with_ignored_flag(backend == Backend::Node || known));
         }
     }
     libtest_mimic::run(&args, trials).exit();

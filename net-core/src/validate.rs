@@ -266,7 +266,9 @@ impl<'a> ListenArgs<'a> {
             Arg::Str(h) => Some(h.to_owned()),
             other => return Err(type_error("hostname", "of type string", other)),
         };
-        if given(self.port) {
+        // Node validates only a number or string port; any other type falls through to the
+        // "must have the property" error (conformance scenario validation/listen-bad-ports).
+        if matches!(self.port, Arg::Number(_) | Arg::Str(_)) {
             let port = validate_port(self.port, "options.port", true)?;
             return Ok(ListenTarget::Tcp { host, port });
         }
@@ -274,6 +276,11 @@ impl<'a> ListenArgs<'a> {
             return Ok(ListenTarget::Ipc(p.into()));
         }
         let mut shown = Vec::new();
+        match self.port {
+            Arg::Bool(b) => shown.push(format!("port: {b}")),
+            Arg::Null => shown.push("port: null".to_owned()),
+            _ => {}
+        }
         if let Some(h) = &host {
             shown.push(format!("host: '{h}'"));
         }

@@ -49,6 +49,8 @@ struct Conn {
     reset_on_close: [bool; 2],
     /// The peer was closed and answered one write with RST: the next write fails.
     peer_reset_seen: [bool; 2],
+    /// A Unix-domain connection: writing to a closed peer fails at once (EPIPE), with no RST.
+    ipc: bool,
 }
 
 #[derive(Debug, Default)]
@@ -99,10 +101,11 @@ impl Transport for SimStream<'_> {
         let peer = 1 - self.side;
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         if c.pipes[peer].rst {
-            return Err(io::Error::from_raw_os_error(ECONNRESET));
+            let errno = if c.pipes[peer].fin { EPIPE } else { ECONNRESET };
+            return Err(io::Error::from_raw_os_error(errno));
         }
         if !c.open[peer] {
-            if c.peer_reset_seen[self.side] {
+            if c.ipc || c.peer_reset_seen[self.side] {
                 return Err(io::Error::from_raw_os_error(EPIPE));
             }
             c.peer_reset_seen[self.side] = true;
@@ -135,7 +138,9 @@ impl Transport for SimStream<'_> {
             }
             return Ok(n);
         }
-        if pipe.rst {
+        // An RST after the peer's FIN does not read as a reset: Linux (tcp_reset in CLOSE_WAIT)
+        // ends the connection and reads see EOF.
+        if pipe.rst && !pipe.fin {
             pipe.rst = false;
             return Err(io::Error::from_raw_os_error(ECONNRESET));
         }
@@ -302,7 +307,7 @@ impl SimHarness {
         };
         let conn = {
             let mut k = self.kernel.borrow_mut();
-            k.conns.push(Conn { open: [true, true], ..Conn::default() });
+            k.conns.push(Conn { open: [true, true], ipc: matches!(to, Endpoint::Ipc(_)), ..Conn::default() });
             k.conns.len() - 1
         };
         let (client_info, server_info) = match &to {

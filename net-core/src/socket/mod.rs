@@ -641,7 +641,9 @@ impl Socket {
     /// Node's `write()` return value: `writableLength < highWaterMark || writableLength == 0`,
     /// read now, after the driver offered the queue to the kernel. A `false` owes a `drain`.
     pub fn settle(&mut self, pending: PendingWrite) -> bool {
-        if !pending.accepted {
+        // Node's writeOrBuffer: `ret && !state.errored && !state.destroyed`: a write the kernel
+        // refused at once (EPIPE on a Unix socket whose peer is gone) answers false.
+        if !pending.accepted || self.phase == Phase::Destroyed {
             return false;
         }
         let len = self.queue.pending_len();

@@ -210,7 +210,7 @@ pub fn join_alternatives(alts: &[Vec<String>]) -> String {
 /// Expected and actual side by side, marking the lines that differ.
 pub fn side_by_side(expected: &[String], actual: &[String]) -> String {
     let width = expected.iter().map(|l| l.chars().count()).max().unwrap_or(0).clamp(8, 60);
-    let mut s = format!("  {:<width$} | actual\n", "expected (Node)");
+    let mut s = format!("  {:<width$} | actual\n", "expected");
     for i in 0..expected.len().max(actual.len()) {
         let e = expected.get(i).map_or("", String::as_str);
         let a = actual.get(i).map_or("", String::as_str);

@@ -58,6 +58,20 @@ impl ConnectOptions {
         }
     }
 
+    /// Node's `bind EINVAL <localAddress>` when the local address is of the other family than
+    /// the address connected to.
+    fn bind_mismatch(&self, remote: IpAddr) -> Option<NetError> {
+        let local = self.local_address?;
+        if local.is_ipv4() == remote.is_ipv4() {
+            return None;
+        }
+        let shown = match self.local_port {
+            Some(p) if p > 0 => format!("{local}:{p}"),
+            _ => local.to_string(),
+        };
+        Some(NetError::syscall(ErrorCode::EINVAL, "bind").with_message(format!("bind EINVAL {shown}")))
+    }
+
     /// The local address to bind, if any.
     fn local(&self, remote: IpAddr) -> Option<SocketAddr> {
         match (self.local_address, self.local_port) {
@@ -210,6 +224,12 @@ impl Connector {
         actions: &mut VecDeque<SocketAction>,
     ) -> Step {
         self.stage = Stage::Single(to);
+        // Node binds before it announces the attempt; a local address of the other family can
+        // never bind: `bind EINVAL`, and no `connectionAttempt` (scenario
+        // address/local-address-option). Other bind errors come from the driver, with the attempt.
+        if let Some(err) = self.opts.bind_mismatch(to.ip()) {
+            return Step::Fail(err);
+        }
         events.push_back(SocketEvent::ConnectionAttempt(Endpoint::Tcp(to)));
         if self.blocked(to.ip()) {
             return Step::Fail(NetError::ip_blocked(to.ip()));

@@ -162,6 +162,9 @@ impl ConnectArgs<'_> {
             other => return Err(type_error("options.host", "of type string", other)),
         };
         let family = match self.family {
+            // Node checks `family` inside dns.lookup only: an address literal is never looked up,
+            // so any family passes (conformance scenario validation/connect-bad-options).
+            _ if crate::is_ip(&host) != 0 => None,
             Arg::Undefined | Arg::Null => None,
             Arg::Number(0.0) => None,
             Arg::Number(4.0) => Some(crate::Family::Ipv4),

@@ -130,6 +130,7 @@ impl Transport for SimStream<'_> {
 
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         let mut k = self.kernel.borrow_mut();
+        let ipc = k.conns[self.conn].ipc;
         let pipe = &mut k.conns[self.conn].pipes[1 - self.side];
         if !pipe.buf.is_empty() {
             let n = buf.len().min(pipe.buf.len());
@@ -138,9 +139,10 @@ impl Transport for SimStream<'_> {
             }
             return Ok(n);
         }
-        // An RST after the peer's FIN does not read as a reset: Linux (tcp_reset in CLOSE_WAIT)
-        // ends the connection and reads see EOF.
-        if pipe.rst && !pipe.fin {
+        // On TCP an RST after the peer's FIN does not read as a reset: Linux (tcp_reset in
+        // CLOSE_WAIT) ends the connection and reads see EOF. A Unix socket reports the reset
+        // (unix_release_sock sets ECONNRESET, which reads check before the shutdown).
+        if pipe.rst && (!pipe.fin || ipc) {
             pipe.rst = false;
             return Err(io::Error::from_raw_os_error(ECONNRESET));
         }

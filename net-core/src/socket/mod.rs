@@ -154,6 +154,8 @@ pub struct Socket {
     /// `connect()` was called: the attempt starts next tick (Node's `process.nextTick` before
     /// `internalConnect`), so a `destroy()` in the same turn means nothing reaches the network.
     connect_owed: Option<OwedConnect>,
+    /// `remote_address()` was read while connected: Node keeps answering it after close.
+    peer_read: std::cell::Cell<bool>,
     /// The driver has taken a `Lookup` or `Connect`: it holds something to close.
     driver_engaged: bool,
     /// The IPC path being connected to (IPC has no connector).
@@ -215,6 +217,7 @@ impl Socket {
             phase: Phase::Idle,
             connector: None,
             connect_owed: None,
+            peer_read: std::cell::Cell::new(false),
             driver_engaged: false,
             ipc_target: None,
             attempted: None,
@@ -391,10 +394,15 @@ impl Socket {
         self.local_address().map(|a| Family::of(a.ip()))
     }
 
-    /// Peer address (`remoteAddress`/`remotePort`) once connected; it stays readable after
-    /// close (Node keeps it only if it was read before; we always keep it).
+    /// Peer address (`remoteAddress`/`remotePort`) while connected. After close it stays
+    /// readable only if it was read while connected, as Node's `_getpeername` caches its first
+    /// answer (conformance scenario address/tcp-local-remote).
     pub fn remote_address(&self) -> Option<SocketAddr> {
-        self.info.remote
+        if self.phase == Phase::Open {
+            self.peer_read.set(true);
+            return self.info.remote;
+        }
+        if self.peer_read.get() { self.info.remote } else { None }
     }
 
     /// `remoteFamily`.

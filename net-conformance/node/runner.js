@@ -28,11 +28,12 @@ const SOCKET_PROPS = [
 const SERVER_PROPS = ['address', 'listening'];
 const SERVER_OPTIONS = [
   'allowHalfOpen', 'pauseOnConnect', 'noDelay', 'keepAlive', 'highWaterMark', 'maxConnections',
+  'blockList',
 ];
 const CONNECT_OPTIONS = [
   'host', 'allowHalfOpen', 'highWaterMark', 'noDelay', 'keepAlive', 'keepAliveInitialDelay',
   'timeout', 'family', 'autoSelectFamily', 'autoSelectFamilyAttemptTimeout', 'localAddress',
-  'localPort',
+  'localPort', 'blockList',
 ];
 const LITERAL_CONNECT_OPTIONS = ['port', 'path', ...CONNECT_OPTIONS];
 const HEADERS = ['title', 'ports', 'nondeterministic', 'deviation'];
@@ -493,6 +494,18 @@ function actorOf(st) {
 const CONTINUE = 0;
 const BLOCK = 1;
 
+// `blockList=A,B/24,…`: a net.BlockList of those addresses and subnets.
+function blockList(spec) {
+  const list = new net.BlockList();
+  for (const rule of String(spec).split(',')) {
+    const [addr, prefix] = rule.split('/');
+    const family = net.isIPv6(addr) ? 'ipv6' : 'ipv4';
+    if (prefix === undefined) list.addAddress(addr, family);
+    else list.addSubnet(addr, Number(prefix), family);
+  }
+  return list;
+}
+
 // Runs one step. Returns BLOCK when the scenario must wait (runSteps is then called again later).
 function execStep(st) {
   const label = st.verb === 'record' ? `record ${st.actor} ${st.prop}` : `${st.verb} ${st.actor}`;
@@ -504,6 +517,7 @@ function execStep(st) {
         actors.set(st.actor, rec);
         const opts = { ...st.opts };
         delete opts.maxConnections;
+        if (opts.blockList !== undefined) opts.blockList = blockList(opts.blockList);
         rec.obj = net.createServer(opts);
         watchServer(rec);
         if (st.opts.maxConnections !== undefined) rec.obj.maxConnections = st.opts.maxConnections;
@@ -553,6 +567,7 @@ function execStep(st) {
           }
           Object.assign(opts, st.opts);
         }
+        if (opts.blockList !== undefined) opts.blockList = blockList(opts.blockList);
         // What net.connect(opts) does, with the listeners attached before connect() runs
         // (an IPC connect emits connectionAttempt synchronously).
         const rec = newRec('socket', st.actor);

@@ -86,6 +86,23 @@ fn num(step: &Step, key: &str) -> Option<u64> {
     step.opt(key).and_then(|v| v.parse().ok())
 }
 
+/// `blockList=A,B/24,…`: those addresses and subnets.
+fn block_list(spec: &str) -> Result<net_core::BlockList, String> {
+    let mut list = net_core::BlockList::new();
+    for rule in spec.split(',') {
+        let (addr, prefix) = match rule.split_once('/') {
+            Some((a, p)) => (a, Some(p.parse::<u8>().map_err(|_| format!("bad prefix in {rule}"))?)),
+            None => (rule, None),
+        };
+        let ip: IpAddr = addr.parse().map_err(|_| format!("bad address {addr}"))?;
+        match prefix {
+            None => list.add_address_ip(ip),
+            Some(p) => list.add_subnet_ip(ip, p).map_err(|e| e.to_string())?,
+        }
+    }
+    Ok(list)
+}
+
 fn code_error(code: &str) -> NetError {
     match ErrorCode::ALL.iter().find(|c| c.as_str() == code) {
         Some(&c) => NetError::new(c, format!("destroyed with {code}")),
@@ -211,7 +228,7 @@ impl Run<'_> {
                     high_water_mark: num(step, "highWaterMark")
                         .map_or(net_core::DEFAULT_HIGH_WATER_MARK, |n| n as usize),
                     max_connections: num(step, "maxConnections").map(|n| n as u32),
-                    block_list: None,
+                    block_list: step.opt("blockList").map(block_list).transpose()?,
                 };
                 let id = self.h.create_server(opts);
                 self.new_actor(Some(a0.to_owned()), Kind::Server(id), step.number);
@@ -418,7 +435,10 @@ impl Run<'_> {
             }
         }
         let target = match args.validate() {
-            Ok(ConnectTarget::Tcp(opts)) => Target::Tcp(opts),
+            Ok(ConnectTarget::Tcp(mut opts)) => {
+                opts.block_list = step.opt("blockList").map(block_list).transpose()?;
+                Target::Tcp(opts)
+            }
             Ok(ConnectTarget::Ipc(p)) => Target::Ipc(p),
             Err(e) => {
                 self.value(step, Value::Text(format!("throws {}", e.code())));

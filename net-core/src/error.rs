@@ -76,6 +76,12 @@ error_codes! {
     ENOENT => Transport, Some(-2), Some("no such file or directory");
     /// Invalid argument (for example a Unix path that is too long).
     EINVAL => Transport, Some(-22), Some("invalid argument");
+    /// The process is out of file descriptors (accept, socket).
+    EMFILE => Transport, Some(-24), Some("too many open files");
+    /// The system is out of file descriptors.
+    ENFILE => Transport, Some(-23), Some("file table overflow");
+    /// Address family not supported (listening on `::` without IPv6).
+    EAFNOSUPPORT => Transport, Some(-97), Some("address family not supported");
     /// Operation timed out.
     ETIMEDOUT => Transport, Some(-110), Some("connection timed out");
     /// Host unreachable.

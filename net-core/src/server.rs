@@ -203,6 +203,15 @@ impl Server {
         Admission::Accepted(socket)
     }
 
+    /// The driver's `accept()` failed for want of resources (EMFILE, ENFILE, ENOBUFS, …): Node
+    /// emits `error` on the server and keeps listening. The driver backs off before it tries
+    /// again, so the process does not spin while descriptors are short.
+    pub fn accept_failed(&mut self, err: NetError) {
+        if self.listening() {
+            self.events.push_back(ServerEvent::Error(err));
+        }
+    }
+
     /// An accepted socket was destroyed: it no longer counts. Unknown or repeated ids are ignored.
     pub fn connection_closed(&mut self, id: ConnectionId) {
         if self.live.remove(&id) && self.live.is_empty() && self.close_owed {

@@ -116,6 +116,8 @@ pub struct EventLoop {
     socket_handlers: std::collections::HashMap<SocketId, SocketHandler>,
     /// Servers whose accept failed for lack of resources: tried again on the next turn.
     retry_accept: Vec<usize>,
+    /// When those are tried again.
+    retry_accept_at: Option<Instant>,
     server_handlers: std::collections::HashMap<ServerId, ServerHandler>,
     /// The cores of the most recently closed sockets, newest last, so their getters
     /// (`bytes_read`, addresses, `ready_state`) still answer as Node's socket object does after
@@ -124,6 +126,9 @@ pub struct EventLoop {
     /// Sockets given a command since the last turn: their next-tick work is owed.
     to_tick: Vec<usize>,
 }
+
+/// The pause before an accept that failed for want of resources is tried again.
+const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 
 /// How many closed sockets keep answering getters (see [`EventLoop::socket`]).
 pub const CLOSED_KEPT: usize = 256;
@@ -157,6 +162,7 @@ impl EventLoop {
             next_serial: 0,
             socket_handlers: std::collections::HashMap::new(),
             retry_accept: Vec::new(),
+            retry_accept_at: None,
             server_handlers: std::collections::HashMap::new(),
             closed: VecDeque::new(),
             to_tick: Vec::new(),
@@ -520,7 +526,12 @@ impl EventLoop {
                     // Out of descriptors and the like: stop for this turn instead of spinning; the
                     // loop goes on serving the connections whose closing frees what accept needs.
                     tracing::warn!(error = %e, "accept failed");
-                    self.retry_accept.push(key);
+                    entry.core.accept_failed(NetError::from_io(&e, "accept"));
+                    self.dirty_servers.push_back(key);
+                    if !self.retry_accept.contains(&key) {
+                        self.retry_accept.push(key);
+                    }
+                    self.retry_accept_at = Some(Instant::now() + ACCEPT_RETRY);
                     return;
                 }
             };
@@ -613,10 +624,14 @@ impl EventLoop {
         } else {
             Some(Duration::ZERO)
         };
-        // A failed accept is retried after a pause, not spun on.
-        let retry = Duration::from_millis(50);
-        let wait =
-            if self.retry_accept.is_empty() { wait } else { Some(wait.map_or(retry, |w| w.min(retry))) };
+        // A failed accept is retried after a pause (whatever else wakes the loop), not spun on.
+        let wait = match self.retry_accept_at {
+            Some(at) if !self.retry_accept.is_empty() => {
+                let until = at.saturating_duration_since(now);
+                Some(wait.map_or(until, |w| w.min(until)))
+            }
+            _ => wait,
+        };
         match self.poll.poll(&mut self.events, wait) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             other => other?,
@@ -636,8 +651,11 @@ impl EventLoop {
             }
         }
         self.events = events;
-        for key in std::mem::take(&mut self.retry_accept) {
-            self.accept_ready(key);
+        if self.retry_accept_at.is_none_or(|at| Instant::now() >= at) {
+            self.retry_accept_at = None;
+            for key in std::mem::take(&mut self.retry_accept) {
+                self.accept_ready(key);
+            }
         }
         self.fire_timers();
         Ok(())

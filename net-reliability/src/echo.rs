@@ -56,6 +56,8 @@ pub struct Report {
     pub accepted: usize,
     /// Connections destroyed by the idle timeout.
     pub timed_out: usize,
+    /// `error` events of the server (failed accepts).
+    pub accept_errors: usize,
 }
 
 #[derive(Default)]
@@ -63,6 +65,7 @@ struct Stats {
     live: AtomicUsize,
     accepted: AtomicUsize,
     timed_out: AtomicUsize,
+    accept_errors: AtomicUsize,
     stop: AtomicBool,
 }
 
@@ -121,6 +124,9 @@ fn tokio_echo(opts: EchoOptions, stats: &Arc<Stats>, port: &std::sync::mpsc::Sen
                 break;
             }
             let ev = tokio::time::timeout(Duration::from_millis(10), server.next_event()).await;
+            if let Ok(net_tokio::ServerEvent::Error(_)) = ev {
+                stats.accept_errors.fetch_add(1, Ordering::Relaxed);
+            }
             if let Ok(net_tokio::ServerEvent::Connection(sock)) = ev {
                 stats.accepted.fetch_add(1, Ordering::Relaxed);
                 let st = Arc::clone(stats);
@@ -160,6 +166,7 @@ fn tokio_echo(opts: EchoOptions, stats: &Arc<Stats>, port: &std::sync::mpsc::Sen
         tasks_left: rt.metrics().num_alive_tasks(),
         accepted: stats.accepted.load(Ordering::Relaxed),
         timed_out: stats.timed_out.load(Ordering::Relaxed),
+        accept_errors: stats.accept_errors.load(Ordering::Relaxed),
     }
 }
 
@@ -180,6 +187,9 @@ fn smol_echo(opts: EchoOptions, stats: &Arc<Stats>, port: &std::sync::mpsc::Send
                 None
             })
             .await;
+            if let Some(net_smol::ServerEvent::Error(_)) = ev {
+                stats.accept_errors.fetch_add(1, Ordering::Relaxed);
+            }
             if let Some(net_smol::ServerEvent::Connection(sock)) = ev {
                 stats.accepted.fetch_add(1, Ordering::Relaxed);
                 let st = Arc::clone(stats);
@@ -222,6 +232,7 @@ fn smol_echo(opts: EchoOptions, stats: &Arc<Stats>, port: &std::sync::mpsc::Send
         tasks_left: usize::from(!ex.is_empty()),
         accepted: stats.accepted.load(Ordering::Relaxed),
         timed_out: stats.timed_out.load(Ordering::Relaxed),
+        accept_errors: stats.accept_errors.load(Ordering::Relaxed),
     }
 }
 
@@ -240,6 +251,9 @@ fn mio_echo(opts: EchoOptions, stats: &Arc<Stats>, port: &std::sync::mpsc::Sende
                     if let Some(t) = opts.idle_timeout {
                         lp.socket(id).set_timeout(t);
                     }
+                }
+                Event::Server(_, ServerEvent::Error(_)) => {
+                    stats.accept_errors.fetch_add(1, Ordering::Relaxed);
                 }
                 Event::Socket(id, SocketEvent::Data(d)) => {
                     if !lp.write(id, d) {
@@ -274,5 +288,6 @@ fn mio_echo(opts: EchoOptions, stats: &Arc<Stats>, port: &std::sync::mpsc::Sende
         tasks_left: usize::from(lp.alive()),
         accepted: stats.accepted.load(Ordering::Relaxed),
         timed_out: stats.timed_out.load(Ordering::Relaxed),
+        accept_errors: stats.accept_errors.load(Ordering::Relaxed),
     }
 }

@@ -11,5 +11,7 @@ pub use echo::{Backend, EchoOptions, EchoServer, Report};
 
 /// The bytes client `i` sends: distinct per client, so crossed streams are caught.
 pub fn payload(i: u32, len: usize) -> Vec<u8> {
-    (0..len as u32).map(|j| (j.wrapping_mul(2_654_435_761).wrapping_add(i.wrapping_mul(40_503)) >> 13) as u8).collect()
+    (0..len as u32)
+        .map(|j| (j.wrapping_mul(2_654_435_761).wrapping_add(i.wrapping_mul(40_503)) >> 13) as u8)
+        .collect()
 }

@@ -300,6 +300,11 @@ async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
             Some(Err(e)) => {
                 // Out of descriptors and the like: back off instead of spinning.
                 tracing::warn!(error = %e, "accept failed");
+                if let Some(shared) = server.upgrade() {
+                    let mut inner = shared.lock();
+                    inner.core.accept_failed(NetError::from_io(&e, "accept"));
+                    wake(&mut inner);
+                }
                 async_io::Timer::after(std::time::Duration::from_millis(50)).await;
                 continue;
             }

@@ -280,6 +280,11 @@ async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
                 // Out of descriptors and the like: back off instead of spinning; closing
                 // connections frees what the next accept needs.
                 tracing::warn!(error = %e, "accept failed");
+                if let Some(shared) = server.upgrade() {
+                    let mut inner = shared.lock();
+                    inner.core.accept_failed(NetError::from_io(&e, "accept"));
+                    wake(&mut inner);
+                }
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 continue;
             }

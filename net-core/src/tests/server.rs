@@ -246,3 +246,23 @@ fn ipc_path_too_long_for_listen() {
     assert_eq!(e.message(), format!("listen EINVAL: invalid argument {long}"));
     assert!(!server.listening());
 }
+
+/// A failed accept (out of descriptors) is Node's server `error`; the server keeps listening.
+#[test]
+fn accept_failure_is_an_error_event_and_the_server_keeps_listening() {
+    let mut server = Server::new(ServerOptions::default());
+    server.listen(addr("127.0.0.1:0").into()).unwrap();
+    let _ = server.poll_action();
+    assert!(server.handle_listen(Ok(addr("127.0.0.1:41234").into())));
+    let _ = events(&mut server);
+    server.accept_failed(NetError::syscall(ErrorCode::EMFILE, "accept"));
+    let evs = events(&mut server);
+    assert!(
+        matches!(&evs[..], [ServerEvent::Error(e)] if e.code() == "EMFILE" && e.message() == "accept EMFILE")
+    );
+    assert!(server.listening());
+    server.close().unwrap();
+    let _ = events(&mut server);
+    server.accept_failed(NetError::syscall(ErrorCode::EMFILE, "accept"));
+    assert!(events(&mut server).is_empty(), "a closed server reports nothing");
+}

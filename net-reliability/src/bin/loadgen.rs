@@ -109,13 +109,18 @@ async fn main() {
                                 closed.fetch_add(1, Ordering::Relaxed);
                                 return;
                             }
-                            // The server may close us while we wait: that is what is measured.
-                            match tokio::time::timeout(interval, s.read(&mut buf)).await {
-                                Ok(Ok(0) | Err(_)) => {
-                                    closed.fetch_add(1, Ordering::Relaxed);
-                                    return;
+                            // Until the next byte is due, read what comes back (the echo); the
+                            // server closing us meanwhile is what is measured.
+                            let next = tokio::time::Instant::now() + interval;
+                            loop {
+                                match tokio::time::timeout_at(next, s.read(&mut buf)).await {
+                                    Ok(Ok(0) | Err(_)) => {
+                                        closed.fetch_add(1, Ordering::Relaxed);
+                                        return;
+                                    }
+                                    Ok(Ok(_)) => {}
+                                    Err(_) => break,
                                 }
-                                Ok(Ok(_)) | Err(_) => {}
                             }
                         }
                     })

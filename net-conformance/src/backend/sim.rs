@@ -28,6 +28,11 @@ use crate::harness::{Harness, Observed, SockId, SrvId, Target};
 /// while connecting is flushed whole inside `connect`, so `drain` comes before `ready`).
 pub const PIPE_CAPACITY: usize = 4 * 1024 * 1024;
 
+/// Of the bytes in flight, those in the receiver's queue: they survive the sender's RST. Linux
+/// loopback's default receive buffer (tcp_rmem 131072) less its overhead; scenario
+/// rst/reset-mid-transfer-by-writer shows Node reading exactly this much after a reset.
+pub const RECEIVE_QUEUE: usize = 128_000;
+
 const ENOENT: i32 = 2;
 const EPIPE: i32 = 32;
 const EADDRINUSE: i32 = 98;
@@ -68,7 +73,9 @@ impl Kernel {
         let peer = 1 - side;
         if c.reset_on_close[side] || !c.pipes[peer].buf.is_empty() {
             // On loopback what was sent already sits in the peer's receive queue: it reads those
-            // bytes, then ECONNRESET (found by the differential test against real sockets).
+            // bytes, then ECONNRESET (found by the differential test against real sockets). What
+            // still waited in our send queue is dropped with it.
+            c.pipes[side].buf.truncate(RECEIVE_QUEUE);
             c.pipes[side].rst = true;
         } else {
             c.pipes[side].fin = true;
@@ -100,6 +107,10 @@ impl Transport for SimStream<'_> {
         let c = &mut k.conns[self.conn];
         let peer = 1 - self.side;
         let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if c.ipc && !c.open[peer] {
+            // A Unix socket checks the peer's shutdown before any pending error.
+            return Err(io::Error::from_raw_os_error(EPIPE));
+        }
         if c.pipes[peer].rst {
             let errno = if c.pipes[peer].fin { EPIPE } else { ECONNRESET };
             return Err(io::Error::from_raw_os_error(errno));

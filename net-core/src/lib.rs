@@ -77,7 +77,8 @@ mod timer;
 
 mod validate;
 pub use validate::{
-    ConnectArgs, ConnectTarget, ListenArgs, ListenTarget, MAX_IPC_PATH_BYTES, validate_port, validate_timeout,
+    ConnectArgs, ConnectTarget, ListenArgs, ListenTarget, MAX_IPC_PATH_BYTES, TIMEOUT_MAX, validate_port,
+    validate_timeout,
 };
 
 #[cfg(test)]

@@ -297,10 +297,17 @@ impl<'a> ListenArgs<'a> {
     }
 }
 
+/// The longest timer Node sets (`TIMEOUT_MAX`, 2^31-1 ms, about 24.8 days); longer ones are cut.
+pub const TIMEOUT_MAX: Duration = Duration::from_millis(2_147_483_647);
+const TIMEOUT_MAX_MS: f64 = 2_147_483_647.0;
+
 /// `socket.setTimeout(msecs)`'s check: a non-negative finite number of milliseconds.
 pub fn validate_timeout(msecs: Arg<'_>) -> Result<Duration, NetError> {
     match msecs {
-        Arg::Number(n) if n.is_finite() && n >= 0.0 => Ok(Duration::from_secs_f64(n / 1000.0)),
+        // Node's getTimerDuration: above 2^31-1 ms it warns and uses 2^31-1 ms.
+        Arg::Number(n) if n.is_finite() && n >= 0.0 => {
+            Ok(Duration::from_secs_f64(n.min(TIMEOUT_MAX_MS) / 1000.0))
+        }
         Arg::Number(n) => Err(NetError::out_of_range("msecs", "a non-negative finite number", JsNumber(n))),
         other => Err(type_error("msecs", "of type number", other)),
     }

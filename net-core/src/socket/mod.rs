@@ -746,6 +746,8 @@ impl Socket {
             self.idle_timeout = None;
             self.timer.stop();
         } else {
+            // Node cuts timers to 2^31-1 ms; that also keeps `now + timeout` inside `Instant`.
+            let timeout = timeout.min(crate::TIMEOUT_MAX);
             self.idle_timeout = Some(timeout);
             self.timer.arm(now, timeout);
         }

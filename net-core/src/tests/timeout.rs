@@ -108,3 +108,13 @@ fn set_timeout_after_destroy_is_a_no_op() {
     pair.client().resume();
     assert_eq!(pair.client().poll_timeout(), None);
 }
+
+/// Node cuts timers to 2^31-1 ms; a longer one (even `Duration::MAX`) must not overflow the
+/// deadline (found by the bad-input table: it panicked in `Instant + Duration`).
+#[test]
+fn huge_timeouts_are_cut_to_node_s_maximum() {
+    let mut pair = Pair::connected();
+    let now = pair.now;
+    pair.client().set_timeout(now, std::time::Duration::MAX);
+    assert_eq!(pair.client().poll_timeout(), Some(now + crate::TIMEOUT_MAX));
+}

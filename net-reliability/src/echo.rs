@@ -137,7 +137,8 @@ fn tokio_echo(opts: EchoOptions, stats: &Arc<Stats>, port: &std::sync::mpsc::Sen
                     while let Some(ev) = sock.next_event().await {
                         match ev {
                             SocketEvent::Data(d) => {
-                                if !sock.write(d) {
+                                let written = sock.write(d);
+                                if !written {
                                     sock.drained().await;
                                 }
                             }
@@ -200,7 +201,8 @@ fn smol_echo(opts: EchoOptions, stats: &Arc<Stats>, port: &std::sync::mpsc::Send
                     while let Some(ev) = sock.next_event().await {
                         match ev {
                             SocketEvent::Data(d) => {
-                                if !sock.write(d) {
+                                let written = sock.write(d);
+                                if !written {
                                     sock.drained().await;
                                 }
                             }
@@ -256,7 +258,8 @@ fn mio_echo(opts: EchoOptions, stats: &Arc<Stats>, port: &std::sync::mpsc::Sende
                     stats.accept_errors.fetch_add(1, Ordering::Relaxed);
                 }
                 Event::Socket(id, SocketEvent::Data(d)) => {
-                    if !lp.write(id, d) {
+                    let written = lp.write(id, d);
+                    if !written {
                         lp.socket(id).pause();
                     }
                 }

@@ -3,7 +3,6 @@
 //! CPU, and accepts again once descriptors are free. One test, run alone in its own binary: the
 //! descriptor limit is the process's.
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

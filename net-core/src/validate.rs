@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::addr::js::{Arg, JsNumber, js_string_to_number};
+use crate::addr::js::{Arg, JsNumber, js_string_to_number, js_trim};
 use crate::connect::{ConnectOptions, DEFAULT_ATTEMPT_TIMEOUT, MIN_ATTEMPT_TIMEOUT};
 use crate::error::{ErrorCode, NetError};
 
@@ -19,7 +19,7 @@ use crate::error::{ErrorCode, NetError};
 pub fn validate_port(port: Arg<'_>, name: &str, allow_zero: bool) -> Result<u16, NetError> {
     let shape_ok = match port {
         Arg::Number(_) => true,
-        Arg::Str(s) => !s.trim().is_empty(),
+        Arg::Str(s) => !js_trim(s).is_empty(),
         _ => false,
     };
     let n = port.to_number();
@@ -129,55 +129,49 @@ impl ConnectArgs<'_> {
     /// Node's synchronous checks of `net.connect(options)`, in its order, with its codes and
     /// texts; the result is what to connect to.
     pub fn validate(&self) -> Result<ConnectTarget, NetError> {
-        if !given(self.port) && !given(self.path) {
+        // Node: `options.port === undefined && options.path == null`; a null port counts as given.
+        if matches!(self.port, Arg::Undefined) && !given(self.path) {
             return Err(NetError::new(
                 ErrorCode::ERR_MISSING_ARGS,
                 "The \"options\" or \"port\" or \"path\" argument must be specified",
             ));
         }
-        if given(self.path) {
+        // A falsy path ('', false, 0) means TCP, as in Node.
+        if self.path.truthy() {
             return match self.path {
                 Arg::Str(p) => Ok(ConnectTarget::Ipc(p.into())),
                 other => Err(type_error("options.path", "of type string", other)),
             };
         }
-        let local_address = match self.local_address {
-            Arg::Undefined | Arg::Null => None,
-            Arg::Str(s) if crate::is_ip(s) != 0 => Some(s.parse().map_err(|_| invalid_ip(s))?),
-            Arg::Str(s) => return Err(invalid_ip(s)),
-            other => return Err(type_error("options.localAddress", "of type string", other)),
-        };
-        let local_port = match self.local_port {
-            Arg::Undefined | Arg::Null => None,
-            Arg::Number(_) => Some(validate_port(self.local_port, "options.localPort", true)?),
-            other => return Err(type_error("options.localPort", "of type number", other)),
-        };
-        if !matches!(self.port, Arg::Number(_) | Arg::Str(_)) {
-            return Err(type_error("options.port", "one of type number or string", self.port));
-        }
-        let port = validate_port(self.port, "Port", true)?;
+        // Node checks the host's type before the local address, the local port and the port.
         let host = match self.host {
             Arg::Undefined | Arg::Null | Arg::Str("") => "localhost".to_owned(),
             Arg::Str(h) => h.to_owned(),
             other => return Err(type_error("options.host", "of type string", other)),
         };
-        let family = match self.family {
-            // Node checks `family` inside dns.lookup only: an address literal is never looked up,
-            // so any family passes (conformance scenario validation/connect-bad-options).
-            _ if crate::is_ip(&host) != 0 => None,
-            Arg::Undefined | Arg::Null => None,
-            Arg::Number(0.0) => None,
-            Arg::Number(4.0) => Some(crate::Family::Ipv4),
-            Arg::Number(6.0) => Some(crate::Family::Ipv6),
-            other => {
-                return Err(NetError::new(
-                    ErrorCode::ERR_INVALID_ARG_VALUE,
-                    format!(
-                        "The property 'options.family' must be one of: 0, 4, 6. Received {}",
-                        other.describe()
-                    ),
-                ));
+        // `if (localAddress && !isIP(localAddress))`: falsy is none; anything else must be an IP
+        // (a zone is allowed and not kept).
+        let local_address = if self.local_address.truthy() {
+            let text = self.local_address.to_js_string();
+            if crate::is_ip(&text) == 0 {
+                return Err(invalid_ip(&text));
             }
+            let bare = text.split('%').next().unwrap_or_default();
+            Some(bare.parse().map_err(|_| invalid_ip(&text))?)
+        } else {
+            None
+        };
+        // `if (localPort) validateNumber(localPort)`: falsy is none.
+        let local_port = match self.local_port {
+            p if !p.truthy() => None,
+            Arg::Number(_) => Some(validate_port(self.local_port, "options.localPort", true)?),
+            other => return Err(type_error("options.localPort", "of type number", other)),
+        };
+        // `if (typeof port !== 'undefined')`: no port at all (a falsy path) is port 0.
+        let port = match self.port {
+            Arg::Undefined => 0,
+            Arg::Number(_) | Arg::Str(_) => validate_port(self.port, "Port", true)?,
+            other => return Err(type_error("options.port", "one of type number or string", other)),
         };
         let auto_select_family = match self.auto_select_family {
             Arg::Undefined | Arg::Null => true,
@@ -199,6 +193,27 @@ impl ConnectArgs<'_> {
             }
             other => {
                 return Err(type_error("options.autoSelectFamilyAttemptTimeout", "of type number", other));
+            }
+        };
+        // Checked last, inside dns.lookup in Node, and only when a host is looked up: an address
+        // literal passes with any family (conformance scenario validation/connect-bad-options).
+        let family = match self.family {
+            _ if crate::is_ip(&host) != 0 => None,
+            Arg::Undefined | Arg::Null => None,
+            Arg::Number(0.0) => None,
+            Arg::Number(4.0) => Some(crate::Family::Ipv4),
+            Arg::Number(6.0) => Some(crate::Family::Ipv6),
+            // Node's socketToDnsFamily.
+            Arg::Str("IPv4") => Some(crate::Family::Ipv4),
+            Arg::Str("IPv6") => Some(crate::Family::Ipv6),
+            other => {
+                return Err(NetError::new(
+                    ErrorCode::ERR_INVALID_ARG_VALUE,
+                    format!(
+                        "The property 'options.family' must be one of: 0, 4, 6. Received {}",
+                        other.describe()
+                    ),
+                ));
             }
         };
         Ok(ConnectTarget::Tcp(Box::new(ConnectOptions {
@@ -254,46 +269,55 @@ impl<'a> ListenArgs<'a> {
     /// other string is an IPC path (relative to the working directory), as in Node.
     pub fn shorthand(arg: Arg<'a>) -> Self {
         match arg {
-            Arg::Str(s) if s.trim().is_empty() || js_string_to_number(s).is_nan() => {
-                Self { path: arg, ..Self::default() }
-            }
+            // Node's isPipeName: a string whose Number() is not >= 0 names a pipe; '' and ' ' are
+            // port 0's spelling (and fail validatePort), '-1' is a pipe.
+            Arg::Str(s) if !(js_string_to_number(s) >= 0.0) => Self { path: arg, ..Self::default() },
             Arg::Undefined | Arg::Null => Self { port: Arg::Number(0.0), ..Self::default() },
             _ => Self { port: arg, ..Self::default() },
         }
     }
 
-    /// Node's synchronous checks of `server.listen(options)`.
+    /// Node's synchronous checks of `server.listen(options)`, in its order: a number or string
+    /// port (then a truthy host must be a string), a pipe path, then "is invalid".
     pub fn validate(&self) -> Result<ListenTarget, NetError> {
-        let host = match self.host {
-            Arg::Undefined | Arg::Null => None,
-            Arg::Str(h) => Some(h.to_owned()),
-            other => return Err(type_error("hostname", "of type string", other)),
-        };
-        // Node validates only a number or string port; any other type falls through to the
-        // "must have the property" error (conformance scenario validation/listen-bad-ports).
-        if matches!(self.port, Arg::Number(_) | Arg::Str(_)) {
-            let port = validate_port(self.port, "options.port", true)?;
+        // A null port means any port, as in Node.
+        let port = if matches!(self.port, Arg::Null) { Arg::Number(0.0) } else { self.port };
+        if matches!(port, Arg::Number(_) | Arg::Str(_)) {
+            let port = validate_port(port, "options.port", true)?;
+            // `if (options.host)`: only a truthy host is looked up, and must be a string.
+            let host = match self.host {
+                h if !h.truthy() => None,
+                Arg::Str(h) => Some(h.to_owned()),
+                other => return Err(type_error("hostname", "of type string", other)),
+            };
             return Ok(ListenTarget::Tcp { host, port });
         }
+        // `options.path && isPipeName(options.path)`.
         if let Arg::Str(p) = self.path {
-            return Ok(ListenTarget::Ipc(p.into()));
+            if !p.is_empty() && js_string_to_number(p).is_nan() || js_string_to_number(p) < 0.0 {
+                return Ok(ListenTarget::Ipc(p.into()));
+            }
         }
-        let mut shown = Vec::new();
-        match self.port {
-            Arg::Bool(b) => shown.push(format!("port: {b}")),
-            Arg::Null => shown.push("port: null".to_owned()),
-            _ => {}
-        }
-        if let Some(h) = &host {
-            shown.push(format!("host: '{h}'"));
-        }
+        let shown: Vec<String> = [("port", self.port), ("path", self.path), ("host", self.host)]
+            .iter()
+            .filter(|(_, v)| !matches!(v, Arg::Undefined))
+            .map(|(k, v)| format!("{k}: {}", inspect(*v)))
+            .collect();
         let received = if shown.is_empty() { "{}".to_owned() } else { format!("{{ {} }}", shown.join(", ")) };
-        Err(NetError::new(
-            ErrorCode::ERR_INVALID_ARG_VALUE,
-            format!(
-                "The argument 'options' must have the property \"port\" or \"path\". Received {received}"
-            ),
-        ))
+        let message = if matches!(self.port, Arg::Undefined) && matches!(self.path, Arg::Undefined) {
+            format!("The argument 'options' must have the property \"port\" or \"path\". Received {received}")
+        } else {
+            format!("The argument 'options' is invalid. Received {received}")
+        };
+        Err(NetError::new(ErrorCode::ERR_INVALID_ARG_VALUE, message))
+    }
+}
+
+/// `util.inspect` of a primitive, as Node's messages show option values.
+fn inspect(v: Arg<'_>) -> String {
+    match v {
+        Arg::Str(s) => format!("'{s}'"),
+        other => other.to_js_string(),
     }
 }
 

@@ -58,6 +58,27 @@ impl Arg<'_> {
         }
     }
 
+    /// JavaScript's truthiness (`if (value)`).
+    pub(crate) fn truthy(self) -> bool {
+        match self {
+            Self::Undefined | Self::Null => false,
+            Self::Bool(b) => b,
+            Self::Number(n) => n != 0.0 && !n.is_nan(),
+            Self::Str(s) => !s.is_empty(),
+        }
+    }
+
+    /// JavaScript's `String(value)`, for messages.
+    pub(crate) fn to_js_string(self) -> String {
+        match self {
+            Self::Undefined => "undefined".into(),
+            Self::Null => "null".into(),
+            Self::Bool(b) => b.to_string(),
+            Self::Number(n) => JsNumber(n).to_string(),
+            Self::Str(s) => s.to_owned(),
+        }
+    }
+
     /// JavaScript's unary `+value` for the kinds validation converts.
     pub(crate) fn to_number(self) -> f64 {
         match self {
@@ -70,9 +91,14 @@ impl Arg<'_> {
     }
 }
 
+/// JavaScript's white space for `trim()` and `Number()`: Unicode's, less U+0085, plus U+FEFF.
+pub(crate) fn js_trim(s: &str) -> &str {
+    s.trim_matches(|c: char| (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}')
+}
+
 /// JavaScript's `Number(string)`: trimmed; empty is 0; decimal, `0x`/`0o`/`0b`, `Infinity`.
 pub(crate) fn js_string_to_number(s: &str) -> f64 {
-    let t = s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    let t = js_trim(s);
     if t.is_empty() {
         return 0.0;
     }

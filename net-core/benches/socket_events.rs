@@ -1,6 +1,7 @@
 //! The core alone: events per second through a `Socket` for small writes and reads, and heap
 //! allocations per steady-state event (counted by a counting allocator; the goal is zero).
 //! `cargo bench -p net-core --bench socket_events`.
+#![allow(missing_docs)] // criterion_group! defines a function it does not document
 //!
 //! One round is what an echo does with a 64-byte message on an open socket: the driver feeds a
 //! read, the user takes the `data` event and writes the bytes back, the driver offers them to
@@ -104,11 +105,7 @@ fn allocations_per_round() {
     );
 }
 
-criterion_group!(
-    /// The criterion group.
-    benches,
-    echo_rounds
-);
+criterion_group!(benches, echo_rounds);
 
 fn main() {
     allocations_per_round();

@@ -271,7 +271,9 @@ impl<'a> ListenArgs<'a> {
         match arg {
             // Node's isPipeName: a string whose Number() is not >= 0 names a pipe; '' and ' ' are
             // port 0's spelling (and fail validatePort), '-1' is a pipe.
-            Arg::Str(s) if !(js_string_to_number(s) >= 0.0) => Self { path: arg, ..Self::default() },
+            Arg::Str(s) if js_string_to_number(s).is_nan() || js_string_to_number(s) < 0.0 => {
+                Self { path: arg, ..Self::default() }
+            }
             Arg::Undefined | Arg::Null => Self { port: Arg::Number(0.0), ..Self::default() },
             _ => Self { port: arg, ..Self::default() },
         }
@@ -294,7 +296,8 @@ impl<'a> ListenArgs<'a> {
         }
         // `options.path && isPipeName(options.path)`.
         if let Arg::Str(p) = self.path {
-            if !p.is_empty() && js_string_to_number(p).is_nan() || js_string_to_number(p) < 0.0 {
+            let n = js_string_to_number(p);
+            if n.is_nan() || n < 0.0 {
                 return Ok(ListenTarget::Ipc(p.into()));
             }
         }

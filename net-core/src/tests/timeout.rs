@@ -115,6 +115,6 @@ fn set_timeout_after_destroy_is_a_no_op() {
 fn huge_timeouts_are_cut_to_node_s_maximum() {
     let mut pair = Pair::connected();
     let now = pair.now;
-    pair.client().set_timeout(now, std::time::Duration::MAX);
+    pair.client().set_timeout(now, Duration::MAX);
     assert_eq!(pair.client().poll_timeout(), Some(now + crate::TIMEOUT_MAX));
 }

@@ -17,7 +17,8 @@ const { validatePort } = require('internal/validators');
 const rows = fs.readFileSync(process.argv[2], 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const ipcDir = rows.find((r) => r.table === 'ipc_dir').input;
 fs.mkdirSync(ipcDir, { recursive: true });
-process.chdir(fs.mkdtempSync(path.join(os.tmpdir(), 'nc-bad-input-')));
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'nc-bad-input-'));
+process.chdir(scratch);
 
 const ok = (v) => ({ ok: String(v) });
 const fail = (e) => ({ code: e.code ?? null, message: e.message, name: e.name });
@@ -148,6 +149,8 @@ function agrees(want, got) {
     }
   }
   for (const l of timeoutWarnings) process.on('warning', l);
+  process.chdir(os.tmpdir());
+  fs.rmSync(scratch, { recursive: true, force: true });
   console.log(`${rows.length} rows, ${wrong} differ from Node ${process.version}`);
   process.exitCode = wrong ? 1 : 0;
 })();

@@ -90,6 +90,8 @@ error_codes! {
     ENETUNREACH => Transport, Some(-101), Some("network is unreachable");
     /// Not a socket / socket not connected.
     ENOTCONN => Transport, Some(-107), Some("socket is not connected");
+    /// A write the handle held when it closed (libuv cancels it).
+    ECANCELED => Transport, Some(-125), Some("operation canceled");
     /// Name lookup found nothing.
     ENOTFOUND => Transport, None, None;
     /// Any other operating-system failure (the message carries the detail).

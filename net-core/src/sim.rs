@@ -163,6 +163,15 @@ impl Pair {
         }
     }
 
+    /// A client that called `connect()` (as `net.connect` does) and is not connected yet: writes
+    /// queue until the pair is driven.
+    pub fn connecting(client_opts: SocketOptions, server_opts: ServerOptions) -> Self {
+        let mut pair = Self::new(client_opts, server_opts);
+        let to = pair.server_addr.into();
+        pair.client().connect(to).expect("a fresh socket connects");
+        pair
+    }
+
     /// Defaults on both sides, connected, with the setup events taken out of the trace.
     pub fn connected() -> Self {
         Self::connected_with(SocketOptions::default(), ServerOptions::default())

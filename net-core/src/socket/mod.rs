@@ -979,6 +979,18 @@ impl Socket {
             self.check_invariants();
             return rejected;
         }
+        if self.phase == Phase::Idle {
+            // Never connected (no `connect()` yet): Node's _writeGeneric has no handle: the
+            // callback and `error` get ERR_SOCKET_CLOSED, then `close`, which Node emits with no
+            // argument (so `had_error` false here) (found by the fuzzer).
+            let err = NetError::socket_closed();
+            if let Some(id) = id {
+                self.events.push_back(SocketEvent::WriteDone(id, Some(err.clone())));
+            }
+            self.destroy_inner(Some(err), false);
+            self.check_invariants();
+            return rejected;
+        }
         self.bytes_written += data.len() as u64;
         let empty = data.is_empty();
         self.queue.push(data, id);
@@ -1078,21 +1090,62 @@ impl Socket {
         self.shutdown_owed = false;
         self.destroy_on_finish = false;
         self.errored.clone_from(&err);
-        if let Some(err) = &err {
-            self.events.push_back(SocketEvent::Error(err.clone()));
-        }
-        self.events.push_back(SocketEvent::Close { had_error });
-        self.close_queued = true;
-        // Writes that never reached the kernel learn why, after `close`, as in Node.
-        let fallback = err.unwrap_or_else(NetError::stream_destroyed);
         let pending: Vec<_> = self.queue.drain_ids().collect();
-        for (first, id) in pending {
-            let why =
-                if first && was_connecting { NetError::closed_before_connection() } else { fallback.clone() };
-            self.events.push_back(SocketEvent::WriteDone(id, Some(why)));
-        }
-        for id in std::mem::take(&mut self.end_ids) {
-            self.events.push_back(SocketEvent::WriteDone(id, Some(fallback.clone())));
+        let ends = std::mem::take(&mut self.end_ids);
+        if was_connecting || pending.is_empty() && ends.is_empty() {
+            if let Some(err) = &err {
+                self.events.push_back(SocketEvent::Error(err.clone()));
+            }
+            self.events.push_back(SocketEvent::Close { had_error });
+            self.close_queued = true;
+            // Writes queued before the connection learn why after `close`, as in Node: every one
+            // ERR_SOCKET_CLOSED_BEFORE_CONNECTION on a plain destroy; on an error, the first one
+            // and the error for the rest.
+            let fallback = err.clone().unwrap_or_else(NetError::stream_destroyed);
+            for (first, id) in pending {
+                let why = if was_connecting && (first || err.is_none()) {
+                    NetError::closed_before_connection()
+                } else {
+                    fallback.clone()
+                };
+                self.events.push_back(SocketEvent::WriteDone(id, Some(why)));
+            }
+            for id in ends {
+                self.events.push_back(SocketEvent::WriteDone(id, Some(fallback.clone())));
+            }
+        } else if err.as_ref().is_some_and(|e| e.syscall_name() == Some("write")) {
+            // The write at the front failed (EPIPE…): Node's onwriteError calls it back with the
+            // error, fails the buffered ones as destroyed, then emits `error` and `close`.
+            let err = err.expect("checked above");
+            for (first, id) in pending {
+                let why = if first { err.clone() } else { NetError::stream_destroyed() };
+                self.events.push_back(SocketEvent::WriteDone(id, Some(why)));
+            }
+            for id in ends {
+                self.events.push_back(SocketEvent::WriteDone(id, Some(NetError::stream_destroyed())));
+            }
+            self.events.push_back(SocketEvent::Error(err));
+            self.events.push_back(SocketEvent::Close { had_error });
+            self.close_queued = true;
+        } else {
+            // Destroyed while open with writes the kernel has not taken (checked with Node 26):
+            // `error` first if any, then the handle's close cancels the write libuv held
+            // (ECANCELED), and the buffered ones fail with the stream's error (ECANCELED after a
+            // plain destroy); `close` comes last.
+            if let Some(err) = &err {
+                self.events.push_back(SocketEvent::Error(err.clone()));
+            }
+            let canceled = NetError::syscall(crate::ErrorCode::ECANCELED, "write");
+            let buffered = err.clone().unwrap_or_else(|| canceled.clone());
+            for (first, id) in pending {
+                let why = if first { canceled.clone() } else { buffered.clone() };
+                self.events.push_back(SocketEvent::WriteDone(id, Some(why)));
+            }
+            for id in ends {
+                self.events.push_back(SocketEvent::WriteDone(id, Some(buffered.clone())));
+            }
+            self.events.push_back(SocketEvent::Close { had_error });
+            self.close_queued = true;
         }
         self.need_drain = false;
     }

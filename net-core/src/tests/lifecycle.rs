@@ -82,14 +82,12 @@ fn write_only_after_peer_end_with_half_open() {
 /// comes between `connect` and `ready`; `end()` before connect sends FIN after.
 #[test]
 fn writes_and_end_before_connect() {
-    let mut pair = Pair::new(SocketOptions::default(), ServerOptions::default());
+    let mut pair = Pair::connecting(SocketOptions::default(), ServerOptions::default());
     let (ok, id) = pair.write_cb(Side::Client, b"early");
     assert!(ok);
     let c = pair.client();
     assert_eq!((c.writable_length(), c.bytes_written(), c.pending()), (5, 5, true));
     pair.client().end();
-    let to = pair.server_addr.into();
-    pair.client().connect(to).unwrap();
     pair.drive();
     let (client, conn) = split(&mut pair);
     assert_eq!(id, 1);
@@ -114,13 +112,11 @@ fn writes_and_end_before_connect() {
 /// later write and `end` callbacks the connect error.
 #[test]
 fn connect_refused_with_queued_writes() {
-    let mut pair = Pair::new(SocketOptions::default(), ServerOptions::default());
+    let mut pair = Pair::connecting(SocketOptions::default(), ServerOptions::default());
     pair.server.close().unwrap();
     pair.write_cb(Side::Client, b"a");
     pair.write_cb(Side::Client, b"b");
     pair.client().end_with_callback();
-    let to = pair.server_addr.into();
-    pair.client().connect(to).unwrap();
     pair.drive();
     let (client, _) = split(&mut pair);
     assert_eq!(

@@ -10,14 +10,12 @@ use crate::{ServerOptions, SocketOptions};
 /// `writableNeedDrain`; `drain` inside the `connect` emission, before `ready`.
 #[test]
 fn return_value_while_connecting_and_drain_before_ready() {
-    let mut pair = Pair::new(SocketOptions::default(), ServerOptions::default());
+    let mut pair = Pair::connecting(SocketOptions::default(), ServerOptions::default());
     assert!(pair.write(Side::Client, &vec![0; 65535]));
     assert!(!pair.write(Side::Client, b"x"));
     assert!(pair.client().writable_need_drain());
     assert_eq!(pair.client().writable_length(), 65536);
     assert!(!pair.write(Side::Client, b"y"));
-    let to = pair.server_addr.into();
-    pair.client().connect(to).unwrap();
     pair.drive();
     let (client, _) = split(&mut pair);
     assert_eq!(client[..4], ["connectionAttempt 127.0.0.1:4000", "connect", "drain", "ready"]);
@@ -68,7 +66,7 @@ fn backpressure_and_drain_when_peer_resumes() {
 #[test]
 fn custom_high_water_mark() {
     let opts = SocketOptions { writable_high_water_mark: 10, ..Default::default() };
-    let mut pair = Pair::new(opts, ServerOptions::default());
+    let mut pair = Pair::connecting(opts, ServerOptions::default());
     assert!(pair.write(Side::Client, b"123456789"));
     assert!(!pair.write(Side::Client, b"0"));
 }
@@ -77,7 +75,7 @@ fn custom_high_water_mark() {
 /// yet an empty queue answers `true`.
 #[test]
 fn zero_high_water_mark() {
-    let mut pair = Pair::new(SocketOptions::default().high_water_mark(0), ServerOptions::default());
+    let mut pair = Pair::connecting(SocketOptions::default().high_water_mark(0), ServerOptions::default());
     assert!(!pair.write(Side::Client, b"a"));
     let mut connected =
         Pair::connected_with(SocketOptions::default().high_water_mark(0), ServerOptions::default());

@@ -368,8 +368,8 @@ impl Tracked {
             // After `close`, only failed callbacks: of calls made after it (Node runs them on the
             // next tick), and of writes that were pending when the socket was destroyed. Node
             // runs the latter after `close` only for a socket that was still connecting; for a
-            // connected one it runs them before `close`: a known difference
-            // (tests/fuzz_socket_server.rs, pending_write_callbacks_come_after_close).
+            // connected one, before `close` (tests/fuzz_socket_server.rs,
+            // pending_write_callbacks_come_after_close).
             match ev {
                 SocketEvent::WriteDone(id, Some(_))
                     if id.0 > max || self.pending_at_close.contains(&id.0) => {}
@@ -432,7 +432,10 @@ impl Tracked {
             SocketEvent::Error(e) => {
                 assert!(!self.saw_error, "second error\n{}", ctx());
                 self.saw_error = true;
-                self.reset_without_handle = e.code() == "ERR_SOCKET_CLOSED" && self.reset_called;
+                // Node's argument-less closes: resetAndDestroy() or write() on a socket that has
+                // no handle (never connected) emit ERR_SOCKET_CLOSED, then `close()`.
+                self.reset_without_handle =
+                    e.code() == "ERR_SOCKET_CLOSED" && (self.reset_called || !self.connect_called);
                 self.error_needs_close = true;
             }
             SocketEvent::Close { had_error } => {

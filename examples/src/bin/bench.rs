@@ -361,6 +361,12 @@ fn start_servers(unix: bool, dir: &Path) -> Vec<Server> {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // Redraw the chart of an earlier run from its results.md.
+    if let Some(md) = value_of(&args, "--chart-from") {
+        let text = std::fs::read_to_string(&md).expect("results.md");
+        print!("{}", svg_chart(&chart_rows(&text)));
+        return;
+    }
     let quick = args.iter().any(|a| a == "--quick");
     // CI's check that every server runs and answers correctly; its numbers mean nothing.
     let smoke = args.iter().any(|a| a == "--smoke");
@@ -455,7 +461,8 @@ fn main() {
             let node_cost = rows.get("node").map(|r| r.cost.0);
             for (server, r) in &rows {
                 let plain = server.strip_prefix("net-").and_then(|rt| rows.get(&format!("plain-{rt}")));
-                if let Some(p) = plain.filter(|p| p.cost.0 > 0.0) {
+                // Idle compares memory against a near-zero baseline: not a CPU ratio, not charted.
+                if let Some(p) = plain.filter(|p| p.cost.0 > 0.0 && *name != "idle") {
                     chart.push((label.clone(), server.clone(), r.cost.0 / p.cost.0));
                 }
                 let vs_plain = plain
@@ -564,4 +571,24 @@ fn svg_chart(bars: &[(String, String, f64)]) -> String {
         top + 70.0
     ));
     svg
+}
+
+/// The chart's bars from a results.md: each `### workload (transport)` table's "vs plain" column.
+fn chart_rows(md: &str) -> Vec<(String, String, f64)> {
+    let mut bars = Vec::new();
+    let mut label = String::new();
+    for line in md.lines() {
+        if let Some(title) = line.strip_prefix("### ") {
+            label = title.replace(" (", " ").replace(')', "");
+            continue;
+        }
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        if label.starts_with("idle") || cells.len() < 4 || !cells[0].starts_with("net-") {
+            continue;
+        }
+        if let Ok(v) = cells[3].trim_end_matches('×').parse::<f64>() {
+            bars.push((label.clone(), cells[0].to_owned(), v));
+        }
+    }
+    bars
 }

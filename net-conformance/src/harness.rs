@@ -64,3 +64,56 @@ pub trait Harness {
     /// The next event of any socket or server, waiting until `until` at most.
     fn next_event(&mut self, until: Instant) -> Option<Observed>;
 }
+
+/// A boxed future borrowing what it polls.
+pub(crate) type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// One event pulled from an async backend, before its accepted socket got an id.
+pub(crate) enum Pulled<S> {
+    Socket(SockId, SocketEvent),
+    Server(SrvId, ServerEventOf<S>),
+}
+
+/// Poll every server, then every socket not yet closed, for one event; pull no more than one,
+/// as a user's task does, so the core's work owed after an event (the automatic end after
+/// `end`) waits until the interpreter has acted on it.
+pub(crate) fn poll_one<Srv, Sock>(
+    cx: &mut std::task::Context<'_>,
+    servers: &[Srv],
+    sockets: &[Sock],
+    done: &mut [bool],
+    server_event: impl for<'a> Fn(&'a Srv) -> BoxFuture<'a, ServerEventOf<Sock>>,
+    socket_event: impl for<'a> Fn(&'a Sock) -> BoxFuture<'a, Option<SocketEvent>>,
+) -> std::task::Poll<Pulled<Sock>> {
+    use std::task::Poll;
+    for (j, s) in servers.iter().enumerate() {
+        if let Poll::Ready(ev) = server_event(s).as_mut().poll(cx) {
+            return Poll::Ready(Pulled::Server(j, ev));
+        }
+    }
+    for (i, s) in sockets.iter().enumerate() {
+        if done[i] {
+            continue;
+        }
+        match socket_event(s).as_mut().poll(cx) {
+            Poll::Ready(Some(ev)) => return Poll::Ready(Pulled::Socket(i, ev)),
+            Poll::Ready(None) => done[i] = true,
+            Poll::Pending => {}
+        }
+    }
+    Poll::Pending
+}
+
+/// A backend's server event with its accepted socket (handle or id) swapped for the harness's id.
+pub(crate) fn map_connection<S>(
+    ev: ServerEventOf<S>,
+    add: impl FnOnce(S) -> SockId,
+) -> ServerEventOf<SockId> {
+    match ev {
+        ServerEventOf::Connection(sock) => ServerEventOf::Connection(add(sock)),
+        ServerEventOf::Listening => ServerEventOf::Listening,
+        ServerEventOf::Drop(d) => ServerEventOf::Drop(d),
+        ServerEventOf::Error(e) => ServerEventOf::Error(e),
+        ServerEventOf::Close => ServerEventOf::Close,
+    }
+}

@@ -4,11 +4,10 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use bytes::Bytes;
-use net_core::driver::ServerEventOf;
 use net_core::{Endpoint, ListenOptions, NetError, ServerOptions, SocketHandle, SocketOptions};
 use net_mio::{Event, EventLoop, ServerId, SocketId};
 
-use crate::harness::{Harness, Observed, SockId, SrvId, Target};
+use crate::harness::{Harness, Observed, SockId, SrvId, Target, map_connection};
 
 /// net-mio as a [`Harness`].
 pub struct MioHarness {
@@ -109,18 +108,7 @@ impl Harness for MioHarness {
                     Event::Socket(id, ev) => Observed::Socket(*self.ids.get(&id)?, ev),
                     Event::Server(id, ev) => {
                         let s = *self.server_ids.get(&id)?;
-                        Observed::Server(
-                            s,
-                            match ev {
-                                ServerEventOf::Connection(sock) => {
-                                    ServerEventOf::Connection(self.add_socket(sock))
-                                }
-                                ServerEventOf::Listening => ServerEventOf::Listening,
-                                ServerEventOf::Drop(d) => ServerEventOf::Drop(d),
-                                ServerEventOf::Error(e) => ServerEventOf::Error(e),
-                                ServerEventOf::Close => ServerEventOf::Close,
-                            },
-                        )
+                        Observed::Server(s, map_connection(ev, |sock| self.add_socket(sock)))
                     }
                 });
             }

@@ -2,19 +2,12 @@
 //! loop runs only between a script's synchronous steps.
 
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Instant;
 
 use bytes::Bytes;
-use net_core::driver::ServerEventOf;
-use net_core::{Endpoint, ListenOptions, NetError, ServerOptions, SocketEvent, SocketHandle, SocketOptions};
+use net_core::{Endpoint, ListenOptions, NetError, ServerOptions, SocketHandle, SocketOptions};
 
-use crate::harness::{Harness, Observed, SockId, SrvId, Target};
-
-enum Raw {
-    Sock(SockId, SocketEvent),
-    Srv(SrvId, net_smol::ServerEvent),
-}
+use crate::harness::{Harness, Observed, Pulled, SockId, SrvId, Target, map_connection, poll_one};
 
 /// net-smol as a [`Harness`], its tasks on an executor of its own that runs only inside
 /// `next_event` (see `net_smol::enter`).
@@ -107,43 +100,17 @@ impl Harness for SmolHarness {
     }
 
     fn next_event(&mut self, until: Instant) -> Option<Observed> {
-        // Pull one event at a time, as a user's task does: the core's work owed after an event
-        // (the automatic end after `end`) waits until the interpreter has acted on it.
         let (sockets, servers, done) = (&self.sockets, &self.servers, &mut self.done);
         let any = std::future::poll_fn(|cx| {
-            for (j, s) in servers.iter().enumerate() {
-                if let Poll::Ready(ev) = std::pin::pin!(s.next_event()).poll(cx) {
-                    return Poll::Ready(Raw::Srv(j, ev));
-                }
-            }
-            for (i, s) in sockets.iter().enumerate() {
-                if done[i] {
-                    continue;
-                }
-                match std::pin::pin!(s.next_event()).poll(cx) {
-                    Poll::Ready(Some(ev)) => return Poll::Ready(Raw::Sock(i, ev)),
-                    Poll::Ready(None) => done[i] = true,
-                    Poll::Pending => {}
-                }
-            }
-            Poll::Pending
+            poll_one(cx, servers, sockets, done, |s| Box::pin(s.next_event()), |s| Box::pin(s.next_event()))
         });
-        let raw = smol::block_on(self.ex.run(smol::future::or(async { Some(any.await) }, async {
+        let pulled = smol::block_on(self.ex.run(smol::future::or(async { Some(any.await) }, async {
             smol::Timer::at(until).await;
             None
         })))?;
-        Some(match raw {
-            Raw::Sock(id, ev) => Observed::Socket(id, ev),
-            Raw::Srv(id, ev) => Observed::Server(
-                id,
-                match ev {
-                    ServerEventOf::Connection(sock) => ServerEventOf::Connection(self.add_socket(sock)),
-                    ServerEventOf::Listening => ServerEventOf::Listening,
-                    ServerEventOf::Drop(d) => ServerEventOf::Drop(d),
-                    ServerEventOf::Error(e) => ServerEventOf::Error(e),
-                    ServerEventOf::Close => ServerEventOf::Close,
-                },
-            ),
+        Some(match pulled {
+            Pulled::Socket(id, ev) => Observed::Socket(id, ev),
+            Pulled::Server(id, ev) => Observed::Server(id, map_connection(ev, |sock| self.add_socket(sock))),
         })
     }
 }

@@ -1,19 +1,12 @@
 //! The harness over net-tokio: a current-thread runtime that runs only inside `next_event`, as
 //! Node's loop runs only between a script's synchronous steps.
 
-use std::task::Poll;
 use std::time::Instant;
 
 use bytes::Bytes;
-use net_core::driver::ServerEventOf;
-use net_core::{Endpoint, ListenOptions, NetError, ServerOptions, SocketEvent, SocketHandle, SocketOptions};
+use net_core::{Endpoint, ListenOptions, NetError, ServerOptions, SocketHandle, SocketOptions};
 
-use crate::harness::{Harness, Observed, SockId, SrvId, Target};
-
-enum Raw {
-    Sock(SockId, SocketEvent),
-    Srv(SrvId, net_tokio::ServerEvent),
-}
+use crate::harness::{Harness, Observed, Pulled, SockId, SrvId, Target, map_connection, poll_one};
 
 /// net-tokio as a [`Harness`].
 pub struct TokioHarness {
@@ -106,40 +99,14 @@ impl Harness for TokioHarness {
     }
 
     fn next_event(&mut self, until: Instant) -> Option<Observed> {
-        // Pull one event at a time, as a user's task does: the core's work owed after an event
-        // (the automatic end after `end`) waits until the interpreter has acted on it.
         let (sockets, servers, done) = (&self.sockets, &self.servers, &mut self.done);
         let any = std::future::poll_fn(|cx| {
-            for (j, s) in servers.iter().enumerate() {
-                if let Poll::Ready(ev) = std::pin::pin!(s.next_event()).poll(cx) {
-                    return Poll::Ready(Raw::Srv(j, ev));
-                }
-            }
-            for (i, s) in sockets.iter().enumerate() {
-                if done[i] {
-                    continue;
-                }
-                match std::pin::pin!(s.next_event()).poll(cx) {
-                    Poll::Ready(Some(ev)) => return Poll::Ready(Raw::Sock(i, ev)),
-                    Poll::Ready(None) => done[i] = true,
-                    Poll::Pending => {}
-                }
-            }
-            Poll::Pending
+            poll_one(cx, servers, sockets, done, |s| Box::pin(s.next_event()), |s| Box::pin(s.next_event()))
         });
-        let raw = self.rt.block_on(async { tokio::time::timeout_at(until.into(), any).await.ok() })?;
-        Some(match raw {
-            Raw::Sock(id, ev) => Observed::Socket(id, ev),
-            Raw::Srv(id, ev) => Observed::Server(
-                id,
-                match ev {
-                    ServerEventOf::Connection(sock) => ServerEventOf::Connection(self.add_socket(sock)),
-                    ServerEventOf::Listening => ServerEventOf::Listening,
-                    ServerEventOf::Drop(d) => ServerEventOf::Drop(d),
-                    ServerEventOf::Error(e) => ServerEventOf::Error(e),
-                    ServerEventOf::Close => ServerEventOf::Close,
-                },
-            ),
+        let pulled = self.rt.block_on(async { tokio::time::timeout_at(until.into(), any).await.ok() })?;
+        Some(match pulled {
+            Pulled::Socket(id, ev) => Observed::Socket(id, ev),
+            Pulled::Server(id, ev) => Observed::Server(id, map_connection(ev, |sock| self.add_socket(sock))),
         })
     }
 }

@@ -37,10 +37,19 @@ fn main() -> ExitCode {
     match command.as_str() {
         "all" => {
             let mut backends = Backend::RUST.to_vec();
-            if node.is_some() {
+            // The goldens are Node 26's: an older `node` on PATH would only show version drift.
+            let version = node.as_deref().and_then(node::version).unwrap_or_default();
+            if version.starts_with("v26.") {
                 backends.push(Backend::Node);
+            } else if node.is_some() {
+                eprintln!(
+                    "Node {version} is not Node 26 (the goldens' version): running the Rust backends only; \
+                     scripts/install-node.sh installs Node 26"
+                );
             } else {
-                eprintln!("Node.js not found: running the Rust backends only");
+                eprintln!(
+                    "Node.js not found: running the Rust backends only (scripts/install-node.sh installs it)"
+                );
             }
             matrix(&paths, &backends, node.as_deref())
         }

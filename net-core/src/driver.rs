@@ -226,6 +226,33 @@ pub fn lookup_answer(
     }
 }
 
+/// How long a driver waits before trying `accept()` again after a failure the process cannot
+/// mend at once (out of descriptors), so it does not spin while connections free what it needs.
+pub const ACCEPT_RETRY: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// What a driver does after `accept()` failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptFailure {
+    /// The peer gave up or a signal came: accept again at once.
+    Retry,
+    /// Out of descriptors and the like: reported to the server (Node's `error`, the server keeps
+    /// listening); try again after [`ACCEPT_RETRY`].
+    BackOff,
+}
+
+/// Decide on a failed `accept()`, written once for every backend: passing failures are retried,
+/// the others become the server's `error` and a back-off.
+pub fn accept_failed(server: &mut crate::Server, err: &io::Error) -> AcceptFailure {
+    if matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+    ) {
+        return AcceptFailure::Retry;
+    }
+    server.accept_failed(NetError::from_io(err, "accept"));
+    AcceptFailure::BackOff
+}
+
 /// Node's default listen backlog.
 pub const DEFAULT_BACKLOG: i32 = 511;
 
@@ -310,6 +337,24 @@ mod tests {
             |_: SocketAddr, _: i32| -> io::Result<SocketAddr> { Err(io::ErrorKind::AddrInUse.into()) };
         let err = bind_listener(&any6, &ListenOptions::default(), in_use, |a| Ok(*a), no_unix).unwrap_err();
         assert_eq!((err.code(), err.address()), ("EADDRINUSE", Some("::")));
+    }
+
+    /// Accept failures, decided once for every backend: passing ones are retried at once, the
+    /// others are the server's `error` (it keeps listening) and a back-off.
+    #[test]
+    fn accept_failures_retry_or_back_off() {
+        let mut server = crate::Server::new(crate::ServerOptions::default());
+        server.listen(Endpoint::Tcp("127.0.0.1:0".parse().unwrap())).unwrap();
+        let _ = server.poll_action();
+        assert!(server.handle_listen(Ok(Endpoint::Tcp("127.0.0.1:4000".parse().unwrap()))));
+        let _ = server.poll_event();
+        let aborted = io::Error::from(io::ErrorKind::ConnectionAborted);
+        assert_eq!(accept_failed(&mut server, &aborted), AcceptFailure::Retry);
+        assert_eq!(server.poll_event(), None);
+        let emfile = io::Error::from_raw_os_error(24);
+        assert_eq!(accept_failed(&mut server, &emfile), AcceptFailure::BackOff);
+        assert!(matches!(server.poll_event(), Some(crate::ServerEvent::Error(e)) if e.code() == "EMFILE"));
+        assert!(server.listening());
     }
 
     /// Small reads stay in a small block; reads that fill what they are offered grow the next

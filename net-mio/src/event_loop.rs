@@ -59,6 +59,8 @@ struct SocketEntry {
     closed: bool,
     /// The deadline last pushed on the timer heap, so an unchanged one is not pushed again.
     armed: Option<Instant>,
+    /// On `to_tick` already: a command left next-tick work for the loop's next turn.
+    tick_owed: bool,
 }
 
 enum Listener {
@@ -129,9 +131,6 @@ pub struct EventLoop {
     live_refs: usize,
 }
 
-/// The pause before an accept that failed for want of resources is tried again.
-const ACCEPT_RETRY: Duration = Duration::from_millis(50);
-
 /// How many closed sockets keep answering getters (see [`EventLoop::socket`]).
 pub const CLOSED_KEPT: usize = 256;
 
@@ -197,6 +196,7 @@ impl EventLoop {
             referenced: true,
             closed: false,
             armed: None,
+            tick_owed: false,
         });
         self.live_refs += 1;
         if let Some(stream) = self.sockets[key].stream.as_mut() {
@@ -282,12 +282,21 @@ impl EventLoop {
     /// After a user's command: next-tick work waits for the loop's next turn, as in Node.
     fn pump_socket_command(&mut self, key: usize) {
         self.pump_socket_in(key, false);
-        self.to_tick.push(key);
+        // Once per socket and turn, however many commands the handler gives it.
+        if let Some(entry) = self.sockets.get_mut(key) {
+            if !entry.tick_owed {
+                entry.tick_owed = true;
+                self.to_tick.push(key);
+            }
+        }
     }
 
     /// The loop's turn begins: run the next-tick work commands left.
     fn run_ticks(&mut self) {
         for key in std::mem::take(&mut self.to_tick) {
+            if let Some(entry) = self.sockets.get_mut(key) {
+                entry.tick_owed = false;
+            }
             self.pump_socket(key);
         }
     }
@@ -529,21 +538,18 @@ impl EventLoop {
             let stream = match accepted {
                 Ok(s) => s,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e)
-                    if matches!(e.kind(), io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted) =>
-                {
-                    continue;
-                }
                 Err(e) => {
-                    // Out of descriptors and the like: stop for this turn instead of spinning; the
-                    // loop goes on serving the connections whose closing frees what accept needs.
-                    tracing::warn!(error = %e, "accept failed");
-                    entry.core.accept_failed(NetError::from_io(&e, "accept"));
                     self.dirty_servers.push_back(key);
+                    if driver::accept_failed(&mut entry.core, &e) == driver::AcceptFailure::Retry {
+                        continue;
+                    }
+                    // Stop for this turn instead of spinning; the loop goes on serving the
+                    // connections whose closing frees what accept needs.
+                    tracing::warn!(error = %e, "accept failed");
                     if !self.retry_accept.contains(&key) {
                         self.retry_accept.push(key);
                     }
-                    self.retry_accept_at = Some(Instant::now() + ACCEPT_RETRY);
+                    self.retry_accept_at = Some(Instant::now() + driver::ACCEPT_RETRY);
                     return;
                 }
             };

@@ -72,7 +72,13 @@ fn accept_survives_descriptor_exhaustion() {
             backend.name()
         );
         assert!(out.status.success(), "{}: not accepting after descriptors came back", backend.name());
-        assert_eq!(report.accepted, starved_at.max(report.accepted));
+        // The 20 echo clients were accepted after the starvation, on top of what came before.
+        assert!(
+            report.accepted >= starved_at + 20,
+            "{}: accepted {} in all",
+            backend.name(),
+            report.accepted
+        );
         assert_eq!((report.connections_at_end, report.tasks_left), (0, 0), "{}", backend.name());
     }
 }

@@ -244,12 +244,6 @@ fn bind_tcp(addr: SocketAddr, opts: &ListenOptions, backlog: i32) -> io::Result<
     Async::new(TcpListener::from(socket))
 }
 
-/// Errors after which accepting simply goes on: the connection died before it was taken, or a
-/// signal interrupted the call.
-fn transient(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted)
-}
-
 /// One non-blocking accept on a listener registered with async-io.
 fn poll_accept(l: &Listener, cx: &mut std::task::Context<'_>) -> Poll<io::Result<Stream>> {
     loop {
@@ -296,16 +290,19 @@ async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
         let stream = match accepted {
             None => return,
             Some(Ok(stream)) => stream,
-            Some(Err(e)) if transient(&e) => continue,
             Some(Err(e)) => {
-                // Out of descriptors and the like: back off instead of spinning.
-                tracing::warn!(error = %e, "accept failed");
-                if let Some(shared) = server.upgrade() {
+                let Some(shared) = server.upgrade() else { return };
+                let failure = {
                     let mut inner = shared.lock();
-                    inner.core.accept_failed(NetError::from_io(&e, "accept"));
+                    let failure = driver::accept_failed(&mut inner.core, &e);
                     wake(&mut inner);
+                    failure
+                };
+                drop(shared);
+                if failure == driver::AcceptFailure::BackOff {
+                    tracing::warn!(error = %e, "accept failed");
+                    async_io::Timer::after(driver::ACCEPT_RETRY).await;
                 }
-                async_io::Timer::after(std::time::Duration::from_millis(50)).await;
                 continue;
             }
         };

@@ -211,8 +211,7 @@ fn pump_turn(inner: &mut Inner, driver_turn: bool) {
     if let Some(w) = inner.event_waker.take() {
         w.wake();
     }
-    let below_mark = inner.core.writable_length() < inner.core.writable_high_water_mark().max(1);
-    if below_mark || !inner.core.writable_need_drain() || inner.core.destroyed() {
+    if inner.core.write_waiters_may_proceed() {
         if let Some(w) = inner.drain_waker.take() {
             w.wake();
         }
@@ -418,7 +417,7 @@ impl futures_io_impls::AsyncWrite for Socket {
             let err = inner.core.errored().cloned().unwrap_or_else(NetError::stream_destroyed);
             return Poll::Ready(Err(err.into()));
         }
-        if inner.core.writable_length() >= inner.core.writable_high_water_mark().max(1) {
+        if !inner.core.has_write_room() {
             inner.drain_waker = Some(cx.waker().clone());
             return Poll::Pending;
         }

@@ -241,15 +241,6 @@ fn bind_tcp(addr: SocketAddr, opts: &ListenOptions, backlog: i32) -> io::Result<
     TcpListener::from_std(socket.into())
 }
 
-/// Errors after which accepting simply goes on: the connection died before it was taken, or a
-/// signal interrupted the call.
-fn transient(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
-    )
-}
-
 /// Accept until the listener is closed; each connection goes through the core's admission.
 ///
 /// The task holds the listener only while polling it, so `close()` (which drops the server's
@@ -275,17 +266,19 @@ async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
         let stream = match accepted {
             None => return,
             Some(Ok(stream)) => stream,
-            Some(Err(e)) if transient(&e) => continue,
             Some(Err(e)) => {
-                // Out of descriptors and the like: back off instead of spinning; closing
-                // connections frees what the next accept needs.
-                tracing::warn!(error = %e, "accept failed");
-                if let Some(shared) = server.upgrade() {
+                let Some(shared) = server.upgrade() else { return };
+                let failure = {
                     let mut inner = shared.lock();
-                    inner.core.accept_failed(NetError::from_io(&e, "accept"));
+                    let failure = driver::accept_failed(&mut inner.core, &e);
                     wake(&mut inner);
+                    failure
+                };
+                drop(shared);
+                if failure == driver::AcceptFailure::BackOff {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(driver::ACCEPT_RETRY).await;
                 }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 continue;
             }
         };

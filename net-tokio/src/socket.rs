@@ -227,8 +227,7 @@ fn pump_turn(inner: &mut Inner, driver: Option<&Notify>) {
         w.wake();
     }
     // Waiters on the queue (`drained`, `AsyncWrite`) re-check their own condition.
-    let below_mark = inner.core.writable_length() < inner.core.writable_high_water_mark().max(1);
-    if below_mark || !inner.core.writable_need_drain() || inner.core.destroyed() {
+    if inner.core.write_waiters_may_proceed() {
         if let Some(w) = inner.drain_waker.take() {
             w.wake();
         }
@@ -417,7 +416,7 @@ impl tokio::io::AsyncWrite for Socket {
             return Poll::Ready(Err(err.into()));
         }
         // Backpressure: accept bytes only while the queue is under the high-water mark.
-        if inner.core.writable_length() >= inner.core.writable_high_water_mark().max(1) {
+        if !inner.core.has_write_room() {
             inner.drain_waker = Some(cx.waker().clone());
             return Poll::Pending;
         }

@@ -329,6 +329,18 @@ impl Socket {
         self.need_drain
     }
 
+    /// The queue is under the high-water mark (a mark of 0 counts as 1): a byte-stream writer
+    /// (`AsyncWrite`) may hand over more.
+    pub fn has_write_room(&self) -> bool {
+        self.writable_length() < self.opts.writable_high_water_mark.max(1)
+    }
+
+    /// Whoever waits to write again (`drained()`, `AsyncWrite`) should look again: there is room,
+    /// no `drain` is owed, or the socket is gone.
+    pub fn write_waiters_may_proceed(&self) -> bool {
+        self.has_write_room() || !self.need_drain || self.phase == Phase::Destroyed
+    }
+
     /// Node's `writableHighWaterMark`.
     pub fn writable_high_water_mark(&self) -> usize {
         self.opts.writable_high_water_mark

@@ -88,6 +88,69 @@ pub struct Pumped {
     pub jobs: Vec<SocketAction>,
 }
 
+/// What a backend's waiting task last saw of a socket: whether it waits for readability,
+/// writability, and until when. A backend that runs commands on the user's side keeps it, so
+/// that a command wakes the waiting task only when it changed what that task must wait for
+/// ([`Interest::stale`]): a `write` the kernel took whole, or a pulled `data` event, needs no
+/// second task turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interest {
+    live: bool,
+    read: bool,
+    write: bool,
+    deadline: Option<Instant>,
+}
+
+impl Default for Interest {
+    /// Nothing seen yet: stale for every live socket.
+    fn default() -> Self {
+        Self { live: false, read: false, write: false, deadline: None }
+    }
+}
+
+impl Interest {
+    /// What the waiting task must wait for now.
+    pub fn of(sock: &Socket) -> Self {
+        Self {
+            live: !sock.destroyed(),
+            read: sock.wants_read(),
+            write: sock.wants_write(),
+            deadline: sock.poll_timeout(),
+        }
+    }
+
+    /// The task waits for readability.
+    pub fn reads(&self) -> bool {
+        self.read
+    }
+
+    /// The task waits for room to write.
+    pub fn writes(&self) -> bool {
+        self.write
+    }
+
+    /// The task's timer.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Whether a task waiting on `self` must take a turn: next-tick work is owed, the socket was
+    /// destroyed (the task ends), it wants to read or write where it did not (or the reverse), or
+    /// a timer is due sooner. A later deadline is not stale: the task wakes at the earlier one,
+    /// finds nothing due, and looks again.
+    pub fn stale(&self, sock: &Socket) -> bool {
+        let now = Self::of(sock);
+        sock.tick_owed()
+            || now.live != self.live
+            || now.read != self.read
+            || now.write != self.write
+            || match (now.deadline, self.deadline) {
+                (Some(new), Some(old)) => new < old,
+                (new, _) => new.is_some(),
+            }
+    }
+}
+
 /// Offer the queued bytes to the kernel until it stops taking them.
 pub fn transmit<T: Transport + ?Sized>(sock: &mut Socket, io: &T, now: Instant) {
     while sock.wants_write() {

@@ -32,6 +32,8 @@ pub(crate) struct Inner {
     server: Option<ServerLink>,
     closed: bool,
     pending_read: Bytes,
+    /// What the driver task waits for: a command wakes it only if that changed.
+    waiting: driver::Interest,
 }
 
 pub(crate) struct Shared {
@@ -110,6 +112,7 @@ impl Socket {
                 server,
                 closed: false,
                 pending_read: Bytes::new(),
+                waiting: driver::Interest::default(),
             }),
             span,
         });
@@ -216,7 +219,7 @@ fn pump_turn(inner: &mut Inner, driver_turn: bool) {
             w.wake();
         }
     }
-    if !driver_turn {
+    if !driver_turn && (!inner.jobs.is_empty() || inner.waiting.stale(&inner.core)) {
         if let Some(w) = inner.driver_waker.take() {
             w.wake();
         }
@@ -332,6 +335,7 @@ impl Future for Driver {
                 pump_turn(&mut inner, true);
                 continue;
             }
+            inner.waiting = driver::Interest::of(&inner.core);
             return Poll::Pending;
         }
     }

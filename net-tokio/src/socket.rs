@@ -39,6 +39,8 @@ pub(crate) struct Inner {
     closed: bool,
     /// Bytes of a `data` event not yet taken by `AsyncRead`.
     pending_read: Bytes,
+    /// What the driver task waits for: a command wakes it only if that changed.
+    waiting: driver::Interest,
 }
 
 pub(crate) struct Shared {
@@ -118,6 +120,7 @@ impl Socket {
                 server,
                 closed: false,
                 pending_read: Bytes::new(),
+                waiting: driver::Interest::default(),
             }),
             driver: Notify::new(),
             span,
@@ -233,7 +236,9 @@ fn pump_turn(inner: &mut Inner, driver: Option<&Notify>) {
         }
     }
     if let Some(driver) = driver {
-        driver.notify_one();
+        if !inner.jobs.is_empty() || inner.waiting.stale(&inner.core) {
+            driver.notify_one();
+        }
     }
 }
 
@@ -259,6 +264,7 @@ async fn drive(shared: Arc<Shared>) {
                 }
             }
             let done = inner.core.destroyed() && inner.stream.is_none();
+            inner.waiting = driver::Interest::of(&inner.core);
             (
                 // Only a weak reference waits: when the socket drops its stream, the descriptor
                 // closes at once, as libuv's uv_close does (a peer writing right after our

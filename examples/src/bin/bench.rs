@@ -4,7 +4,10 @@
 //!
 //! ```text
 //! cargo run --release -p examples --bin bench -- [--quick] [--out DIR]
+//!     [--only WORKLOAD,..] [--transport tcp|unix] [--servers NAME,..] [--reps N]
 //! ```
+//! The filters pick part of the run for a targeted look (`--only pingpong-100 --transport unix
+//! --servers net-tokio,plain-tokio --reps 7`); the full run is the bare command.
 //! Prints a Markdown table of medians, spreads and ratios, and writes it to `DIR/results.md`
 //! (default `bench-results/`, git-ignored). The figure that separates servers on a 2-core machine
 //! is the server's CPU time per unit of work, read from `/proc/PID/stat` around each measurement.
@@ -322,7 +325,13 @@ fn node() -> Option<PathBuf> {
     local.exists().then_some(local)
 }
 
-fn start_servers(unix: bool, dir: &Path) -> Vec<Server> {
+/// Comma-separated values of a flag; `None` when the flag is absent (no filter).
+fn list_of(args: &[String], flag: &str) -> Option<Vec<String>> {
+    value_of(args, flag).map(|v| v.split(',').map(str::to_owned).collect())
+}
+
+fn start_servers(unix: bool, dir: &Path, only: Option<&[String]>) -> Vec<Server> {
+    let wanted = |name: &str| only.is_none_or(|o| o.iter().any(|n| n == name));
     let listen = |name: &str| {
         if unix {
             let p = dir.join(format!("{name}.sock"));
@@ -335,17 +344,21 @@ fn start_servers(unix: bool, dir: &Path) -> Vec<Server> {
     let mut servers = Vec::new();
     for backend in ["tokio", "smol", "mio"] {
         let name = format!("net-{backend}");
-        let at = listen(&name);
-        let mut cmd = Command::new(sibling("echo"));
-        cmd.args(["--backend", backend, "--listen", &at]);
-        servers.push(Server::start(&name, cmd, at));
+        if wanted(&name) {
+            let at = listen(&name);
+            let mut cmd = Command::new(sibling("echo"));
+            cmd.args(["--backend", backend, "--listen", &at]);
+            servers.push(Server::start(&name, cmd, at));
+        }
         let name = format!("plain-{backend}");
-        let at = listen(&name);
-        let mut cmd = Command::new(sibling("plain-echo"));
-        cmd.args(["--runtime", backend, "--listen", &at]);
-        servers.push(Server::start(&name, cmd, at));
+        if wanted(&name) {
+            let at = listen(&name);
+            let mut cmd = Command::new(sibling("plain-echo"));
+            cmd.args(["--runtime", backend, "--listen", &at]);
+            servers.push(Server::start(&name, cmd, at));
+        }
     }
-    if let Some(node) = node() {
+    if let Some(node) = node().filter(|_| wanted("node")) {
         let at = listen("node");
         let listen_arg = if unix { format!("'{at}'") } else { "0, '127.0.0.1'".to_owned() };
         let script = format!(
@@ -374,6 +387,10 @@ fn main() {
     if let Ok((_, hard)) = rlimit::Resource::NOFILE.get() {
         let _ = rlimit::Resource::NOFILE.set(hard, hard);
     }
+    let only_workloads = list_of(&args, "--only");
+    let only_servers = list_of(&args, "--servers");
+    let transports = value_of(&args, "--transport");
+    let reps_arg = value_of(&args, "--reps").map(|n| n.parse::<usize>().expect("--reps N").max(1));
     let (stream_bytes, span, idle_count, reps) = if smoke {
         (16 << 20, Duration::from_millis(100), 50, 1)
     } else if quick {
@@ -397,9 +414,13 @@ fn main() {
     let mut failures = Vec::new();
     // (workload, server, CPU per unit of work against the plain runtime) for the chart.
     let mut chart: Vec<(String, String, f64)> = Vec::new();
+    let reps = reps_arg.unwrap_or(reps);
     for unix in [false, true] {
-        let servers = start_servers(unix, &dir);
         let transport = if unix { "unix" } else { "tcp" };
+        if transports.as_deref().is_some_and(|t| t != transport) {
+            continue;
+        }
+        let servers = start_servers(unix, &dir, only_servers.as_deref());
         type Workload<'a> = (&'a str, &'a str, &'a str, Box<dyn Fn(&Server) -> Result<Sample, String>>);
         let workloads: Vec<Workload<'_>> = vec![
             // Idle first: the servers are fresh, so their RSS growth is the connections' alone.
@@ -410,6 +431,9 @@ fn main() {
             ("churn", "conn/s", "CPU µs/conn", Box::new(move |s| churn(s, span))),
         ];
         for (name, unit, cost_unit, run) in &workloads {
+            if only_workloads.as_ref().is_some_and(|o| !o.iter().any(|w| w == name)) {
+                continue;
+            }
             let label = format!("{name} {transport}");
             let mut samples: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
             for _ in 0..reps {

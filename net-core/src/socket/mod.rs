@@ -799,6 +799,11 @@ impl Socket {
         }
     }
 
+    /// Whether [`Socket::tick`] has work: a connect to start, `ready` to emit or a FIN to send.
+    pub fn tick_owed(&self) -> bool {
+        self.connect_owed.is_some() || self.ready_owed || self.shutdown_owed
+    }
+
     /// The user finished handling the events handed out so far: run all of Node's next-tick work,
     /// the automatic `end()` after the peer's `end` included. A driver whose user stops polling
     /// after `end` (an `AsyncRead` at EOF) calls it so the FIN still goes out.

@@ -154,10 +154,11 @@ impl Interest {
 /// Offer the queued bytes to the kernel until it stops taking them.
 pub fn transmit<T: Transport + ?Sized>(sock: &mut Socket, io: &T, now: Instant) {
     while sock.wants_write() {
-        let result = {
-            let mut slices = [IoSlice::new(&[]); MAX_IOV];
-            let n = sock.io_slices(&mut slices);
-            io.try_write_vectored(&slices[..n])
+        // A few chunks (an echo's one write) need no 64-slot array set up and cleared.
+        let result = if sock.transmit_chunks().nth(FEW_IOV).is_none() {
+            offer::<T, FEW_IOV>(sock, io)
+        } else {
+            offer::<T, MAX_IOV>(sock, io)
         };
         match result {
             Ok(n) => sock.handle_io(now, IoInput::Written(n)),
@@ -166,6 +167,16 @@ pub fn transmit<T: Transport + ?Sized>(sock: &mut Socket, io: &T, now: Instant) 
             Err(e) => sock.handle_io(now, IoInput::Failed(NetError::from_io(&e, "write"))),
         }
     }
+}
+
+/// The smaller vectored write [`transmit`] uses when the queue holds no more chunks than this.
+const FEW_IOV: usize = 4;
+
+/// One vectored write of up to `N` of the queued chunks.
+fn offer<T: Transport + ?Sized, const N: usize>(sock: &Socket, io: &T) -> io::Result<usize> {
+    let mut slices = [IoSlice::new(&[]); N];
+    let n = sock.io_slices(&mut slices);
+    io.try_write_vectored(&slices[..n])
 }
 
 /// Carry out everything the socket asks for that needs no waiting, in the contract's order:

@@ -61,6 +61,8 @@ struct SocketEntry {
     armed: Option<Instant>,
     /// On `to_tick` already: a command left next-tick work for the loop's next turn.
     tick_owed: bool,
+    /// Node's `socket.on(…)`, kept in the slot (no map lookup per event).
+    handler: Option<SocketHandler>,
 }
 
 enum Listener {
@@ -74,6 +76,7 @@ struct ServerEntry {
     admitted: driver::Admitted<SocketId>,
     ipc_path: Option<PathBuf>,
     referenced: bool,
+    handler: Option<ServerHandler>,
 }
 
 type Job = Box<dyn FnOnce(&mut EventLoop) + Send>;
@@ -115,18 +118,21 @@ pub struct EventLoop {
     jobs: Receiver<Job>,
     lookups_in_flight: usize,
     next_serial: u64,
-    socket_handlers: std::collections::HashMap<SocketId, SocketHandler>,
     /// Servers whose accept failed for lack of resources: tried again on the next turn.
     retry_accept: Vec<usize>,
     /// When those are tried again.
     retry_accept_at: Option<Instant>,
-    server_handlers: std::collections::HashMap<ServerId, ServerHandler>,
     /// The cores of the most recently closed sockets, newest last, so their getters
     /// (`bytes_read`, addresses, `ready_state`) still answer as Node's socket object does after
     /// `close`. Bounded by [`CLOSED_KEPT`]: the loop cannot know when the user drops an id.
     closed: VecDeque<(SocketId, net_core::Socket)>,
     /// Sockets given a command since the last turn: their next-tick work is owed.
     to_tick: Vec<usize>,
+    /// `to_tick`'s spare buffer while it is worked through.
+    ticking: Vec<usize>,
+    /// The loop's time, read once per turn when the wait returns (libuv's `uv_now`): inputs and
+    /// commands of one turn share it, as Node's timers do.
+    now: Instant,
     /// Referenced sockets whose `close` was not handed out yet (what keeps `run` going).
     live_refs: usize,
 }
@@ -161,12 +167,12 @@ impl EventLoop {
             jobs,
             lookups_in_flight: 0,
             next_serial: 0,
-            socket_handlers: std::collections::HashMap::new(),
             retry_accept: Vec::new(),
             retry_accept_at: None,
-            server_handlers: std::collections::HashMap::new(),
             closed: VecDeque::new(),
             to_tick: Vec::new(),
+            ticking: Vec::new(),
+            now: Instant::now(),
             live_refs: 0,
         })
     }
@@ -197,6 +203,7 @@ impl EventLoop {
             closed: false,
             armed: None,
             tick_owed: false,
+            handler: None,
         });
         self.live_refs += 1;
         if let Some(stream) = self.sockets[key].stream.as_mut() {
@@ -249,10 +256,11 @@ impl EventLoop {
 
     /// `socket.write(data)`: Node's boolean, decided after the kernel was offered the bytes.
     pub fn write(&mut self, id: SocketId, data: impl Into<Bytes>) -> bool {
+        let now = self.now;
         let Some(entry) = self.entry_mut(id) else { return false };
         let pending = entry.core.write(data.into());
         if let (Some(stream), None) = (&entry.stream, &entry.connecting) {
-            driver::transmit(&mut entry.core, stream, Instant::now());
+            driver::transmit(&mut entry.core, stream, now);
         }
         let ok = entry.core.settle(pending);
         self.pump_socket_command(id.0);
@@ -282,9 +290,10 @@ impl EventLoop {
     /// After a user's command: next-tick work waits for the loop's next turn, as in Node.
     fn pump_socket_command(&mut self, key: usize) {
         self.pump_socket_in(key, false);
-        // Once per socket and turn, however many commands the handler gives it.
+        // Once per socket and turn, however many commands the handler gives it, and only if the
+        // command left next-tick work (most writes leave none).
         if let Some(entry) = self.sockets.get_mut(key) {
-            if !entry.tick_owed {
+            if !entry.tick_owed && entry.core.tick_owed() {
                 entry.tick_owed = true;
                 self.to_tick.push(key);
             }
@@ -293,17 +302,23 @@ impl EventLoop {
 
     /// The loop's turn begins: run the next-tick work commands left.
     fn run_ticks(&mut self) {
-        for key in std::mem::take(&mut self.to_tick) {
+        if self.to_tick.is_empty() {
+            return;
+        }
+        // Swapped with a spare, not taken: both keep their capacity (no allocation per turn).
+        let mut keys = std::mem::replace(&mut self.to_tick, std::mem::take(&mut self.ticking));
+        for key in keys.drain(..) {
             if let Some(entry) = self.sockets.get_mut(key) {
                 entry.tick_owed = false;
             }
             self.pump_socket(key);
         }
+        self.ticking = keys;
     }
 
     fn pump_socket_in(&mut self, key: usize, turn: bool) {
         let _span = tracing::debug_span!("net_socket", id = key).entered();
-        let now = Instant::now();
+        let now = self.now;
         loop {
             let Some(entry) = self.sockets.get_mut(key) else { return };
             let live = entry.stream.as_ref().filter(|_| entry.connecting.is_none());
@@ -405,7 +420,7 @@ impl EventLoop {
     }
 
     fn socket_ready(&mut self, key: usize, event: &mio::event::Event) {
-        let now = Instant::now();
+        let now = self.now;
         let Some(entry) = self.sockets.get_mut(key) else { return };
         if let Some((to, local)) = entry.connecting.clone() {
             let Some(stream) = entry.stream.as_ref() else { return };
@@ -446,6 +461,7 @@ impl EventLoop {
             admitted: driver::Admitted::default(),
             ipc_path: None,
             referenced: true,
+            handler: None,
         }))
     }
 
@@ -554,7 +570,7 @@ impl EventLoop {
                 }
             };
             let sid = ServerId(key);
-            let admission = entry.core.accept(Instant::now(), stream.info());
+            let admission = entry.core.accept(self.now, stream.info());
             tracing::debug!(server = key, admitted = matches!(admission, Admission::Accepted(_)), "accept");
             match admission {
                 Admission::Accepted(core) => {
@@ -663,6 +679,7 @@ impl EventLoop {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             other => other?,
         }
+        self.now = Instant::now();
         // Take the event buffer out while handling it (no copy, no allocation per turn).
         let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
         for event in &events {
@@ -678,7 +695,7 @@ impl EventLoop {
             }
         }
         self.events = events;
-        if self.retry_accept_at.is_none_or(|at| Instant::now() >= at) {
+        if self.retry_accept_at.is_none_or(|at| self.now >= at) {
             self.retry_accept_at = None;
             for key in std::mem::take(&mut self.retry_accept) {
                 self.accept_ready(key);
@@ -689,7 +706,7 @@ impl EventLoop {
     }
 
     fn fire_timers(&mut self) {
-        let now = Instant::now();
+        let now = self.now;
         while let Some(Reverse((at, key))) = self.timers.peek().copied() {
             if at > now {
                 break;
@@ -714,7 +731,10 @@ impl EventLoop {
         id: SocketId,
         handler: impl FnMut(&mut Self, SocketId, SocketEvent) + 'static,
     ) {
-        self.socket_handlers.insert(id, Box::new(handler));
+        // A socket already gone never has another event: its handler is dropped.
+        if let Some(entry) = self.entry_mut(id) {
+            entry.handler = Some(Box::new(handler));
+        }
     }
 
     /// Node's `server.on(…)`: this server's events go to `handler` (in [`EventLoop::run`]).
@@ -723,27 +743,34 @@ impl EventLoop {
         id: ServerId,
         handler: impl FnMut(&mut Self, ServerId, ServerEvent) + 'static,
     ) {
-        self.server_handlers.insert(id, Box::new(handler));
+        if let Some(entry) = self.servers.get_mut(id.0) {
+            entry.handler = Some(Box::new(handler));
+        }
     }
 
     /// Hand one event to its handle's handler, if it has one; otherwise give it back.
     fn dispatch(&mut self, ev: Event) -> Option<Event> {
         match ev {
-            Event::Socket(id, e) => match self.socket_handlers.remove(&id) {
+            // The handler is out of its slot while it runs; one it registered meanwhile wins.
+            Event::Socket(id, e) => match self.entry_mut(id).and_then(|en| en.handler.take()) {
                 Some(mut h) => {
                     let closing = matches!(e, SocketEvent::Close { .. });
                     h(self, id, e);
                     if !closing {
-                        self.socket_handlers.entry(id).or_insert(h);
+                        if let Some(en) = self.entry_mut(id) {
+                            en.handler.get_or_insert(h);
+                        }
                     }
                     None
                 }
                 None => Some(Event::Socket(id, e)),
             },
-            Event::Server(id, e) => match self.server_handlers.remove(&id) {
+            Event::Server(id, e) => match self.servers.get_mut(id.0).and_then(|en| en.handler.take()) {
                 Some(mut h) => {
                     h(self, id, e);
-                    self.server_handlers.entry(id).or_insert(h);
+                    if let Some(en) = self.servers.get_mut(id.0) {
+                        en.handler.get_or_insert(h);
+                    }
                     None
                 }
                 None => Some(Event::Server(id, e)),
@@ -779,6 +806,7 @@ impl SocketHandle for SocketCtx<'_> {
     fn with_core<R>(&self, f: impl FnOnce(&mut net_core::Socket, Instant) -> R) -> R {
         let mut lp = self.lp.borrow_mut();
         let id = self.id;
+        let now = lp.now;
         let Some(entry) = lp.entry_mut(id) else {
             // A socket whose close was handed out and whose entry is gone: its kept core (or a
             // fresh destroyed one) answers every command as a closed socket does; nothing it
@@ -790,7 +818,7 @@ impl SocketHandle for SocketCtx<'_> {
             gone.destroy();
             return f(&mut gone, Instant::now());
         };
-        let r = f(&mut entry.core, Instant::now());
+        let r = f(&mut entry.core, now);
         lp.pump_socket_command(self.id.0);
         r
     }

@@ -249,6 +249,31 @@ fn pump_inner<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>, now: Ins
 /// nothing more (`WouldBlock`): only then is waiting for readiness right; otherwise the socket
 /// stopped wanting bytes (paused at its mark, EOF, error) and a later read must try first.
 pub fn read_ready<T: Transport + ?Sized>(sock: &mut Socket, io: &T, buf: &mut ReadBuf, now: Instant) -> bool {
+    read_loop(sock, io, buf, now, false)
+}
+
+/// [`read_ready`] for a backend that waits on edge-triggered readiness and knows the peer's FIN
+/// has not been signalled: a read that returned less than it was offered emptied a stream
+/// socket's receive queue, so it counts as `WouldBlock` (returns `true`) without the read that
+/// would only say so. New bytes raise a new edge. Once the FIN or an error was signalled, use
+/// [`read_ready`]: that edge came already, and the EOF behind the bytes must still be read.
+/// tokio does the same in its own `poll_read`.
+pub fn read_ready_until_short<T: Transport + ?Sized>(
+    sock: &mut Socket,
+    io: &T,
+    buf: &mut ReadBuf,
+    now: Instant,
+) -> bool {
+    read_loop(sock, io, buf, now, true)
+}
+
+fn read_loop<T: Transport + ?Sized>(
+    sock: &mut Socket,
+    io: &T,
+    buf: &mut ReadBuf,
+    now: Instant,
+    stop_at_short: bool,
+) -> bool {
     while sock.wants_read() {
         let space = buf.space();
         let offered = space.len();
@@ -260,6 +285,9 @@ pub fn read_ready<T: Transport + ?Sized>(sock: &mut Socket, io: &T, buf: &mut Re
             Ok(n) => {
                 let data = buf.take(n, offered);
                 sock.handle_io(now, IoInput::Read(data));
+                if stop_at_short && n < offered {
+                    return true;
+                }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -308,8 +308,15 @@ impl Future for Driver {
                             progress = true;
                         }
                     } else {
-                        this.read_blocked =
-                            driver::read_ready(&mut inner.core, &*stream, &mut this.buf, Instant::now());
+                        // A short read counts as drained even after a FIN: async-io re-arms its
+                        // one-shot registration on the next wait, and the kernel reports at once
+                        // whatever (bytes or EOF) is already queued.
+                        this.read_blocked = driver::read_ready_until_short(
+                            &mut inner.core,
+                            &*stream,
+                            &mut this.buf,
+                            Instant::now(),
+                        );
                         progress = true;
                     }
                 }

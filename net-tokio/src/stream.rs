@@ -6,6 +6,7 @@ use std::net::Shutdown;
 use net_core::driver::Transport;
 use net_core::{ConnectionInfo, KeepAliveSettings};
 use socket2::{SockRef, TcpKeepalive};
+use tokio::io::Interest;
 use tokio::net::{TcpStream, UnixStream};
 
 /// A connected stream.
@@ -50,11 +51,25 @@ impl Stream {
 }
 
 impl Transport for Stream {
+    /// A short read emptied the kernel's queue (a stream socket), so tokio is told the socket is
+    /// no longer readable, as its own `poll_read` does: the driver's next read then answers
+    /// `WouldBlock` without the syscall that would say so. `try_io` clears only the readiness seen
+    /// before the read, and keeps the peer's FIN, so no later bytes or EOF are missed.
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Self::Tcp(s) => s.try_read(buf),
-            Self::Unix(s) => s.try_read(buf),
-        }
+        let len = buf.len();
+        let mut short = None;
+        let mut read = |r: io::Result<usize>| match r {
+            Ok(n) if n > 0 && n < len => {
+                short = Some(n);
+                Err(io::ErrorKind::WouldBlock.into())
+            }
+            other => other,
+        };
+        let r = match self {
+            Self::Tcp(s) => s.try_io(Interest::READABLE, || read(s.try_read(buf))),
+            Self::Unix(s) => s.try_io(Interest::READABLE, || read(s.try_read(buf))),
+        };
+        short.map_or(r, Ok)
     }
 
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {

@@ -570,12 +570,12 @@ impl EventLoop {
         loop {
             let Some(entry) = self.servers.get_mut(key) else { return };
             let accepted = match &entry.listener {
-                Some(Listener::Tcp(l)) => l.accept().map(|(s, _)| Stream::Tcp(s)),
-                Some(Listener::Unix(l)) => l.accept().map(|(s, _)| Stream::Unix(s)),
+                Some(Listener::Tcp(l)) => l.accept().map(|(s, peer)| (Stream::Tcp(s), Some(peer))),
+                Some(Listener::Unix(l)) => l.accept().map(|(s, _)| (Stream::Unix(s), None)),
                 None => return,
             };
-            let stream = match accepted {
-                Ok(s) => s,
+            let (stream, peer) = match accepted {
+                Ok(accepted) => accepted,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) => {
                     self.dirty_servers.push_back(key);
@@ -593,7 +593,7 @@ impl EventLoop {
                 }
             };
             let sid = ServerId(key);
-            let admission = entry.core.accept(self.now, stream.info());
+            let admission = entry.core.accept(self.now, stream.accepted_info(peer));
             tracing::debug!(server = key, admitted = matches!(admission, Admission::Accepted(_)), "accept");
             match admission {
                 Admission::Accepted(core) => {

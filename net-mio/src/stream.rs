@@ -31,6 +31,14 @@ impl Stream {
         }
     }
 
+    /// An accepted stream's addresses: the peer's as `accept` gave it (no `getpeername`).
+    pub(crate) fn accepted_info(&self, peer: Option<std::net::SocketAddr>) -> ConnectionInfo {
+        match (self, peer) {
+            (Self::Tcp(s), Some(peer)) => ConnectionInfo { local: s.local_addr().ok(), remote: Some(peer) },
+            _ => self.info(),
+        }
+    }
+
     /// A non-blocking connect finished: `None` while still in progress, else its outcome.
     pub(crate) fn connect_result(&self) -> Option<io::Result<()>> {
         if let Ok(Some(e)) | Err(e) = self.sock_ref().take_error() {

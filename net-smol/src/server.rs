@@ -245,11 +245,18 @@ fn bind_tcp(addr: SocketAddr, opts: &ListenOptions, backlog: i32) -> io::Result<
 }
 
 /// One non-blocking accept on a listener registered with async-io.
-fn poll_accept(l: &Listener, cx: &mut std::task::Context<'_>) -> Poll<io::Result<Stream>> {
+fn poll_accept(
+    l: &Listener,
+    cx: &mut std::task::Context<'_>,
+) -> Poll<io::Result<(Stream, Option<SocketAddr>)>> {
     loop {
         let accepted = match l {
-            Listener::Tcp(t) => t.get_ref().accept().and_then(|(s, _)| Async::new(s)).map(Stream::Tcp),
-            Listener::Unix(u) => u.get_ref().accept().and_then(|(s, _)| Async::new(s)).map(Stream::Unix),
+            Listener::Tcp(t) => {
+                t.get_ref().accept().and_then(|(s, peer)| Ok((Stream::Tcp(Async::new(s)?), Some(peer))))
+            }
+            Listener::Unix(u) => {
+                u.get_ref().accept().and_then(|(s, _)| Ok((Stream::Unix(Async::new(s)?), None)))
+            }
         };
         match accepted {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -287,9 +294,9 @@ async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
             poll_accept(&l, cx).map(Some)
         })
         .await;
-        let stream = match accepted {
+        let (stream, peer) = match accepted {
             None => return,
-            Some(Ok(stream)) => stream,
+            Some(Ok(accepted)) => accepted,
             Some(Err(e)) => {
                 let Some(shared) = server.upgrade() else { return };
                 let failure = {
@@ -308,8 +315,8 @@ async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
         };
         let Some(shared) = server.upgrade() else { return };
         let mut inner = shared.lock();
-        let admission = inner.core.accept(Instant::now(), stream.info());
-        tracing::debug!(remote = ?stream.info().remote, admitted = matches!(admission, Admission::Accepted(_)), "accept");
+        let admission = inner.core.accept(Instant::now(), stream.accepted_info(peer));
+        tracing::debug!(remote = ?peer, admitted = matches!(admission, Admission::Accepted(_)), "accept");
         match admission {
             Admission::Accepted(core) => {
                 let id = core.connection_id().expect("admitted sockets carry an id");

@@ -99,7 +99,8 @@ impl Socket {
         server: Option<ServerLink>,
         spawner: &Spawner,
     ) -> Self {
-        let remote = stream.as_ref().and_then(|s| s.info().remote);
+        // The core's copy: asking the kernel again (getpeername) per connection costs a syscall.
+        let remote = core.remote_address();
         let span = tracing::debug_span!("net_socket", remote = ?remote);
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {

@@ -48,6 +48,16 @@ impl Stream {
             Self::Unix(_) => ConnectionInfo::ipc(),
         }
     }
+
+    /// An accepted stream's addresses: the peer's as `accept` gave it (no `getpeername`).
+    pub(crate) fn accepted_info(&self, peer: Option<std::net::SocketAddr>) -> ConnectionInfo {
+        match (self, peer) {
+            (Self::Tcp(s), Some(peer)) => {
+                ConnectionInfo { local: s.get_ref().local_addr().ok(), remote: Some(peer) }
+            }
+            _ => self.info(),
+        }
+    }
 }
 
 impl Transport for Stream {

@@ -258,14 +258,16 @@ async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
             inner.accept_waker = Some(cx.waker().clone());
             drop(inner);
             match &*l {
-                Listener::Tcp(t) => t.poll_accept(cx).map(|r| Some(r.map(|(s, _)| Stream::Tcp(s)))),
-                Listener::Unix(u) => u.poll_accept(cx).map(|r| Some(r.map(|(s, _)| Stream::Unix(s)))),
+                Listener::Tcp(t) => {
+                    t.poll_accept(cx).map(|r| Some(r.map(|(s, peer)| (Stream::Tcp(s), Some(peer)))))
+                }
+                Listener::Unix(u) => u.poll_accept(cx).map(|r| Some(r.map(|(s, _)| (Stream::Unix(s), None)))),
             }
         })
         .await;
-        let stream = match accepted {
+        let (stream, peer) = match accepted {
             None => return,
-            Some(Ok(stream)) => stream,
+            Some(Ok(accepted)) => accepted,
             Some(Err(e)) => {
                 let Some(shared) = server.upgrade() else { return };
                 let failure = {
@@ -284,8 +286,8 @@ async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
         };
         let Some(shared) = server.upgrade() else { return };
         let mut inner = shared.lock();
-        let admission = inner.core.accept(Instant::now(), stream.info());
-        tracing::debug!(remote = ?stream.info().remote, admitted = matches!(admission, Admission::Accepted(_)), "accept");
+        let admission = inner.core.accept(Instant::now(), stream.accepted_info(peer));
+        tracing::debug!(remote = ?peer, admitted = matches!(admission, Admission::Accepted(_)), "accept");
         match admission {
             Admission::Accepted(core) => {
                 let id = core.connection_id().expect("admitted sockets carry an id");

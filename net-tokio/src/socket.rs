@@ -108,7 +108,8 @@ impl Socket {
     ) -> Self {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let remote = stream.as_ref().and_then(|s| s.info().remote);
+        // The core's copy: asking the kernel again (getpeername) per connection costs a syscall.
+        let remote = core.remote_address();
         let span = tracing::debug_span!("net_socket", id, remote = ?remote);
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {

@@ -133,7 +133,11 @@ fn plain_mio(listen: Addr) {
     let mut events = Events::with_capacity(1024);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        poll.poll(&mut events, None).unwrap();
+        // EINTR (a signal, a tracer attaching) is a spurious wake, not a failure.
+        match poll.poll(&mut events, None) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => r.unwrap(),
+        }
         for ev in &events {
             if ev.token() == Token(usize::MAX) {
                 loop {

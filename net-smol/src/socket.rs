@@ -206,7 +206,9 @@ fn pump_turn(inner: &mut Inner, driver_turn: bool) {
         tracing::debug!(reset = out.reset, "close");
         inner.stream = None;
     }
-    inner.jobs.extend(out.jobs);
+    if !out.jobs.is_empty() {
+        inner.jobs.extend(out.jobs);
+    }
     if inner.core.destroyed() {
         if let Some(link) = inner.server.take() {
             link.connection_closed();

@@ -221,7 +221,9 @@ fn pump_turn(inner: &mut Inner, driver: Option<&Notify>) {
         tracing::debug!(reset = out.reset, "close");
         inner.stream = None;
     }
-    inner.jobs.extend(out.jobs);
+    if !out.jobs.is_empty() {
+        inner.jobs.extend(out.jobs);
+    }
     if inner.core.destroyed() {
         if let Some(link) = inner.server.take() {
             link.connection_closed();
@@ -250,6 +252,10 @@ async fn drive(shared: Arc<Shared>) {
     let mut connected_stream: Option<Pending<(IoInput, Option<Stream>)>> = None;
     let mut lookup: Option<Pending<IoInput>> = None;
     let mut buf = driver::ReadBuf::default();
+    // One registration with the Notify for as long as no command wakes the task, not one per
+    // readiness event.
+    let notified = shared.driver.notified();
+    tokio::pin!(notified);
     loop {
         let (stream, wants_read, wants_write, deadline, done) = {
             let mut inner = shared.lock();
@@ -307,7 +313,9 @@ async fn drive(shared: Arc<Shared>) {
             }
         };
         tokio::select! {
-            () = shared.driver.notified() => {}
+            // In order, not at random: the branches are independent, and the random start costs.
+            biased;
+            () = &mut notified => notified.set(shared.driver.notified()),
             r = readable => {
                 let mut inner = shared.lock();
                 if r.is_ok() {

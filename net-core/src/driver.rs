@@ -300,6 +300,17 @@ fn read_loop<T: Transport + ?Sized>(
     false
 }
 
+/// The local address of a connection accepted by a TCP server listening at `listening`, when it
+/// is known without asking the kernel (`getsockname`, a syscall per connection): the listener's
+/// own address, unless that is a wildcard (`0.0.0.0`, `::`), where the address the peer dialled
+/// decides.
+pub fn accepted_local(listening: Option<&Endpoint>) -> Option<SocketAddr> {
+    match listening {
+        Some(Endpoint::Tcp(at)) if !at.ip().is_unspecified() => Some(*at),
+        _ => None,
+    }
+}
+
 /// The input for a failed connect: Node's error for the endpoint (with the local binding in the
 /// message when there was one).
 pub fn connect_failed(err: &io::Error, to: &Endpoint, local: Option<SocketAddr>) -> IoInput {
@@ -439,6 +450,19 @@ mod tests {
             |_: SocketAddr, _: i32| -> io::Result<SocketAddr> { Err(io::ErrorKind::AddrInUse.into()) };
         let err = bind_listener(&any6, &ListenOptions::default(), in_use, |a| Ok(*a), no_unix).unwrap_err();
         assert_eq!((err.code(), err.address()), ("EADDRINUSE", Some("::")));
+    }
+
+    /// An accepted connection's local address is the listener's, except on a wildcard listener
+    /// (where the address the peer dialled decides) and for pipes.
+    #[test]
+    fn accepted_local_only_for_a_specific_listening_address() {
+        let at = |s: &str| Endpoint::Tcp(s.parse().unwrap());
+        assert_eq!(accepted_local(Some(&at("127.0.0.1:80"))), Some("127.0.0.1:80".parse().unwrap()));
+        assert_eq!(accepted_local(Some(&at("[::1]:80"))), Some("[::1]:80".parse().unwrap()));
+        assert_eq!(accepted_local(Some(&at("0.0.0.0:80"))), None);
+        assert_eq!(accepted_local(Some(&at("[::]:80"))), None);
+        assert_eq!(accepted_local(Some(&Endpoint::Ipc("/tmp/s".into()))), None);
+        assert_eq!(accepted_local(None), None);
     }
 
     /// Accept failures, decided once for every backend: passing ones are retried at once, the

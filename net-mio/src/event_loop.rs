@@ -593,7 +593,8 @@ impl EventLoop {
                 }
             };
             let sid = ServerId(key);
-            let admission = entry.core.accept(self.now, stream.accepted_info(peer));
+            let local = driver::accepted_local(entry.core.address());
+            let admission = entry.core.accept(self.now, stream.accepted_info(peer, local));
             tracing::debug!(server = key, admitted = matches!(admission, Admission::Accepted(_)), "accept");
             match admission {
                 Admission::Accepted(core) => {

@@ -49,10 +49,17 @@ impl Stream {
         }
     }
 
-    /// An accepted stream's addresses: the peer's as `accept` gave it (no `getpeername`).
-    pub(crate) fn accepted_info(&self, peer: Option<std::net::SocketAddr>) -> ConnectionInfo {
+    /// An accepted stream's addresses: the peer's as `accept` gave it (no `getpeername`), and
+    /// `local` when the listener knows it ([`net_core::driver::accepted_local`]; no `getsockname`).
+    pub(crate) fn accepted_info(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        local: Option<std::net::SocketAddr>,
+    ) -> ConnectionInfo {
         match (self, peer) {
-            (Self::Tcp(s), Some(peer)) => ConnectionInfo { local: s.local_addr().ok(), remote: Some(peer) },
+            (Self::Tcp(s), Some(peer)) => {
+                ConnectionInfo { local: local.or_else(|| s.local_addr().ok()), remote: Some(peer) }
+            }
             _ => self.info(),
         }
     }

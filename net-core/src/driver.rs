@@ -61,6 +61,18 @@ impl ReadBuf {
     }
 }
 
+thread_local! {
+    static THREAD_READ_BUF: std::cell::RefCell<ReadBuf> = std::cell::RefCell::new(ReadBuf::default());
+}
+
+/// Run `f` with the calling thread's read buffer, shared by every socket the thread reads. A
+/// socket that owned its buffer kept its current block (4 KiB at least) for as long as it lived,
+/// idle or not; with one per thread an idle socket holds none (net-mio shares one per loop the
+/// same way). `f` must not call back into this function.
+pub fn with_thread_read_buf<R>(f: impl FnOnce(&mut ReadBuf) -> R) -> R {
+    THREAD_READ_BUF.with(|b| f(&mut b.borrow_mut()))
+}
+
 /// The non-blocking calls of a connected stream, as a backend provides them.
 pub trait Transport {
     /// Write without blocking; `WouldBlock` when the kernel is full.

@@ -239,7 +239,6 @@ struct Driver {
     connecting: Option<Pending<(IoInput, Option<Stream>)>>,
     timer: Timer,
     deadline: Option<Instant>,
-    buf: driver::ReadBuf,
     /// The last read found the kernel empty: wait for readability before reading again.
     read_blocked: bool,
 }
@@ -252,7 +251,6 @@ impl Driver {
             connecting: None,
             timer: Timer::never(),
             deadline: None,
-            buf: driver::ReadBuf::default(),
             read_blocked: false,
         }
     }
@@ -314,12 +312,9 @@ impl Future for Driver {
                         // A short read counts as drained even after a FIN: async-io re-arms its
                         // one-shot registration on the next wait, and the kernel reports at once
                         // whatever (bytes or EOF) is already queued.
-                        this.read_blocked = driver::read_ready_until_short(
-                            &mut inner.core,
-                            &*stream,
-                            &mut this.buf,
-                            Instant::now(),
-                        );
+                        this.read_blocked = driver::with_thread_read_buf(|buf| {
+                            driver::read_ready_until_short(&mut inner.core, &*stream, buf, Instant::now())
+                        });
                         progress = true;
                     }
                 }

@@ -251,7 +251,6 @@ type Pending<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 async fn drive(shared: Arc<Shared>) {
     let mut connected_stream: Option<Pending<(IoInput, Option<Stream>)>> = None;
     let mut lookup: Option<Pending<IoInput>> = None;
-    let mut buf = driver::ReadBuf::default();
     // One registration with the Notify for as long as no command wakes the task, not one per
     // readiness event.
     let notified = shared.driver.notified();
@@ -319,7 +318,7 @@ async fn drive(shared: Arc<Shared>) {
             r = readable => {
                 let mut inner = shared.lock();
                 if r.is_ok() {
-                    read_ready(&mut inner, &mut buf);
+                    read_ready(&mut inner);
                 }
                 pump_turn(&mut inner, None);
             }
@@ -351,10 +350,12 @@ async fn drive(shared: Arc<Shared>) {
     }
 }
 
-fn read_ready(inner: &mut Inner, buf: &mut driver::ReadBuf) {
+fn read_ready(inner: &mut Inner) {
     if let Some(stream) = inner.stream.clone() {
         // tokio clears readiness on `WouldBlock` itself, so the answer is not needed here.
-        let _ = driver::read_ready(&mut inner.core, &*stream, buf, Instant::now());
+        let _ = driver::with_thread_read_buf(|buf| {
+            driver::read_ready(&mut inner.core, &*stream, buf, Instant::now())
+        });
     }
 }
 

@@ -177,22 +177,37 @@ impl ErrorCode {
 /// assert_eq!(err.to_string(), "connect ECONNREFUSED 127.0.0.1:9");
 /// assert_eq!(err.errno(), Some(-111));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NetError {
-    code: ErrorCode,
-    message: String,
-    syscall: Option<&'static str>,
-    address: Option<String>,
-    port: Option<u16>,
-    user_error: bool,
-    /// The attempts' errors of an `AggregateError` (every address failed), in attempt order.
-    errors: Vec<Self>,
+#[derive(Clone, PartialEq, Eq)]
+pub struct NetError(Box<repr::NetError>);
+
+/// The error's fields, behind one pointer: events and results that carry an error stay small
+/// (a `SocketEvent` is moved on every `poll_event`, and queued ones keep their slots' size).
+mod repr {
+    use super::ErrorCode;
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub(super) struct NetError {
+        pub(super) code: ErrorCode,
+        pub(super) message: String,
+        pub(super) syscall: Option<&'static str>,
+        pub(super) address: Option<String>,
+        pub(super) port: Option<u16>,
+        pub(super) user_error: bool,
+        /// The attempts' errors of an `AggregateError` (every address failed), in attempt order.
+        pub(super) errors: Vec<super::NetError>,
+    }
+}
+
+impl fmt::Debug for NetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 impl NetError {
     /// An error with a code and Node's message text for it.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(repr::NetError {
             code,
             message: message.into(),
             syscall: None,
@@ -200,7 +215,13 @@ impl NetError {
             port: None,
             user_error: false,
             errors: Vec::new(),
-        }
+        }))
+    }
+
+    /// This error with some fields changed.
+    fn with(mut self, f: impl FnOnce(&mut repr::NetError)) -> Self {
+        f(&mut self.0);
+        self
     }
 
     /// A caller-made error, as passed to Node's `destroy(new Error(message))`.
@@ -208,12 +229,16 @@ impl NetError {
     /// It has no code of Node's own; [`NetError::code`] reports `"EUNKNOWN"` and
     /// [`NetError::kind`] reports [`ErrorKind::User`].
     pub fn user(message: impl Into<String>) -> Self {
-        Self { user_error: true, ..Self::new(ErrorCode::EUNKNOWN, message) }
+        Self::new(ErrorCode::EUNKNOWN, message).with(|r| {
+            r.user_error = true;
+        })
     }
 
     /// A failed system call without an address: `"read ECONNRESET"`, `"write EPIPE"`.
     pub fn syscall(code: ErrorCode, syscall: &'static str) -> Self {
-        Self { syscall: Some(syscall), ..Self::new(code, format!("{syscall} {code}")) }
+        Self::new(code, format!("{syscall} {code}")).with(|r| {
+            r.syscall = Some(syscall);
+        })
     }
 
     /// A failed `connect` to a TCP address: `"connect ECONNREFUSED 127.0.0.1:9"`; port 0 is left out
@@ -225,16 +250,19 @@ impl NetError {
         } else {
             (format!("connect {code} {ip}:{}", addr.port()), Some(addr.port()))
         };
-        Self { syscall: Some("connect"), address: Some(ip), port, ..Self::new(code, message) }
+        Self::new(code, message).with(|r| {
+            r.syscall = Some("connect");
+            r.address = Some(ip);
+            r.port = port;
+        })
     }
 
     /// A failed `connect` to a Unix path: `"connect ENOENT /tmp/x.sock"`.
     pub fn connect_path(code: ErrorCode, path: &str) -> Self {
-        Self {
-            syscall: Some("connect"),
-            address: Some(path.to_owned()),
-            ..Self::new(code, format!("connect {code} {path}"))
-        }
+        Self::new(code, format!("connect {code} {path}")).with(|r| {
+            r.syscall = Some("connect");
+            r.address = Some(path.to_owned());
+        })
     }
 
     /// A failed `listen` on a TCP address:
@@ -242,12 +270,11 @@ impl NetError {
     pub fn listen(code: ErrorCode, addr: SocketAddr) -> Self {
         let ip = addr.ip().to_string();
         let uv = code.uv_message().unwrap_or("unknown error");
-        Self {
-            syscall: Some("listen"),
-            address: Some(ip.clone()),
-            port: Some(addr.port()),
-            ..Self::new(code, format!("listen {code}: {uv} {ip}:{}", addr.port()))
-        }
+        Self::new(code, format!("listen {code}: {uv} {ip}:{}", addr.port())).with(|r| {
+            r.syscall = Some("listen");
+            r.address = Some(ip.clone());
+            r.port = Some(addr.port());
+        })
     }
 
     /// A failed `listen` on a Unix path: `"listen EADDRINUSE: address already in use /tmp/x.sock"`.
@@ -255,37 +282,40 @@ impl NetError {
     pub fn listen_path(code: ErrorCode, path: &str) -> Self {
         let code = if code == ErrorCode::ENOENT { ErrorCode::EACCES } else { code };
         let uv = code.uv_message().unwrap_or("unknown error");
-        Self {
-            syscall: Some("listen"),
-            address: Some(path.to_owned()),
-            ..Self::new(code, format!("listen {code}: {uv} {path}"))
-        }
+        Self::new(code, format!("listen {code}: {uv} {path}")).with(|r| {
+            r.syscall = Some("listen");
+            r.address = Some(path.to_owned());
+        })
     }
 
     /// A `connect` that failed while bound to a local address:
     /// `"connect EADDRNOTAVAIL 127.0.0.1:80 - Local (127.0.0.1:5000)"`.
     pub fn connect_from(code: ErrorCode, addr: SocketAddr, local: SocketAddr) -> Self {
         let mut err = Self::connect(code, addr);
-        err.message = format!("{} - Local ({}:{})", err.message, local.ip(), local.port());
+        err.0.message = format!("{} - Local ({}:{})", err.0.message, local.ip(), local.port());
         err
     }
 
     /// The same error with another message.
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
-        self.message = message.into();
+        self.0.message = message.into();
         self
     }
 
     /// A failed name lookup: `"getaddrinfo ENOTFOUND example.test"`.
     pub fn lookup(code: ErrorCode, host: &str) -> Self {
-        Self { syscall: Some("getaddrinfo"), ..Self::new(code, format!("getaddrinfo {code} {host}")) }
+        Self::new(code, format!("getaddrinfo {code} {host}")).with(|r| {
+            r.syscall = Some("getaddrinfo");
+        })
     }
 
     /// Node's `AggregateError` when every address of a connect failed: the first error's code,
     /// an empty message, and every error in attempt order.
     pub fn aggregate(errors: Vec<Self>) -> Self {
-        let code = errors.first().map_or(ErrorCode::EUNKNOWN, |e| e.code);
-        Self { errors, ..Self::new(code, "") }
+        let code = errors.first().map_or(ErrorCode::EUNKNOWN, |e| e.0.code);
+        Self::new(code, "").with(|r| {
+            r.errors = errors;
+        })
     }
 
     /// `ERR_IP_BLOCKED`: "IP(1.2.3.4) is blocked by net.BlockList".
@@ -295,12 +325,12 @@ impl NetError {
 
     /// The errors inside an `AggregateError`; empty for any other error.
     pub fn errors(&self) -> &[Self] {
-        &self.errors
+        &self.0.errors
     }
 
     /// Whether this is an `AggregateError`.
     pub fn is_aggregate(&self) -> bool {
-        !self.errors.is_empty()
+        !self.0.errors.is_empty()
     }
 
     /// An [`io::Error`] from `syscall`, mapped once for every backend.
@@ -310,42 +340,42 @@ impl NetError {
 
     /// Node's `error.code`.
     pub fn code(&self) -> &'static str {
-        self.code.as_str()
+        self.0.code.as_str()
     }
 
     /// The code as an enum.
     pub fn error_code(&self) -> ErrorCode {
-        self.code
+        self.0.code
     }
 
     /// Transport, misuse, invalid argument, or the caller's own error.
     pub fn kind(&self) -> ErrorKind {
-        if self.user_error { ErrorKind::User } else { self.code.kind() }
+        if self.0.user_error { ErrorKind::User } else { self.0.code.kind() }
     }
 
     /// Node's `error.message`.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// Node's `error.errno` (negative, Linux numbering) for system errors.
     pub fn errno(&self) -> Option<i32> {
-        if self.user_error { None } else { self.code.errno() }
+        if self.0.user_error { None } else { self.0.code.errno() }
     }
 
     /// Node's `error.syscall`.
     pub fn syscall_name(&self) -> Option<&'static str> {
-        self.syscall
+        self.0.syscall
     }
 
     /// Node's `error.address`.
     pub fn address(&self) -> Option<&str> {
-        self.address.as_deref()
+        self.0.address.as_deref()
     }
 
     /// Node's `error.port`.
     pub fn port(&self) -> Option<u16> {
-        self.port
+        self.0.port
     }
 
     // Node's fixed texts for the misuse errors, in one place.
@@ -421,7 +451,7 @@ impl NetError {
 
 impl fmt::Display for NetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.0.message)
     }
 }
 
@@ -444,7 +474,7 @@ impl From<io::Error> for NetError {
 
 impl From<NetError> for io::Error {
     fn from(err: NetError) -> Self {
-        let kind = match err.code {
+        let kind = match err.0.code {
             ErrorCode::ECONNREFUSED => io::ErrorKind::ConnectionRefused,
             ErrorCode::ECONNRESET => io::ErrorKind::ConnectionReset,
             ErrorCode::EPIPE => io::ErrorKind::BrokenPipe,

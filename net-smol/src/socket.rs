@@ -265,7 +265,9 @@ impl Future for Driver {
         let _span = shared.span.enter();
         loop {
             let mut inner = shared.lock();
-            inner.driver_waker = Some(cx.waker().clone());
+            if !inner.driver_waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                inner.driver_waker = Some(cx.waker().clone());
+            }
             pump_turn(&mut inner, true);
             for job in std::mem::take(&mut inner.jobs) {
                 match job {
@@ -337,8 +339,7 @@ impl Future for Driver {
                 progress = true;
             }
             if progress {
-                pump_turn(&mut inner, true);
-                continue;
+                continue; // the loop's top pumps
             }
             inner.waiting = driver::Interest::of(&inner.core);
             return Poll::Pending;

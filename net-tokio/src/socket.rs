@@ -314,28 +314,23 @@ async fn drive(shared: Arc<Shared>) {
         tokio::select! {
             // In order, not at random: the branches are independent, and the random start costs.
             biased;
+            // Each arm feeds its input; the loop's top pumps (transmit, next-tick work, wakes).
             () = &mut notified => notified.set(shared.driver.notified()),
             r = readable => {
                 let mut inner = shared.lock();
                 if r.is_ok() {
                     read_ready(&mut inner);
                 }
-                pump_turn(&mut inner, None);
             }
-            _ = writable => {
-                let mut inner = shared.lock();
-                pump_turn(&mut inner, None);
-            }
+            _ = writable => {}
             () = sleep => {
                 let mut inner = shared.lock();
                 inner.core.handle_timeout(Instant::now());
-                pump_turn(&mut inner, None);
             }
             input = resolving => {
                 lookup = None;
                 let mut inner = shared.lock();
                 inner.core.handle_io(Instant::now(), input);
-                pump_turn(&mut inner, None);
             }
             (input, stream) = opening => {
                 connected_stream = None;
@@ -344,7 +339,6 @@ async fn drive(shared: Arc<Shared>) {
                     inner.stream = stream.map(Arc::new);
                 }
                 inner.core.handle_io(Instant::now(), input);
-                pump_turn(&mut inner, None);
             }
         }
     }

@@ -35,7 +35,9 @@ pub const READ_BLOCK: usize = 256 * 1024;
 /// The first block of a socket.
 pub const FIRST_READ_BLOCK: usize = 4 * 1024;
 
-/// A socket's read buffer: the current block (all initialized, all free) and the next block size.
+/// A socket's read buffer: the current block and the next block size. Between reads the block
+/// is empty (`len` 0) and its spare capacity is where the next read goes, so a backend that reads
+/// into uninitialized memory ([`Transport::try_read_buf`]) never zeroes what the kernel fills.
 #[derive(Debug, Default)]
 pub struct ReadBuf {
     block: BytesMut,
@@ -43,21 +45,27 @@ pub struct ReadBuf {
 }
 
 impl ReadBuf {
-    fn space(&mut self) -> &mut [u8] {
-        if self.block.is_empty() {
+    /// How much the next read is offered: the block's spare capacity (a fresh block when it is
+    /// used up), at most [`READ_CHUNK`].
+    fn room(&mut self) -> usize {
+        if self.block.capacity() == 0 {
             self.next = self.next.clamp(FIRST_READ_BLOCK, READ_BLOCK);
-            self.block = BytesMut::zeroed(self.next);
+            self.block = BytesMut::with_capacity(self.next);
         }
-        let n = self.block.len().min(READ_CHUNK);
-        &mut self.block[..n]
+        self.block.capacity().min(READ_CHUNK)
     }
 
+    /// The `n` bytes the last read appended, as one `Bytes` sharing the block.
     fn take(&mut self, n: usize, offered: usize) -> bytes::Bytes {
         if n == offered {
             // The kernel had at least as much as offered: read bigger from the next block on.
             self.next = (self.next * 2).min(READ_BLOCK);
         }
-        self.block.split_to(n).freeze()
+        let data = self.block.split_to(n.min(self.block.len())).freeze();
+        // A transport that appended more than it reported loses the excess, never hands it out
+        // twice.
+        self.block.clear();
+        data
     }
 }
 
@@ -79,6 +87,18 @@ pub trait Transport {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
     /// Read without blocking into `buf`; `Ok(0)` is EOF.
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Read without blocking, appending at most `max` bytes to `buf`, which has at least `max`
+    /// bytes of spare capacity; returns how many were appended (`Ok(0)` is EOF, nothing appended
+    /// on an error). This default zero-fills the room and calls [`Transport::try_read`]; a
+    /// backend that can read into uninitialized memory overrides it and saves a pass over every
+    /// byte it receives.
+    fn try_read_buf(&self, buf: &mut BytesMut, max: usize) -> io::Result<usize> {
+        let start = buf.len();
+        buf.resize(start + max, 0);
+        let result = self.try_read(&mut buf[start..]);
+        buf.truncate(start + result.as_ref().map_or(0, |n| *n));
+        result
+    }
     /// `shutdown(SHUT_WR)`.
     fn shutdown_write(&self) -> io::Result<()>;
     /// Make the coming close send RST (`SO_LINGER` 0).
@@ -287,9 +307,8 @@ fn read_loop<T: Transport + ?Sized>(
     stop_at_short: bool,
 ) -> bool {
     while sock.wants_read() {
-        let space = buf.space();
-        let offered = space.len();
-        match io.try_read(space) {
+        let offered = buf.room();
+        match io.try_read_buf(&mut buf.block, offered) {
             Ok(0) => {
                 sock.handle_io(now, IoInput::ReadEof);
                 return false;
@@ -500,15 +519,17 @@ mod tests {
     #[test]
     fn read_blocks_start_small_and_grow_for_streams() {
         let mut buf = ReadBuf::default();
-        let offered = buf.space().len();
+        let offered = buf.room();
         assert_eq!(offered, FIRST_READ_BLOCK);
+        buf.block.extend_from_slice(&[7; 10]);
         let small = buf.take(10, offered);
-        assert_eq!(small.len(), 10);
-        assert_eq!(buf.space().len(), FIRST_READ_BLOCK - 10);
+        assert_eq!(&small[..], &[7; 10]);
+        assert_eq!(buf.room(), FIRST_READ_BLOCK - 10);
         let mut sizes = Vec::new();
         for _ in 0..12 {
-            let offered = buf.space().len();
+            let offered = buf.room();
             sizes.push(offered);
+            buf.block.resize(offered, 1);
             let _ = buf.take(offered, offered);
         }
         assert!(sizes.contains(&READ_CHUNK), "{sizes:?}");

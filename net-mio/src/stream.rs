@@ -3,6 +3,7 @@
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
 
+use bytes::BytesMut;
 use mio::event::Source;
 use mio::net::{TcpStream, UnixStream};
 use mio::{Interest, Registry, Token};
@@ -87,6 +88,19 @@ impl Transport for Stream {
             (Self::Tcp(s), _) => { s }.write_vectored(bufs),
             (Self::Unix(s), _) => { s }.write_vectored(bufs),
         }
+    }
+
+    /// `recv(2)` straight into the block's spare capacity: no zeroing pass over what the kernel
+    /// is about to overwrite.
+    fn try_read_buf(&self, buf: &mut BytesMut, max: usize) -> io::Result<usize> {
+        let spare = &mut buf.spare_capacity_mut()[..max];
+        let n = self.sock_ref().recv(spare)?;
+        debug_assert!(n <= max);
+        // SAFETY: recv(2) returned `n`, so it wrote `n` bytes at the start of `spare`, which
+        // starts at `buf.len()`; `n <= max <= buf.capacity() - buf.len()`. Those bytes are
+        // initialized, and `set_len` covers exactly them.
+        unsafe { buf.set_len(buf.len() + n) };
+        Ok(n)
     }
 
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {

@@ -6,6 +6,7 @@ use std::os::unix::net::UnixStream;
 use std::task::{Context, Poll};
 
 use async_io::Async;
+use bytes::BytesMut;
 use net_core::driver::Transport;
 use net_core::{ConnectionInfo, KeepAliveSettings};
 use socket2::{SockRef, TcpKeepalive};
@@ -76,6 +77,19 @@ impl Transport for Stream {
             (Self::Tcp(s), _) => s.get_ref().write_vectored(bufs),
             (Self::Unix(s), _) => s.get_ref().write_vectored(bufs),
         }
+    }
+
+    /// `recv(2)` straight into the block's spare capacity: no zeroing pass over what the kernel
+    /// is about to overwrite.
+    fn try_read_buf(&self, buf: &mut BytesMut, max: usize) -> io::Result<usize> {
+        let spare = &mut buf.spare_capacity_mut()[..max];
+        let n = self.sock_ref().recv(spare)?;
+        debug_assert!(n <= max);
+        // SAFETY: recv(2) returned `n`, so it wrote `n` bytes at the start of `spare`, which
+        // starts at `buf.len()`; `n <= max <= buf.capacity() - buf.len()`. Those bytes are
+        // initialized, and `set_len` covers exactly them.
+        unsafe { buf.set_len(buf.len() + n) };
+        Ok(n)
     }
 
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {

@@ -3,6 +3,7 @@
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
 
+use bytes::{BufMut, BytesMut};
 use net_core::driver::Transport;
 use net_core::{ConnectionInfo, KeepAliveSettings};
 use socket2::{SockRef, TcpKeepalive};
@@ -66,23 +67,35 @@ impl Stream {
 }
 
 impl Transport for Stream {
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.try_read(buf),
+            Self::Unix(s) => s.try_read(buf),
+        }
+    }
+
+    /// Reads into the block's spare capacity (tokio does that without zeroing it first).
+    ///
     /// A short read emptied the kernel's queue (a stream socket), so tokio is told the socket is
     /// no longer readable, as its own `poll_read` does: the driver's next read then answers
     /// `WouldBlock` without the syscall that would say so. `try_io` clears only the readiness seen
     /// before the read, and keeps the peer's FIN, so no later bytes or EOF are missed.
-    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let len = buf.len();
+    fn try_read_buf(&self, buf: &mut BytesMut, max: usize) -> io::Result<usize> {
         let mut short = None;
         let mut read = |r: io::Result<usize>| match r {
-            Ok(n) if n > 0 && n < len => {
+            Ok(n) if n > 0 && n < max => {
                 short = Some(n);
                 Err(io::ErrorKind::WouldBlock.into())
             }
             other => other,
         };
         let r = match self {
-            Self::Tcp(s) => s.try_io(Interest::READABLE, || read(s.try_read(buf))),
-            Self::Unix(s) => s.try_io(Interest::READABLE, || read(s.try_read(buf))),
+            Self::Tcp(s) => {
+                s.try_io(Interest::READABLE, || read(s.try_read_buf(&mut (&mut *buf).limit(max))))
+            }
+            Self::Unix(s) => {
+                s.try_io(Interest::READABLE, || read(s.try_read_buf(&mut (&mut *buf).limit(max))))
+            }
         };
         short.map_or(r, Ok)
     }

@@ -396,7 +396,7 @@ fn main() {
     } else if quick {
         (64 << 20, Duration::from_millis(400), 500, 3)
     } else {
-        (1 << 30, Duration::from_secs(2), 10_000, 3)
+        (1 << 30, Duration::from_secs(2), 10_000, 5)
     };
     let dir = std::env::temp_dir().join(format!("net-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -4,10 +4,12 @@
 //!
 //! ```text
 //! cargo run --release -p examples --bin bench -- [--quick] [--out DIR]
-//!     [--only WORKLOAD,..] [--transport tcp|unix] [--servers NAME,..] [--reps N]
+//!     [--only WORKLOAD,..] [--transport tcp|unix] [--servers NAME,..] [--reps N] [--pin]
 //! ```
 //! The filters pick part of the run for a targeted look (`--only pingpong-100 --transport unix
-//! --servers net-tokio,plain-tokio --reps 7`); the full run is the bare command.
+//! --servers net-tokio,plain-tokio --reps 7`); the full run is the bare command. `--pin` runs
+//! every server on CPU 1 and the load on CPU 0 (`taskset`): the spread falls from ±20-50% to a
+//! few percent, at the price of a multi-threaded server's threads sharing one CPU.
 //! Prints a Markdown table of medians, spreads and ratios, and writes it to `DIR/results.md`
 //! (default `bench-results/`, git-ignored). The figure that separates servers on a 2-core machine
 //! is the server's CPU time per unit of work, read from `/proc/PID/stat` around each measurement.
@@ -38,9 +40,28 @@ impl Drop for Server {
     }
 }
 
+/// `--pin`: servers run on CPU 1 and the load on CPU 0, so neither migrates or preempts the other.
+static PIN: AtomicBool = AtomicBool::new(false);
+
+/// Bind every thread of `pid` (and the threads it starts later) to `cpu`, with util-linux's
+/// `taskset`; a warning if that fails.
+fn pin(pid: u32, cpu: u32) {
+    let ok = Command::new("taskset")
+        .args(["-a", "-p", "-c", &cpu.to_string(), &pid.to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("warning: could not pin process {pid} to CPU {cpu} (taskset)");
+    }
+}
+
 impl Server {
     fn start(name: &str, mut cmd: Command, addr: String) -> Self {
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("server starts");
+        if PIN.load(Ordering::Relaxed) {
+            pin(child.id(), 1);
+        }
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("listening line");
         let addr = line.trim().strip_prefix("listening on ").map_or(addr, str::to_owned);
@@ -381,6 +402,11 @@ fn main() {
         return;
     }
     let quick = args.iter().any(|a| a == "--quick");
+    if args.iter().any(|a| a == "--pin") {
+        // Before any load thread exists: they inherit CPU 0.
+        PIN.store(true, Ordering::Relaxed);
+        pin(std::process::id(), 0);
+    }
     // CI's check that every server runs and answers correctly; its numbers mean nothing.
     let smoke = args.iter().any(|a| a == "--smoke");
     let out_dir = PathBuf::from(value_of(&args, "--out").unwrap_or_else(|| "bench-results".into()));
@@ -402,14 +428,15 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut report = String::new();
     report.push_str(&format!(
-        "Run: {} mode, {reps} interleaved repetitions, median (spread = (max-min)/median). Server CPU per unit of work is the figure that compares servers on this 2-core machine.\n\n",
+        "Run: {} mode, {reps} interleaved repetitions{}, median (spread = (max-min)/median). Server CPU per unit of work is the figure that compares servers on this 2-core machine.\n\n",
         if smoke {
             "smoke"
         } else if quick {
             "quick"
         } else {
             "full"
-        }
+        },
+        if PIN.load(Ordering::Relaxed) { ", servers pinned to CPU 1 and the load to CPU 0" } else { "" }
     ));
     let mut failures = Vec::new();
     // (workload, server, CPU per unit of work against the plain runtime) for the chart.

@@ -150,7 +150,8 @@ pub struct Socket {
     opts: SocketOptions,
     phase: Phase,
     /// The lookup and happy-eyeballs attempts of a TCP connect, while connecting.
-    connector: Option<Connector>,
+    /// Boxed: only a connecting client has one, and every socket would carry its size.
+    connector: Option<Box<Connector>>,
     /// `connect()` was called: the attempt starts next tick (Node's `process.nextTick` before
     /// `internalConnect`), so a `destroy()` in the same turn means nothing reaches the network.
     connect_owed: Option<OwedConnect>,
@@ -466,7 +467,7 @@ impl Socket {
         if self.phase == Phase::Destroyed {
             return None;
         }
-        let attempt = self.connector.as_ref().and_then(Connector::deadline);
+        let attempt = self.connector.as_deref().and_then(Connector::deadline);
         match (self.timer.deadline(), attempt) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -616,13 +617,13 @@ impl Socket {
         match owed {
             OwedConnect::Tcp(opts) => {
                 let (connector, step) = Connector::start(*opts, &mut self.events, &mut self.actions);
-                self.after_connector_step(connector, step);
+                self.after_connector_step(Box::new(connector), step);
             }
             OwedConnect::Ipc(to) => self.actions.push_back(SocketAction::Connect { to, local: None }),
         }
     }
 
-    fn after_connector_step(&mut self, connector: Connector, step: Step) {
+    fn after_connector_step(&mut self, connector: Box<Connector>, step: Step) {
         match step {
             Step::Pending => self.connector = Some(connector),
             Step::Fail(err) => {

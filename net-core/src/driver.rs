@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use bytes::BytesMut;
 
-use crate::addr::Endpoint;
+use crate::addr::{ConnectionInfo, Endpoint};
 use crate::error::{ErrorCode, NetError};
 use crate::event::SocketAction;
 use crate::options::{KeepAliveSettings, ListenOptions};
@@ -331,6 +331,24 @@ fn read_loop<T: Transport + ?Sized>(
     false
 }
 
+/// The addresses of a connection a server listening at `listening` accepted, with as few
+/// syscalls as Node's answers allow: the peer's as `accept` returned it (`None` for a pipe, which
+/// has no addresses, so no `getpeername`), and the local one from the listener when it is bound
+/// to a specific address ([`accepted_local`]); only a wildcard listener calls `ask_local`
+/// (`getsockname`).
+pub fn accepted_info(
+    listening: Option<&Endpoint>,
+    peer: Option<SocketAddr>,
+    ask_local: impl FnOnce() -> Option<SocketAddr>,
+) -> ConnectionInfo {
+    match peer {
+        None => ConnectionInfo::ipc(),
+        Some(peer) => {
+            ConnectionInfo { local: accepted_local(listening).or_else(ask_local), remote: Some(peer) }
+        }
+    }
+}
+
 /// The local address of a connection accepted by a TCP server listening at `listening`, when it
 /// is known without asking the kernel (`getsockname`, a syscall per connection): the listener's
 /// own address, unless that is a wildcard (`0.0.0.0`, `::`), where the address the peer dialled
@@ -494,6 +512,23 @@ mod tests {
         assert_eq!(accepted_local(Some(&at("[::]:80"))), None);
         assert_eq!(accepted_local(Some(&Endpoint::Ipc("/tmp/s".into()))), None);
         assert_eq!(accepted_local(None), None);
+    }
+
+    /// The kernel is asked for the local address only behind a wildcard listener; a pipe has no
+    /// addresses at all.
+    #[test]
+    fn accepted_info_asks_the_kernel_only_when_it_must() {
+        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let specific = Endpoint::Tcp("127.0.0.1:80".parse().unwrap());
+        let info = accepted_info(Some(&specific), Some(peer), || unreachable!("no getsockname"));
+        assert_eq!((info.local, info.remote), (Some("127.0.0.1:80".parse().unwrap()), Some(peer)));
+        let wildcard = Endpoint::Tcp("0.0.0.0:80".parse().unwrap());
+        let asked: SocketAddr = "10.0.0.1:80".parse().unwrap();
+        let info = accepted_info(Some(&wildcard), Some(peer), || Some(asked));
+        assert_eq!((info.local, info.remote), (Some(asked), Some(peer)));
+        let pipe = Endpoint::Ipc("/tmp/s".into());
+        let info = accepted_info(Some(&pipe), None, || unreachable!("a pipe has no address"));
+        assert_eq!((info.local, info.remote), (None, None));
     }
 
     /// Accept failures, decided once for every backend: passing ones are retried at once, the

@@ -593,8 +593,8 @@ impl EventLoop {
                 }
             };
             let sid = ServerId(key);
-            let local = driver::accepted_local(entry.core.address());
-            let admission = entry.core.accept(self.now, stream.accepted_info(peer, local));
+            let info = driver::accepted_info(entry.core.address(), peer, || stream.local_addr());
+            let admission = entry.core.accept(self.now, info);
             tracing::debug!(server = key, admitted = matches!(admission, Admission::Accepted(_)), "accept");
             match admission {
                 Admission::Accepted(core) => {

@@ -32,18 +32,11 @@ impl Stream {
         }
     }
 
-    /// An accepted stream's addresses: the peer's as `accept` gave it (no `getpeername`), and
-    /// `local` when the listener knows it ([`net_core::driver::accepted_local`]; no `getsockname`).
-    pub(crate) fn accepted_info(
-        &self,
-        peer: Option<std::net::SocketAddr>,
-        local: Option<std::net::SocketAddr>,
-    ) -> ConnectionInfo {
-        match (self, peer) {
-            (Self::Tcp(s), Some(peer)) => {
-                ConnectionInfo { local: local.or_else(|| s.local_addr().ok()), remote: Some(peer) }
-            }
-            _ => self.info(),
+    /// The local address (`getsockname`); none for a Unix socket.
+    pub(crate) fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        match self {
+            Self::Tcp(s) => s.local_addr().ok(),
+            Self::Unix(_) => None,
         }
     }
 

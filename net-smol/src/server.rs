@@ -315,8 +315,8 @@ async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
         };
         let Some(shared) = server.upgrade() else { return };
         let mut inner = shared.lock();
-        let local = driver::accepted_local(inner.core.address());
-        let admission = inner.core.accept(Instant::now(), stream.accepted_info(peer, local));
+        let info = driver::accepted_info(inner.core.address(), peer, || stream.local_addr());
+        let admission = inner.core.accept(Instant::now(), info);
         tracing::debug!(remote = ?peer, admitted = matches!(admission, Admission::Accepted(_)), "accept");
         match admission {
             Admission::Accepted(core) => {

@@ -8,6 +8,7 @@
 use std::io::{self, IoSlice};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
+use std::task::Waker;
 use std::time::Instant;
 
 use bytes::BytesMut;
@@ -118,6 +119,42 @@ pub struct Pumped {
     pub reset: bool,
     /// Work that waits, for the backend's task: `Lookup`, `Connect`, `CancelConnect`.
     pub jobs: Vec<SocketAction>,
+}
+
+/// The user's task waiting for a socket's next event, in a backend where the user pulls events
+/// in a task of its own and readability wakes that task to read (net-tokio, net-smol).
+///
+/// A registration has an id, so that a `next_event` future dropped while it waits removes its
+/// own registration and no later one; and the drop learns whether readability had already woken
+/// it, in which case the turn to read passes to the backend's own task.
+#[derive(Debug, Default)]
+pub struct EventWaiter {
+    waker: Option<Waker>,
+    id: u64,
+}
+
+impl EventWaiter {
+    /// Register `waker` as the task to wake; returns the registration's id.
+    pub fn park(&mut self, waker: &Waker) -> u64 {
+        match &mut self.waker {
+            Some(w) => w.clone_from(waker),
+            None => self.waker = Some(waker.clone()),
+        }
+        self.id = self.id.wrapping_add(1);
+        self.id
+    }
+
+    /// The waiting task's waker, to wake it; nobody waits afterwards.
+    pub fn take(&mut self) -> Option<Waker> {
+        self.waker.take()
+    }
+
+    /// The future that made registration `id` is dropped. Returns `true` when it had been woken
+    /// and not polled since: whatever it was woken for (an event, or bytes to read) is nobody's
+    /// now, and the backend's own task must take it up.
+    pub fn cancel(&mut self, id: u64) -> bool {
+        self.id == id && self.waker.take().is_none()
+    }
 }
 
 /// What a backend's waiting task last saw of a socket: whether it waits for readability,
@@ -473,6 +510,44 @@ pub fn bind_listener<L>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn counting_waker() -> (Waker, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        struct Count(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+        impl std::task::Wake for Count {
+            fn wake(self: std::sync::Arc<Self>) {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        (Waker::from(std::sync::Arc::new(Count(n.clone()))), n)
+    }
+
+    #[test]
+    fn event_waiter_registrations() {
+        let (a, woken_a) = counting_waker();
+        let (b, _) = counting_waker();
+        let mut w = EventWaiter::default();
+        assert!(w.take().is_none(), "nobody waits at first");
+
+        // Dropped while still waiting: the registration goes, nothing is owed.
+        let first = w.park(&a);
+        assert!(!w.cancel(first));
+        assert!(w.take().is_none(), "a cancelled registration wakes nobody");
+
+        // Woken (taken) and then dropped before polling again: the wake is owed elsewhere.
+        let second = w.park(&a);
+        w.take().expect("the parked waker").wake();
+        assert_eq!(woken_a.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(w.cancel(second));
+
+        // An older future's drop leaves a newer registration alone.
+        let old = w.park(&a);
+        let new = w.park(&b);
+        assert_ne!(old, new);
+        assert!(!w.cancel(old));
+        assert!(w.take().is_some_and(|k| k.will_wake(&b)), "the newer registration stays");
+        assert!(!w.cancel(old), "an old id owes nothing even when nobody waits");
+    }
 
     fn no_unix(_: &Path, _: Option<u32>) -> io::Result<SocketAddr> {
         unreachable!("TCP endpoints only")

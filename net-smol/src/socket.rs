@@ -3,13 +3,17 @@
 //! The same shape as net-tokio: commands run inline on the core behind a mutex (a `write` is
 //! offered to the kernel before it answers), one driver task per socket waits for readiness,
 //! the timer, lookups and connects, and events are pulled from the core by the user.
+//!
+//! Reading is handed over as in net-tokio: while the user's task waits for an event, readability
+//! wakes that task and it reads in its own turn; otherwise the driver task reads. Both register
+//! the same waker with async-io, [`ReadWake`], which decides at wake time.
 
 use std::future::{Future, poll_fn};
 use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -26,7 +30,8 @@ pub(crate) struct Inner {
     pub(crate) core: net_core::Socket,
     stream: Option<Arc<Stream>>,
     jobs: Vec<SocketAction>,
-    event_waker: Option<Waker>,
+    /// The user's task waiting in `next_event` or `poll_read`: it is woken to read.
+    event_waiter: driver::EventWaiter,
     drain_waker: Option<Waker>,
     driver_waker: Option<Waker>,
     server: Option<ServerLink>,
@@ -34,16 +39,43 @@ pub(crate) struct Inner {
     pending_read: Bytes,
     /// What the driver task waits for: a command wakes it only if that changed.
     waiting: driver::Interest,
+    /// The last read found the kernel empty: wait for readability before reading again
+    /// (async-io does not track readiness between waits).
+    read_blocked: bool,
 }
 
 pub(crate) struct Shared {
     inner: Mutex<Inner>,
+    /// The only waker ever registered for readability ([`ReadWake`]).
+    read_waker: Waker,
     span: tracing::Span,
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Readability wakes the task that will read: the user's, when it waits for an event (it reads
+/// in [`Socket::poll_next_event`]), or else the driver task. Exactly one task is woken per
+/// readiness event.
+struct ReadWake(Weak<Shared>);
+
+impl std::task::Wake for ReadWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let Some(shared) = self.0.upgrade() else { return };
+        let waker = {
+            let mut inner = shared.lock();
+            inner.event_waiter.take().or_else(|| inner.driver_waker.take())
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
     }
 }
 
@@ -102,19 +134,21 @@ impl Socket {
         // The core's copy: asking the kernel again (getpeername) per connection costs a syscall.
         let remote = core.remote_address();
         let span = tracing::debug_span!("net_socket", remote = ?remote);
-        let shared = Arc::new(Shared {
+        let shared = Arc::new_cyclic(|weak| Shared {
             inner: Mutex::new(Inner {
                 core,
                 stream: stream.map(Arc::new),
                 jobs: Vec::new(),
-                event_waker: None,
+                event_waiter: driver::EventWaiter::default(),
                 drain_waker: None,
                 driver_waker: None,
                 server,
                 closed: false,
                 pending_read: Bytes::new(),
                 waiting: driver::Interest::default(),
+                read_blocked: false,
             }),
+            read_waker: Waker::from(Arc::new(ReadWake(weak.clone()))),
             span,
         });
         spawner.spawn(Driver::new(Arc::clone(&shared)));
@@ -131,35 +165,67 @@ impl Socket {
 
     /// The next event, in Node's order; `None` after `close`.
     pub async fn next_event(&self) -> Option<SocketEvent> {
-        poll_fn(|cx| self.poll_event(cx)).await
+        NextEvent { socket: self, waiting: None }.await
     }
 
-    fn poll_event(&self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
+    /// Poll for the next event, for code that writes its own futures; `None` after `close`.
+    ///
+    /// When no event is queued, bytes the kernel holds are read here, in the caller's task.
+    /// `Pending` registers the caller's waker until an event comes or readability wakes it, and
+    /// the caller is expected to poll again then (the contract of `AsyncRead::poll_read`): while
+    /// it does not, this socket's bytes wait in the kernel (nothing is lost; at most
+    /// `readableHighWaterMark` bytes would have been read ahead anyway). [`Socket::next_event`]'s
+    /// future has no such duty: dropped while it waits, it hands reading back to the socket's
+    /// own task.
+    pub fn poll_next_event(&self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
+        self.poll_event_as(cx, &mut None)
+    }
+
+    /// [`Socket::poll_next_event`], noting in `waiting` which registration a `Pending` left.
+    fn poll_event_as(&self, cx: &mut Context<'_>, waiting: &mut Option<u64>) -> Poll<Option<SocketEvent>> {
         let mut inner = self.shared.lock();
-        if let Some(ev) = inner.core.poll_event() {
-            if matches!(ev, SocketEvent::Close { .. }) {
-                inner.closed = true;
+        // One clock read for the whole poll, as libuv reads it once per loop turn.
+        let now = Instant::now();
+        let mut read = false;
+        loop {
+            if let Some(ev) = inner.core.poll_event() {
+                if matches!(ev, SocketEvent::Close { .. }) {
+                    inner.closed = true;
+                }
+                pump_at(&mut inner, now);
+                *waiting = None;
+                return Poll::Ready(Some(ev));
             }
-            pump(&mut inner);
-            return Poll::Ready(Some(ev));
+            if inner.closed {
+                *waiting = None;
+                return Poll::Ready(None);
+            }
+            if !read_if_ready(&mut inner, &self.shared.read_waker, now) {
+                break;
+            }
+            read = true;
         }
-        if inner.closed {
-            return Poll::Ready(None);
+        if read {
+            // A read that raised no event may still have changed what the socket waits for.
+            pump_at(&mut inner, now);
         }
-        inner.event_waker = Some(cx.waker().clone());
+        *waiting = Some(inner.event_waiter.park(cx.waker()));
         Poll::Pending
     }
 
     /// `socket.write(data)`: Node's boolean, decided after the kernel was offered the bytes.
     pub fn write(&self, data: impl Into<Bytes>) -> bool {
         let data = data.into();
-        self.with(|inner| {
-            let pending = inner.core.write(data);
-            if let Some(stream) = inner.stream.clone() {
-                driver::transmit(&mut inner.core, &*stream, Instant::now());
-            }
-            inner.core.settle(pending)
-        })
+        let _span = self.shared.span.enter();
+        let mut inner = self.shared.lock();
+        let now = Instant::now();
+        let pending = inner.core.write(data);
+        if let Some(stream) = inner.stream.clone() {
+            driver::transmit(&mut inner.core, &*stream, now);
+        }
+        let accepted = inner.core.settle(pending);
+        pump_at(&mut inner, now);
+        accepted
     }
 
     /// Wait until a `write` that returned `false` is drained (Node's `drain`), or the socket is gone.
@@ -176,6 +242,58 @@ impl Socket {
     }
 }
 
+/// [`Socket::next_event`]'s future. Dropped while it waits (a `select!` took another branch), it
+/// takes its registration back, and hands reading back to the driver task if readability already
+/// woke it: bytes are never left unread because the task that was to read them went elsewhere.
+struct NextEvent<'a> {
+    socket: &'a Socket,
+    waiting: Option<u64>,
+}
+
+impl Future for NextEvent<'_> {
+    type Output = Option<SocketEvent>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.socket.poll_event_as(cx, &mut this.waiting)
+    }
+}
+
+impl Drop for NextEvent<'_> {
+    fn drop(&mut self) {
+        let Some(id) = self.waiting else { return };
+        let driver = {
+            let mut inner = self.socket.shared.lock();
+            if inner.event_waiter.cancel(id) { inner.driver_waker.take() } else { None }
+        };
+        if let Some(w) = driver {
+            w.wake();
+        }
+    }
+}
+
+/// If the socket wants bytes and the kernel may have some, read them and answer `true`;
+/// otherwise leave [`ReadWake`] registered for readability.
+fn read_if_ready(inner: &mut Inner, read_waker: &Waker, now: Instant) -> bool {
+    if !inner.core.wants_read() {
+        return false;
+    }
+    let Some(stream) = inner.stream.clone() else { return false };
+    if inner.read_blocked {
+        match stream.poll_readable(&mut Context::from_waker(read_waker)) {
+            Poll::Ready(Ok(())) => inner.read_blocked = false,
+            Poll::Ready(Err(_)) | Poll::Pending => return false,
+        }
+    }
+    // A short read counts as drained even after a FIN: async-io re-arms its one-shot
+    // registration on the next wait, and the kernel reports at once whatever (bytes or EOF) is
+    // already queued.
+    inner.read_blocked = driver::with_thread_read_buf(|buf| {
+        driver::read_ready_until_short(&mut inner.core, &*stream, buf, now)
+    });
+    true
+}
+
 impl SocketHandle for Socket {
     fn with_core<R>(&self, f: impl FnOnce(&mut net_core::Socket, Instant) -> R) -> R {
         self.with(|inner| f(&mut inner.core, Instant::now()))
@@ -190,13 +308,17 @@ impl SocketHandle for Socket {
 /// After a user's command or event pull: carry out what needs no waiting, leave next-tick work
 /// to the driver, and wake it.
 pub(crate) fn pump(inner: &mut Inner) {
-    pump_turn(inner, false);
+    pump_at(inner, Instant::now());
+}
+
+/// [`pump`] with the time the caller already read.
+fn pump_at(inner: &mut Inner, now: Instant) {
+    pump_turn(inner, false, now);
 }
 
 /// `driver_turn`: run next-tick work too ([`driver::pump`]), and do not wake the driver, which
 /// is the one running.
-fn pump_turn(inner: &mut Inner, driver_turn: bool) {
-    let now = Instant::now();
+fn pump_turn(inner: &mut Inner, driver_turn: bool, now: Instant) {
     let out = if driver_turn {
         driver::pump(&mut inner.core, inner.stream.as_deref(), now)
     } else {
@@ -214,7 +336,7 @@ fn pump_turn(inner: &mut Inner, driver_turn: bool) {
             link.connection_closed();
         }
     }
-    if let Some(w) = inner.event_waker.take() {
+    if let Some(w) = inner.event_waiter.take() {
         w.wake();
     }
     if inner.core.write_waiters_may_proceed() {
@@ -239,20 +361,11 @@ struct Driver {
     connecting: Option<Pending<(IoInput, Option<Stream>)>>,
     timer: Timer,
     deadline: Option<Instant>,
-    /// The last read found the kernel empty: wait for readability before reading again.
-    read_blocked: bool,
 }
 
 impl Driver {
     fn new(shared: Arc<Shared>) -> Self {
-        Self {
-            shared,
-            lookup: None,
-            connecting: None,
-            timer: Timer::never(),
-            deadline: None,
-            read_blocked: false,
-        }
+        Self { shared, lookup: None, connecting: None, timer: Timer::never(), deadline: None }
     }
 }
 
@@ -268,7 +381,8 @@ impl Future for Driver {
             if !inner.driver_waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                 inner.driver_waker = Some(cx.waker().clone());
             }
-            pump_turn(&mut inner, true);
+            let now = Instant::now();
+            pump_turn(&mut inner, true, now);
             for job in std::mem::take(&mut inner.jobs) {
                 match job {
                     SocketAction::Lookup { host, family, .. } => {
@@ -304,21 +418,8 @@ impl Future for Driver {
                 }
             }
             if let Some(stream) = inner.stream.clone() {
-                if inner.core.wants_read() {
-                    if this.read_blocked {
-                        if stream.poll_readable(cx).is_ready() {
-                            this.read_blocked = false;
-                            progress = true;
-                        }
-                    } else {
-                        // A short read counts as drained even after a FIN: async-io re-arms its
-                        // one-shot registration on the next wait, and the kernel reports at once
-                        // whatever (bytes or EOF) is already queued.
-                        this.read_blocked = driver::with_thread_read_buf(|buf| {
-                            driver::read_ready_until_short(&mut inner.core, &*stream, buf, Instant::now())
-                        });
-                        progress = true;
-                    }
+                if read_if_ready(&mut inner, &shared.read_waker, now) {
+                    progress = true;
                 }
                 if inner.core.wants_write() && stream.poll_writable(cx).is_ready() {
                     driver::transmit(&mut inner.core, &*stream, Instant::now());
@@ -401,7 +502,7 @@ impl futures_io_impls::AsyncRead for Socket {
                     return Poll::Ready(Ok(n));
                 }
             }
-            match this.poll_event(cx) {
+            match this.poll_next_event(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => return Poll::Ready(Ok(0)),
                 Poll::Ready(Some(SocketEvent::End)) => {

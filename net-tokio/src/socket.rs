@@ -6,6 +6,11 @@
 //! Events are pulled from the core by the user ([`Socket::next_event`] or `AsyncRead`), so the
 //! core's "next tick" work (the automatic `end()` after the peer's `end`) runs after the user saw
 //! the event, as in Node.
+//!
+//! Reading is handed over: while the user's task waits for an event, readability wakes that task
+//! and it reads in its own turn (one task poll per message); otherwise the driver task reads.
+//! tokio keeps one readiness waker per direction, so both register the same waker, [`ReadWake`],
+//! which decides at wake time.
 
 use std::future::poll_fn;
 use std::io;
@@ -31,7 +36,8 @@ pub(crate) struct Inner {
     stream: Option<Arc<Stream>>,
     /// Lookups and connects for the driver task.
     jobs: Vec<SocketAction>,
-    event_waker: Option<Waker>,
+    /// The user's task waiting in `next_event` or `poll_read`: it is woken to read.
+    event_waiter: driver::EventWaiter,
     drain_waker: Option<Waker>,
     /// The accepting server, told when this socket is destroyed.
     server: Option<ServerLink>,
@@ -46,6 +52,8 @@ pub(crate) struct Inner {
 pub(crate) struct Shared {
     inner: Mutex<Inner>,
     driver: Notify,
+    /// The only waker ever registered for readability ([`ReadWake`]).
+    read_waker: Waker,
     /// `net_socket{id, remote}`: every trace of this socket sits under it.
     span: tracing::Span,
 }
@@ -53,6 +61,26 @@ pub(crate) struct Shared {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Readability wakes the task that will read: the user's, when it waits for an event (it reads
+/// in [`Socket::poll_next_event`]), or else the driver task. Exactly one task is woken per readiness
+/// event, and the user's task reading inline saves the driver task's turn per message.
+struct ReadWake(Weak<Shared>);
+
+impl std::task::Wake for ReadWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let Some(shared) = self.0.upgrade() else { return };
+        let user = shared.lock().event_waiter.take();
+        match user {
+            Some(w) => w.wake(),
+            None => shared.driver.notify_one(),
+        }
     }
 }
 
@@ -111,12 +139,12 @@ impl Socket {
         // The core's copy: asking the kernel again (getpeername) per connection costs a syscall.
         let remote = core.remote_address();
         let span = tracing::debug_span!("net_socket", id, remote = ?remote);
-        let shared = Arc::new(Shared {
+        let shared = Arc::new_cyclic(|weak| Shared {
             inner: Mutex::new(Inner {
                 core,
                 stream: stream.map(Arc::new),
                 jobs: Vec::new(),
-                event_waker: None,
+                event_waiter: driver::EventWaiter::default(),
                 drain_waker: None,
                 server,
                 closed: false,
@@ -124,6 +152,7 @@ impl Socket {
                 waiting: driver::Interest::default(),
             }),
             driver: Notify::new(),
+            read_waker: Waker::from(Arc::new(ReadWake(weak.clone()))),
             span,
         });
         let span = shared.span.clone();
@@ -142,33 +171,64 @@ impl Socket {
 
     /// The next event, in Node's order; `None` after `close`.
     pub async fn next_event(&self) -> Option<SocketEvent> {
-        poll_fn(|cx| self.poll_event(cx)).await
+        NextEvent { socket: self, waiting: None }.await
     }
 
-    fn poll_event(&self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
+    /// Poll for the next event, for code that writes its own futures; `None` after `close`.
+    ///
+    /// When no event is queued, bytes the kernel holds are read here, in the caller's task. Like
+    /// tokio's own `poll_read_ready`, `Pending` registers the caller's waker until an event comes
+    /// or readability wakes it, and the caller is expected to poll again then: while it does not,
+    /// this socket's bytes wait in the kernel (nothing is lost; at most `readableHighWaterMark`
+    /// bytes would have been read ahead anyway). [`Socket::next_event`]'s future has no such duty:
+    /// dropped while it waits, it hands reading back to the socket's own task.
+    pub fn poll_next_event(&self, cx: &mut Context<'_>) -> Poll<Option<SocketEvent>> {
+        self.poll_event_as(cx, &mut None)
+    }
+
+    /// [`Socket::poll_next_event`], noting in `waiting` which registration a `Pending` left.
+    fn poll_event_as(&self, cx: &mut Context<'_>, waiting: &mut Option<u64>) -> Poll<Option<SocketEvent>> {
         let mut inner = self.shared.lock();
-        if let Some(ev) = inner.core.poll_event() {
-            if matches!(ev, SocketEvent::Close { .. }) {
-                inner.closed = true;
+        // One clock read for the whole poll, as libuv reads it once per loop turn.
+        let now = Instant::now();
+        let mut read = false;
+        loop {
+            if let Some(ev) = inner.core.poll_event() {
+                if matches!(ev, SocketEvent::Close { .. }) {
+                    inner.closed = true;
+                }
+                pump_at(&mut inner, &self.shared.driver, now);
+                *waiting = None;
+                return Poll::Ready(Some(ev));
             }
-            pump(&mut inner, &self.shared.driver);
-            return Poll::Ready(Some(ev));
+            if inner.closed {
+                *waiting = None;
+                return Poll::Ready(None);
+            }
+            if !read_if_ready(&mut inner, &self.shared.read_waker, now) {
+                break;
+            }
+            read = true;
         }
-        if inner.closed {
-            return Poll::Ready(None);
+        if read {
+            // A read that raised no event may still have changed what the socket waits for.
+            pump_at(&mut inner, &self.shared.driver, now);
         }
-        inner.event_waker = Some(cx.waker().clone());
+        *waiting = Some(inner.event_waiter.park(cx.waker()));
         Poll::Pending
     }
 
     /// `socket.write(data)`: Node's boolean, decided after the kernel was offered the bytes.
     pub fn write(&self, data: impl Into<Bytes>) -> bool {
         let data = data.into();
-        self.with(|inner| {
-            let pending = inner.core.write(data);
-            transmit(inner);
-            inner.core.settle(pending)
-        })
+        let _span = self.shared.span.enter();
+        let mut inner = self.shared.lock();
+        let now = Instant::now();
+        let pending = inner.core.write(data);
+        transmit(&mut inner, now);
+        let accepted = inner.core.settle(pending);
+        pump_at(&mut inner, &self.shared.driver, now);
+        accepted
     }
 
     /// Wait until the queue is below the high-water mark again (after a `write` returned
@@ -186,9 +246,55 @@ impl Socket {
     }
 }
 
-fn transmit(inner: &mut Inner) {
+/// [`Socket::next_event`]'s future. Dropped while it waits (a `select!` took another branch), it
+/// takes its registration back, and hands reading back to the driver task if readability already
+/// woke it: bytes are never left unread because the task that was to read them went elsewhere.
+struct NextEvent<'a> {
+    socket: &'a Socket,
+    waiting: Option<u64>,
+}
+
+impl Future for NextEvent<'_> {
+    type Output = Option<SocketEvent>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.socket.poll_event_as(cx, &mut this.waiting)
+    }
+}
+
+impl Drop for NextEvent<'_> {
+    fn drop(&mut self) {
+        let Some(id) = self.waiting else { return };
+        let mut inner = self.socket.shared.lock();
+        if inner.event_waiter.cancel(id) {
+            drop(inner);
+            self.socket.shared.driver.notify_one();
+        }
+    }
+}
+
+/// If the socket wants bytes and the kernel has some, read them and answer `true`; otherwise
+/// leave [`ReadWake`] registered for readability.
+fn read_if_ready(inner: &mut Inner, read_waker: &Waker, now: Instant) -> bool {
+    if !inner.core.wants_read() {
+        return false;
+    }
+    let Some(stream) = inner.stream.clone() else { return false };
+    match stream.poll_read_ready(&mut Context::from_waker(read_waker)) {
+        Poll::Ready(Ok(())) => {
+            // tokio clears readiness on `WouldBlock` (and on a short read, see `Stream`) itself.
+            let _ =
+                driver::with_thread_read_buf(|buf| driver::read_ready(&mut inner.core, &*stream, buf, now));
+            true
+        }
+        Poll::Ready(Err(_)) | Poll::Pending => false,
+    }
+}
+
+fn transmit(inner: &mut Inner, now: Instant) {
     if let Some(stream) = inner.stream.clone() {
-        driver::transmit(&mut inner.core, &*stream, Instant::now());
+        driver::transmit(&mut inner.core, &*stream, now);
     }
 }
 
@@ -205,13 +311,17 @@ impl SocketHandle for Socket {
 /// Carry out everything the core asks for that can be done without waiting, and wake whoever
 /// waits on the socket. Runs after every command and every input.
 pub(crate) fn pump(inner: &mut Inner, driver: &Notify) {
-    pump_turn(inner, Some(driver));
+    pump_at(inner, driver, Instant::now());
+}
+
+/// [`pump`] with the time the caller already read.
+fn pump_at(inner: &mut Inner, driver: &Notify, now: Instant) {
+    pump_turn(inner, Some(driver), now);
 }
 
 /// `driver` is `None` on the driver task's own turn: next-tick work runs too ([`driver::pump`]),
 /// and nobody needs waking. After a user's command it is left for that turn.
-fn pump_turn(inner: &mut Inner, driver: Option<&Notify>) {
-    let now = Instant::now();
+fn pump_turn(inner: &mut Inner, driver: Option<&Notify>, now: Instant) {
     let out = if driver.is_none() {
         driver::pump(&mut inner.core, inner.stream.as_deref(), now)
     } else {
@@ -229,7 +339,7 @@ fn pump_turn(inner: &mut Inner, driver: Option<&Notify>) {
             link.connection_closed();
         }
     }
-    if let Some(w) = inner.event_waker.take() {
+    if let Some(w) = inner.event_waiter.take() {
         w.wake();
     }
     // Waiters on the queue (`drained`, `AsyncWrite`) re-check their own condition.
@@ -256,9 +366,15 @@ async fn drive(shared: Arc<Shared>) {
     let notified = shared.driver.notified();
     tokio::pin!(notified);
     loop {
-        let (stream, wants_read, wants_write, deadline, done) = {
+        let (stream, wants_write, deadline, done) = {
             let mut inner = shared.lock();
-            pump_turn(&mut inner, None);
+            let now = Instant::now();
+            loop {
+                pump_turn(&mut inner, None, now);
+                if !read_if_ready(&mut inner, &shared.read_waker, now) {
+                    break;
+                }
+            }
             for job in std::mem::take(&mut inner.jobs) {
                 match job {
                     SocketAction::Lookup { host, family, .. } => {
@@ -276,7 +392,6 @@ async fn drive(shared: Arc<Shared>) {
                 // closes at once, as libuv's uv_close does (a peer writing right after our
                 // destroy() must meet a closed socket, not one that resets later).
                 inner.stream.as_ref().map(Arc::downgrade),
-                inner.core.wants_read(),
                 inner.core.wants_write(),
                 inner.core.poll_timeout(),
                 done,
@@ -291,10 +406,6 @@ async fn drive(shared: Arc<Shared>) {
                 None => std::future::pending().await,
             }
         };
-        let readable = poll_fn(|cx| match stream.as_ref().and_then(Weak::upgrade) {
-            Some(s) if wants_read => s.poll_read_ready(cx),
-            _ => Poll::Pending,
-        });
         let writable = poll_fn(|cx| match stream.as_ref().and_then(Weak::upgrade) {
             Some(s) if wants_write => s.poll_write_ready(cx),
             _ => Poll::Pending,
@@ -314,14 +425,9 @@ async fn drive(shared: Arc<Shared>) {
         tokio::select! {
             // In order, not at random: the branches are independent, and the random start costs.
             biased;
-            // Each arm feeds its input; the loop's top pumps (transmit, next-tick work, wakes).
+            // Each arm feeds its input; the loop's top reads what is readable and pumps
+            // (transmit, next-tick work, wakes). Readability comes as a notification (`ReadWake`).
             () = &mut notified => notified.set(shared.driver.notified()),
-            r = readable => {
-                let mut inner = shared.lock();
-                if r.is_ok() {
-                    read_ready(&mut inner);
-                }
-            }
             _ = writable => {}
             () = sleep => {
                 let mut inner = shared.lock();
@@ -341,15 +447,6 @@ async fn drive(shared: Arc<Shared>) {
                 inner.core.handle_io(Instant::now(), input);
             }
         }
-    }
-}
-
-fn read_ready(inner: &mut Inner) {
-    if let Some(stream) = inner.stream.clone() {
-        // tokio clears readiness on `WouldBlock` itself, so the answer is not needed here.
-        let _ = driver::with_thread_read_buf(|buf| {
-            driver::read_ready(&mut inner.core, &*stream, buf, Instant::now())
-        });
     }
 }
 
@@ -399,7 +496,7 @@ impl tokio::io::AsyncRead for Socket {
                     return Poll::Ready(Ok(()));
                 }
             }
-            match this.poll_event(cx) {
+            match this.poll_next_event(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => return Poll::Ready(Ok(())),
                 Poll::Ready(Some(SocketEvent::Data(d))) => this.shared.lock().pending_read = d,
@@ -431,7 +528,7 @@ impl tokio::io::AsyncWrite for Socket {
             return Poll::Pending;
         }
         let pending = inner.core.write(Bytes::copy_from_slice(buf));
-        transmit(&mut inner);
+        transmit(&mut inner, Instant::now());
         let _ = inner.core.settle(pending);
         if inner.core.destroyed() {
             // Refused (after end, or after the peer's end without half-open): the bytes are lost,

@@ -102,7 +102,16 @@ impl Harness for SmolHarness {
     fn next_event(&mut self, until: Instant) -> Option<Observed> {
         let (sockets, servers, done) = (&self.sockets, &self.servers, &mut self.done);
         let any = std::future::poll_fn(|cx| {
-            poll_one(cx, servers, sockets, done, |s| Box::pin(s.next_event()), |s| Box::pin(s.next_event()))
+            // Sockets through `poll_next_event`: the harness drops each future right after polling it
+            // and still expects the wake, which only the poll method's contract gives.
+            poll_one(
+                cx,
+                servers,
+                sockets,
+                done,
+                |s| Box::pin(s.next_event()),
+                |s| Box::pin(std::future::poll_fn(move |cx| s.poll_next_event(cx))),
+            )
         });
         let pulled = smol::block_on(self.ex.run(smol::future::or(async { Some(any.await) }, async {
             smol::Timer::at(until).await;

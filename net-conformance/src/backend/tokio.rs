@@ -101,7 +101,16 @@ impl Harness for TokioHarness {
     fn next_event(&mut self, until: Instant) -> Option<Observed> {
         let (sockets, servers, done) = (&self.sockets, &self.servers, &mut self.done);
         let any = std::future::poll_fn(|cx| {
-            poll_one(cx, servers, sockets, done, |s| Box::pin(s.next_event()), |s| Box::pin(s.next_event()))
+            // Sockets through `poll_next_event`: the harness drops each future right after polling it
+            // and still expects the wake, which only the poll method's contract gives.
+            poll_one(
+                cx,
+                servers,
+                sockets,
+                done,
+                |s| Box::pin(s.next_event()),
+                |s| Box::pin(std::future::poll_fn(move |cx| s.poll_next_event(cx))),
+            )
         });
         let pulled = self.rt.block_on(async { tokio::time::timeout_at(until.into(), any).await.ok() })?;
         Some(match pulled {

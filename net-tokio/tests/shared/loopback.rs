@@ -512,3 +512,71 @@ fn many_concurrent_clients() {
         assert!(fds_after < fds_before + 50, "descriptors before {fds_before}, after {fds_after}");
     })
 }
+
+/// Waits until `cond` holds, pulling no events meanwhile.
+async fn until_true(what: &str, cond: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + LIMIT;
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting: {what}");
+        sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// Reading is handed to the user's task while it waits in `next_event`. A `next_event` future
+/// dropped while it waits (here by a timeout; in real code by a `select!`) hands it back: bytes
+/// that come while nobody pulls events are still read, as Node reads ahead into its buffer.
+#[test]
+fn reading_goes_on_after_a_waiting_next_event_is_dropped() {
+    run(async {
+        let (server, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
+        let client = connect(port, "127.0.0.1");
+        let conn = accept(&server).await;
+        events_until(&client, |e| matches!(e, SocketEvent::Ready)).await;
+        assert!(timeout(Duration::from_millis(50), conn.next_event()).await.is_err(), "nothing sent yet");
+        client.write("while nobody pulls");
+        until_true("the bytes read with no event pulled", || conn.bytes_read() == 18).await;
+        let d = timeout(LIMIT, conn.next_event()).await.unwrap();
+        assert!(matches!(d, Some(SocketEvent::Data(ref b)) if &b[..] == b"while nobody pulls"), "{d:?}");
+    })
+}
+
+/// The same when readability already woke the waiting task and its future is dropped before it
+/// was polled again: the wake was the task's turn to read, so the drop passes the turn on.
+#[test]
+fn reading_goes_on_when_a_woken_next_event_is_dropped() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Context, Wake, Waker};
+    struct Flag(AtomicBool);
+    impl Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    run(async {
+        let (server, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
+        let client = connect(port, "127.0.0.1");
+        let conn = accept(&server).await;
+        events_until(&client, |e| matches!(e, SocketEvent::Ready)).await;
+        let mut sent = 0;
+        for attempt in 0.. {
+            assert!(attempt < 20, "the driver task read first every time");
+            let flag = Arc::new(Flag(AtomicBool::new(false)));
+            let waker = Waker::from(Arc::clone(&flag));
+            let mut waiting = Box::pin(conn.next_event());
+            assert!(waiting.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+            client.write("wake");
+            sent += 4;
+            until_true("readability woke the waiting task", || flag.0.load(Ordering::SeqCst)).await;
+            drop(waiting);
+            if conn.bytes_read() == sent - 4 {
+                // Woken to read, and gone: the socket's own task reads instead.
+                until_true("the bytes read after the drop", || conn.bytes_read() == sent).await;
+                break;
+            }
+            // The socket's task took its first turn late and read these itself: take them, again.
+            let d = timeout(LIMIT, conn.next_event()).await.unwrap();
+            assert!(matches!(d, Some(SocketEvent::Data(_))), "{d:?}");
+        }
+    })
+}

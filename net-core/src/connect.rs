@@ -7,6 +7,8 @@
 //! `connectionAttemptTimeout`, and when every address failed, an `AggregateError`.
 
 use std::collections::VecDeque;
+
+use crate::socket::queue::Queue;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -133,7 +135,7 @@ impl Connector {
     /// Start: an IP literal goes straight to its one attempt; a name asks for a lookup.
     pub(crate) fn start(
         opts: ConnectOptions,
-        events: &mut VecDeque<SocketEvent>,
+        events: &mut Queue<SocketEvent>,
         actions: &mut VecDeque<SocketAction>,
     ) -> (Self, Step) {
         let literal = if is_ip(&opts.host) == 0 { None } else { opts.host.parse::<IpAddr>().ok() };
@@ -168,7 +170,7 @@ impl Connector {
         &mut self,
         now: Instant,
         result: Result<Vec<IpAddr>, NetError>,
-        events: &mut VecDeque<SocketEvent>,
+        events: &mut Queue<SocketEvent>,
         actions: &mut VecDeque<SocketAction>,
     ) -> Step {
         if !matches!(self.stage, Stage::Resolving) {
@@ -205,7 +207,7 @@ impl Connector {
         self.next_attempt(now, events, actions)
     }
 
-    fn lookup_failed(&mut self, err: NetError, events: &mut VecDeque<SocketEvent>) -> Step {
+    fn lookup_failed(&mut self, err: NetError, events: &mut Queue<SocketEvent>) -> Step {
         events.push_back(SocketEvent::Lookup {
             error: Some(err.clone()),
             address: None,
@@ -220,7 +222,7 @@ impl Connector {
     fn single(
         &mut self,
         to: SocketAddr,
-        events: &mut VecDeque<SocketEvent>,
+        events: &mut Queue<SocketEvent>,
         actions: &mut VecDeque<SocketAction>,
     ) -> Step {
         self.stage = Stage::Single(to);
@@ -246,7 +248,7 @@ impl Connector {
     fn next_attempt(
         &mut self,
         now: Instant,
-        events: &mut VecDeque<SocketEvent>,
+        events: &mut Queue<SocketEvent>,
         actions: &mut VecDeque<SocketAction>,
     ) -> Step {
         self.attempt_timer.stop();
@@ -296,7 +298,7 @@ impl Connector {
         &mut self,
         now: Instant,
         err: NetError,
-        events: &mut VecDeque<SocketEvent>,
+        events: &mut Queue<SocketEvent>,
         actions: &mut VecDeque<SocketAction>,
     ) -> Step {
         match &mut self.stage {
@@ -318,7 +320,7 @@ impl Connector {
     pub(crate) fn handle_timeout(
         &mut self,
         now: Instant,
-        events: &mut VecDeque<SocketEvent>,
+        events: &mut Queue<SocketEvent>,
         actions: &mut VecDeque<SocketAction>,
     ) -> Step {
         if !self.attempt_timer.expire(now) {

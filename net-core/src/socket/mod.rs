@@ -1,9 +1,12 @@
 //! One Node `net.Socket`: lifecycle, half-open, backpressure, timeouts and errors, without IO.
 
+pub(crate) mod queue;
 mod read_side;
 mod write_queue;
 
 use std::collections::VecDeque;
+
+use queue::Queue;
 use std::io::IoSlice;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -196,7 +199,7 @@ pub struct Socket {
     next_write_id: u64,
     bytes_read: u64,
     bytes_written: u64,
-    events: VecDeque<SocketEvent>,
+    events: Queue<SocketEvent>,
     actions: VecDeque<SocketAction>,
     close_queued: bool,
     errored: Option<NetError>,
@@ -240,7 +243,7 @@ impl Socket {
             next_write_id: 0,
             bytes_read: 0,
             bytes_written: 0,
-            events: VecDeque::new(),
+            events: Queue::default(),
             actions: VecDeque::new(),
             close_queued: false,
             errored: None,
@@ -1054,7 +1057,8 @@ impl Socket {
     /// Queue a callback of a call made after `destroy()`: Node runs it on the next tick, before
     /// the `close` that waits for the handle, so it goes ahead of a `close` not yet handed out.
     fn push_before_close(&mut self, event: SocketEvent) {
-        match self.events.iter().position(|e| matches!(e, SocketEvent::Close { .. })) {
+        let close_at = self.events.iter().position(|e| matches!(e, SocketEvent::Close { .. }));
+        match close_at {
             Some(at) => self.events.insert(at, event),
             None => self.events.push_back(event),
         }

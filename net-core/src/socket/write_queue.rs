@@ -1,10 +1,10 @@
 //! Bytes the user wrote that the kernel has not taken yet, in order, with their callbacks.
 
-use std::collections::VecDeque;
 use std::io::IoSlice;
 
 use bytes::{Buf, Bytes};
 
+use super::queue::Queue;
 use crate::event::WriteId;
 
 #[derive(Debug)]
@@ -18,7 +18,7 @@ struct Chunk {
 /// The write queue. Chunks leave it only from the front, so bytes are never reordered.
 #[derive(Debug, Default)]
 pub(crate) struct WriteQueue {
-    chunks: VecDeque<Chunk>,
+    chunks: Queue<Chunk>,
     /// Bytes the kernel has not taken.
     len: usize,
     /// Whole sizes of the writes not yet complete (Node's `writableLength`).
@@ -88,7 +88,7 @@ impl WriteQueue {
     pub(crate) fn drain_ids(&mut self) -> impl Iterator<Item = (bool, WriteId)> + '_ {
         // `writableLength` keeps its value: Node leaves a destroyed stream's length as it was.
         self.len = 0;
-        self.chunks.drain(..).enumerate().filter_map(|(i, c)| c.id.map(|id| (i == 0, id)))
+        self.chunks.drain().enumerate().filter_map(|(i, c)| c.id.map(|id| (i == 0, id)))
     }
 }
 

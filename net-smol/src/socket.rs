@@ -42,10 +42,16 @@ pub(crate) struct Inner {
     /// The last read found the kernel empty: wait for readability before reading again
     /// (async-io does not track readiness between waits).
     read_blocked: bool,
+    /// The driver task was spawned. It is spawned the first time the socket needs it: an
+    /// accepted socket whose user reads in its own task and writes what the kernel takes at once
+    /// may never need one.
+    driver_started: bool,
 }
 
 pub(crate) struct Shared {
     inner: Mutex<Inner>,
+    /// Where the driver task is spawned when it is first needed.
+    spawner: Spawner,
     /// The only waker ever registered for readability ([`ReadWake`]).
     read_waker: Waker,
     span: tracing::Span,
@@ -54,6 +60,19 @@ pub(crate) struct Shared {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Have the driver task take a turn, spawning it if it never ran (and there is anything
+    /// left for it to do).
+    fn wake_driver(self: &Arc<Self>, inner: &mut Inner) {
+        if inner.driver_started {
+            if let Some(w) = inner.driver_waker.take() {
+                w.wake();
+            }
+        } else if !(inner.core.destroyed() && inner.stream.is_none() && inner.jobs.is_empty()) {
+            inner.driver_started = true;
+            self.spawner.spawn(Driver::new(Arc::clone(self)));
+        }
     }
 }
 
@@ -69,12 +88,13 @@ impl std::task::Wake for ReadWake {
 
     fn wake_by_ref(self: &Arc<Self>) {
         let Some(shared) = self.0.upgrade() else { return };
-        let waker = {
-            let mut inner = shared.lock();
-            inner.event_waiter.take().or_else(|| inner.driver_waker.take())
-        };
-        if let Some(w) = waker {
-            w.wake();
+        let mut inner = shared.lock();
+        match inner.event_waiter.take() {
+            Some(w) => {
+                drop(inner);
+                w.wake();
+            }
+            None => shared.wake_driver(&mut inner),
         }
     }
 }
@@ -134,6 +154,10 @@ impl Socket {
         // The core's copy: asking the kernel again (getpeername) per connection costs a syscall.
         let remote = core.remote_address();
         let span = tracing::debug_span!("net_socket", remote = ?remote);
+        // A timer or next-tick work already owed needs the driver task now; otherwise it starts
+        // when first needed ([`Shared::wake_driver`]).
+        let driver_now = core.poll_timeout().is_some() || core.tick_owed() || core.wants_write();
+        let waiting = driver::Interest::of(&core);
         let shared = Arc::new_cyclic(|weak| Shared {
             inner: Mutex::new(Inner {
                 core,
@@ -145,13 +169,27 @@ impl Socket {
                 server,
                 closed: false,
                 pending_read: Bytes::new(),
-                waiting: driver::Interest::default(),
+                waiting,
                 read_blocked: false,
+                driver_started: false,
             }),
+            spawner: spawner.clone(),
             read_waker: Waker::from(Arc::new(ReadWake(weak.clone()))),
             span,
         });
-        spawner.spawn(Driver::new(Arc::clone(&shared)));
+        {
+            let now = Instant::now();
+            let mut inner = shared.lock();
+            // Readability is watched from the start, so that bytes are read even if the user
+            // never waits for an event: what an accepted socket already holds is read now (it
+            // waits as a `data` event), and readability registers [`ReadWake`].
+            while read_if_ready(&mut inner, &shared.read_waker, now) {}
+            // The socket options, and the driver task if something is due already.
+            pump_at(&mut inner, &shared, now);
+            if driver_now {
+                shared.wake_driver(&mut inner);
+            }
+        }
         Self { shared }
     }
 
@@ -159,7 +197,7 @@ impl Socket {
         let _span = self.shared.span.enter();
         let mut inner = self.shared.lock();
         let r = f(&mut inner);
-        pump(&mut inner);
+        pump(&mut inner, &self.shared);
         r
     }
 
@@ -186,13 +224,13 @@ impl Socket {
         let mut inner = self.shared.lock();
         // One clock read for the whole poll, as libuv reads it once per loop turn.
         let now = Instant::now();
-        let mut read = false;
+        let (mut read, mut ticked) = (false, false);
         loop {
             if let Some(ev) = inner.core.poll_event() {
                 if matches!(ev, SocketEvent::Close { .. }) {
                     inner.closed = true;
                 }
-                pump_at(&mut inner, now);
+                pump_at(&mut inner, &self.shared, now);
                 *waiting = None;
                 return Poll::Ready(Some(ev));
             }
@@ -200,14 +238,23 @@ impl Socket {
                 *waiting = None;
                 return Poll::Ready(None);
             }
-            if !read_if_ready(&mut inner, &self.shared.read_waker, now) {
-                break;
+            if read_if_ready(&mut inner, &self.shared.read_waker, now) {
+                read = true;
+                continue;
             }
-            read = true;
+            if !ticked && inner.core.tick_owed() {
+                // The task is about to wait, so it has handled what it was handed: this is Node's
+                // next tick, and the work owed for it (a connect to start, `ready`, the FIN) runs
+                // here rather than in a turn of the driver task.
+                pump_turn(&mut inner, None, now);
+                ticked = true;
+                continue;
+            }
+            break;
         }
-        if read {
-            // A read that raised no event may still have changed what the socket waits for.
-            pump_at(&mut inner, now);
+        if read || ticked {
+            // What was read or run may have changed what the socket waits for.
+            pump_at(&mut inner, &self.shared, now);
         }
         *waiting = Some(inner.event_waiter.park(cx.waker()));
         Poll::Pending
@@ -224,7 +271,7 @@ impl Socket {
             driver::transmit(&mut inner.core, &*stream, now);
         }
         let accepted = inner.core.settle(pending);
-        pump_at(&mut inner, now);
+        pump_at(&mut inner, &self.shared, now);
         accepted
     }
 
@@ -262,12 +309,9 @@ impl Future for NextEvent<'_> {
 impl Drop for NextEvent<'_> {
     fn drop(&mut self) {
         let Some(id) = self.waiting else { return };
-        let driver = {
-            let mut inner = self.socket.shared.lock();
-            if inner.event_waiter.cancel(id) { inner.driver_waker.take() } else { None }
-        };
-        if let Some(w) = driver {
-            w.wake();
+        let mut inner = self.socket.shared.lock();
+        if inner.event_waiter.cancel(id) {
+            self.socket.shared.wake_driver(&mut inner);
         }
     }
 }
@@ -307,18 +351,19 @@ impl SocketHandle for Socket {
 /// Carry out the core's outputs, then wake whoever waits on the socket.
 /// After a user's command or event pull: carry out what needs no waiting, leave next-tick work
 /// to the driver, and wake it.
-pub(crate) fn pump(inner: &mut Inner) {
-    pump_at(inner, Instant::now());
+pub(crate) fn pump(inner: &mut Inner, shared: &Arc<Shared>) {
+    pump_at(inner, shared, Instant::now());
 }
 
 /// [`pump`] with the time the caller already read.
-fn pump_at(inner: &mut Inner, now: Instant) {
-    pump_turn(inner, false, now);
+fn pump_at(inner: &mut Inner, shared: &Arc<Shared>, now: Instant) {
+    pump_turn(inner, Some(shared), now);
 }
 
 /// `driver_turn`: run next-tick work too ([`driver::pump`]), and do not wake the driver, which
 /// is the one running.
-fn pump_turn(inner: &mut Inner, driver_turn: bool, now: Instant) {
+fn pump_turn(inner: &mut Inner, command: Option<&Arc<Shared>>, now: Instant) {
+    let driver_turn = command.is_none();
     let out = if driver_turn {
         driver::pump(&mut inner.core, inner.stream.as_deref(), now)
     } else {
@@ -344,9 +389,9 @@ fn pump_turn(inner: &mut Inner, driver_turn: bool, now: Instant) {
             w.wake();
         }
     }
-    if !driver_turn && (!inner.jobs.is_empty() || inner.waiting.stale(&inner.core)) {
-        if let Some(w) = inner.driver_waker.take() {
-            w.wake();
+    if let Some(shared) = command {
+        if !inner.jobs.is_empty() || inner.waiting.stale(&inner.core) {
+            shared.wake_driver(inner);
         }
     }
 }
@@ -382,7 +427,7 @@ impl Future for Driver {
                 inner.driver_waker = Some(cx.waker().clone());
             }
             let now = Instant::now();
-            pump_turn(&mut inner, true, now);
+            pump_turn(&mut inner, None, now);
             for job in std::mem::take(&mut inner.jobs) {
                 match job {
                     SocketAction::Lookup { host, family, .. } => {
@@ -509,7 +554,7 @@ impl futures_io_impls::AsyncRead for Socket {
                     // EOF for the reader, who may never poll again: run the owed automatic end now.
                     let mut inner = this.shared.lock();
                     inner.core.handled(Instant::now());
-                    pump(&mut inner);
+                    pump(&mut inner, &this.shared);
                     return Poll::Ready(Ok(0));
                 }
                 Poll::Ready(Some(SocketEvent::Data(d))) => this.shared.lock().pending_read = d,
@@ -541,10 +586,10 @@ impl futures_io_impls::AsyncWrite for Socket {
             // Refused (after end, or after the peer's end without half-open): the bytes are lost,
             // so the writer must hear it.
             let err = inner.core.errored().cloned().unwrap_or_else(NetError::stream_destroyed);
-            pump(&mut inner);
+            pump(&mut inner, &this.shared);
             return Poll::Ready(Err(err.into()));
         }
-        pump(&mut inner);
+        pump(&mut inner, &this.shared);
         Poll::Ready(Ok(buf.len()))
     }
 

@@ -47,11 +47,17 @@ pub(crate) struct Inner {
     pending_read: Bytes,
     /// What the driver task waits for: a command wakes it only if that changed.
     waiting: driver::Interest,
+    /// The driver task was spawned. It is spawned the first time the socket needs it: an
+    /// accepted socket whose user reads in its own task and writes what the kernel takes at once
+    /// may never need one.
+    driver_started: bool,
 }
 
 pub(crate) struct Shared {
     inner: Mutex<Inner>,
     driver: Notify,
+    /// Where the driver task is spawned when it is first needed.
+    rt: tokio::runtime::Handle,
     /// The only waker ever registered for readability ([`ReadWake`]).
     read_waker: Waker,
     /// `net_socket{id, remote}`: every trace of this socket sits under it.
@@ -61,6 +67,17 @@ pub(crate) struct Shared {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Have the driver task take a turn, spawning it if it never ran (and there is anything
+    /// left for it to do).
+    fn wake_driver(self: &Arc<Self>, inner: &mut Inner) {
+        if inner.driver_started {
+            self.driver.notify_one();
+        } else if !(inner.core.destroyed() && inner.stream.is_none() && inner.jobs.is_empty()) {
+            inner.driver_started = true;
+            self.rt.spawn(tracing::Instrument::instrument(drive(Arc::clone(self)), self.span.clone()));
+        }
     }
 }
 
@@ -76,10 +93,13 @@ impl std::task::Wake for ReadWake {
 
     fn wake_by_ref(self: &Arc<Self>) {
         let Some(shared) = self.0.upgrade() else { return };
-        let user = shared.lock().event_waiter.take();
-        match user {
-            Some(w) => w.wake(),
-            None => shared.driver.notify_one(),
+        let mut inner = shared.lock();
+        match inner.event_waiter.take() {
+            Some(w) => {
+                drop(inner);
+                w.wake();
+            }
+            None => shared.wake_driver(&mut inner),
         }
     }
 }
@@ -139,6 +159,10 @@ impl Socket {
         // The core's copy: asking the kernel again (getpeername) per connection costs a syscall.
         let remote = core.remote_address();
         let span = tracing::debug_span!("net_socket", id, remote = ?remote);
+        // A timer or next-tick work already owed needs the driver task now; otherwise it starts
+        // when first needed ([`Shared::wake_driver`]).
+        let driver_now = core.poll_timeout().is_some() || core.tick_owed() || core.wants_write();
+        let waiting = driver::Interest::of(&core);
         let shared = Arc::new_cyclic(|weak| Shared {
             inner: Mutex::new(Inner {
                 core,
@@ -149,14 +173,27 @@ impl Socket {
                 server,
                 closed: false,
                 pending_read: Bytes::new(),
-                waiting: driver::Interest::default(),
+                waiting,
+                driver_started: false,
             }),
             driver: Notify::new(),
+            rt: tokio::runtime::Handle::current(),
             read_waker: Waker::from(Arc::new(ReadWake(weak.clone()))),
             span,
         });
-        let span = shared.span.clone();
-        tokio::spawn(tracing::Instrument::instrument(drive(Arc::clone(&shared)), span));
+        {
+            let now = Instant::now();
+            let mut inner = shared.lock();
+            // Readability is watched from the start, so that bytes are read even if the user
+            // never waits for an event: what an accepted socket already holds is read now (it
+            // waits as a `data` event), and readability registers [`ReadWake`].
+            while read_if_ready(&mut inner, &shared.read_waker, now) {}
+            // The socket options, and the driver task if something is due already.
+            pump_at(&mut inner, &shared, now);
+            if driver_now {
+                shared.wake_driver(&mut inner);
+            }
+        }
         Self { shared }
     }
 
@@ -165,7 +202,7 @@ impl Socket {
         let _span = self.shared.span.enter();
         let mut inner = self.shared.lock();
         let r = f(&mut inner);
-        pump(&mut inner, &self.shared.driver);
+        pump(&mut inner, &self.shared);
         r
     }
 
@@ -191,13 +228,13 @@ impl Socket {
         let mut inner = self.shared.lock();
         // One clock read for the whole poll, as libuv reads it once per loop turn.
         let now = Instant::now();
-        let mut read = false;
+        let (mut read, mut ticked) = (false, false);
         loop {
             if let Some(ev) = inner.core.poll_event() {
                 if matches!(ev, SocketEvent::Close { .. }) {
                     inner.closed = true;
                 }
-                pump_at(&mut inner, &self.shared.driver, now);
+                pump_at(&mut inner, &self.shared, now);
                 *waiting = None;
                 return Poll::Ready(Some(ev));
             }
@@ -205,14 +242,23 @@ impl Socket {
                 *waiting = None;
                 return Poll::Ready(None);
             }
-            if !read_if_ready(&mut inner, &self.shared.read_waker, now) {
-                break;
+            if read_if_ready(&mut inner, &self.shared.read_waker, now) {
+                read = true;
+                continue;
             }
-            read = true;
+            if !ticked && inner.core.tick_owed() {
+                // The task is about to wait, so it has handled what it was handed: this is Node's
+                // next tick, and the work owed for it (a connect to start, `ready`, the FIN) runs
+                // here rather than in a turn of the driver task.
+                pump_turn(&mut inner, None, now);
+                ticked = true;
+                continue;
+            }
+            break;
         }
-        if read {
-            // A read that raised no event may still have changed what the socket waits for.
-            pump_at(&mut inner, &self.shared.driver, now);
+        if read || ticked {
+            // What was read or run may have changed what the socket waits for.
+            pump_at(&mut inner, &self.shared, now);
         }
         *waiting = Some(inner.event_waiter.park(cx.waker()));
         Poll::Pending
@@ -227,7 +273,7 @@ impl Socket {
         let pending = inner.core.write(data);
         transmit(&mut inner, now);
         let accepted = inner.core.settle(pending);
-        pump_at(&mut inner, &self.shared.driver, now);
+        pump_at(&mut inner, &self.shared, now);
         accepted
     }
 
@@ -268,8 +314,7 @@ impl Drop for NextEvent<'_> {
         let Some(id) = self.waiting else { return };
         let mut inner = self.socket.shared.lock();
         if inner.event_waiter.cancel(id) {
-            drop(inner);
-            self.socket.shared.driver.notify_one();
+            self.socket.shared.wake_driver(&mut inner);
         }
     }
 }
@@ -310,18 +355,18 @@ impl SocketHandle for Socket {
 
 /// Carry out everything the core asks for that can be done without waiting, and wake whoever
 /// waits on the socket. Runs after every command and every input.
-pub(crate) fn pump(inner: &mut Inner, driver: &Notify) {
-    pump_at(inner, driver, Instant::now());
+pub(crate) fn pump(inner: &mut Inner, shared: &Arc<Shared>) {
+    pump_at(inner, shared, Instant::now());
 }
 
 /// [`pump`] with the time the caller already read.
-fn pump_at(inner: &mut Inner, driver: &Notify, now: Instant) {
-    pump_turn(inner, Some(driver), now);
+fn pump_at(inner: &mut Inner, shared: &Arc<Shared>, now: Instant) {
+    pump_turn(inner, Some(shared), now);
 }
 
 /// `driver` is `None` on the driver task's own turn: next-tick work runs too ([`driver::pump`]),
 /// and nobody needs waking. After a user's command it is left for that turn.
-fn pump_turn(inner: &mut Inner, driver: Option<&Notify>, now: Instant) {
+fn pump_turn(inner: &mut Inner, driver: Option<&Arc<Shared>>, now: Instant) {
     let out = if driver.is_none() {
         driver::pump(&mut inner.core, inner.stream.as_deref(), now)
     } else {
@@ -348,9 +393,9 @@ fn pump_turn(inner: &mut Inner, driver: Option<&Notify>, now: Instant) {
             w.wake();
         }
     }
-    if let Some(driver) = driver {
+    if let Some(shared) = driver {
         if !inner.jobs.is_empty() || inner.waiting.stale(&inner.core) {
-            driver.notify_one();
+            shared.wake_driver(inner);
         }
     }
 }
@@ -504,7 +549,7 @@ impl tokio::io::AsyncRead for Socket {
                     // EOF for the reader, who may never poll again: run the owed automatic end now.
                     let mut inner = this.shared.lock();
                     inner.core.handled(Instant::now());
-                    pump(&mut inner, &this.shared.driver);
+                    pump(&mut inner, &this.shared);
                     return Poll::Ready(Ok(()));
                 }
                 Poll::Ready(Some(SocketEvent::Error(e))) => return Poll::Ready(Err(e.into())),
@@ -534,10 +579,10 @@ impl tokio::io::AsyncWrite for Socket {
             // Refused (after end, or after the peer's end without half-open): the bytes are lost,
             // so the writer must hear it.
             let err = inner.core.errored().cloned().unwrap_or_else(NetError::stream_destroyed);
-            pump(&mut inner, &this.shared.driver);
+            pump(&mut inner, &this.shared);
             return Poll::Ready(Err(err.into()));
         }
-        pump(&mut inner, &this.shared.driver);
+        pump(&mut inner, &this.shared);
         Poll::Ready(Ok(buf.len()))
     }
 

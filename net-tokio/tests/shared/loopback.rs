@@ -580,3 +580,32 @@ fn reading_goes_on_when_a_woken_next_event_is_dropped() {
         }
     })
 }
+
+/// A connection whose user never pulls an event is still read, as Node reads every socket: the
+/// peer's bytes and then its reset reach the socket, which closes and leaves the server's count.
+#[test]
+fn an_unread_connection_still_sees_the_peer_reset() {
+    run(async {
+        let (server, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
+        for early in [true, false] {
+            let client = connect(port, "127.0.0.1");
+            events_until(&client, |ev| *ev == SocketEvent::Ready).await;
+            if early {
+                // Bytes already there when the connection is accepted.
+                client.write("early");
+                sleep(Duration::from_millis(20)).await;
+            }
+            let conn = accept(&server).await;
+            assert_eq!(server.get_connections(), 1);
+            if !early {
+                client.write("late");
+            }
+            let sent = if early { 5 } else { 4 };
+            until_true("the bytes read with no event pulled", || conn.bytes_read() == sent).await;
+            client.reset_and_destroy().unwrap();
+            until_true("the reset closed the unread connection", || server.get_connections() == 0).await;
+            let events = until_close(&conn).await;
+            assert_eq!(events, [format!("data {sent}B"), "error ECONNRESET \"read ECONNRESET\"".into(), "close had_error=true".into()]);
+        }
+    })
+}

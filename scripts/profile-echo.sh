@@ -4,8 +4,10 @@
 #
 #   scripts/profile-echo.sh tcp|unix SERVER [ROUND_TRIPS]
 #   SERVER: net-tokio net-smol net-mio plain-tokio plain-smol plain-mio
+#   WORKLOAD=churn scripts/profile-echo.sh ...   (one connection per round trip, as bench's churn)
 #
-# Prints, for a one-connection 64-byte ping-pong driven by a Python client:
+# Prints, for a one-connection 64-byte ping-pong driven by a Python client (with WORKLOAD=churn:
+# connect, 32-byte write, read, close, one connection after another):
 # - user-space instructions per round trip (valgrind callgrind; the difference of two runs of
 #   different lengths, so start-up and warm-up cancel out);
 # - syscalls per round trip, by name (strace -c on the running server).
@@ -27,20 +29,29 @@ dir=$(mktemp -d)
 if [ "${KEEP:-}" = 1 ]; then echo "kept in $dir"; else trap 'rm -rf "$dir"' EXIT; fi
 
 cat > "$dir/client.py" <<'EOF'
-import socket, sys
+import os, socket, sys
 addr, n = sys.argv[1], int(sys.argv[2])
-if addr.startswith("/"):
-    s = socket.socket(socket.AF_UNIX); s.connect(addr)
-else:
-    s = socket.create_connection(("127.0.0.1", int(addr))); s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-msg = b"x" * 64
-for _ in range(n):
-    s.sendall(msg); got = 0
-    while got < 64:
-        d = s.recv(64 - got)
+churn = os.environ.get("WORKLOAD") == "churn"
+def connect():
+    if addr.startswith("/"):
+        s = socket.socket(socket.AF_UNIX); s.connect(addr)
+    else:
+        s = socket.create_connection(("127.0.0.1", int(addr))); s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+def echo(s, size):
+    s.sendall(b"x" * size); got = 0
+    while got < size:
+        d = s.recv(size - got)
         if not d: sys.exit("server closed")
         got += len(d)
-s.close()
+if churn:
+    for _ in range(n):
+        s = connect(); echo(s, 32); s.close()
+else:
+    s = connect()
+    for _ in range(n):
+        echo(s, 64)
+    s.close()
 EOF
 
 # start PREFIX... : runs the server (under PREFIX), sets $pid and $target.
@@ -66,7 +77,7 @@ instructions() {
 
 short=$(instructions 500 short)
 long=$(instructions $((500 + n)) long)
-echo "$server $transport: $(( (long - short) / n )) user-space instructions per round trip"
+echo "$server $transport ${WORKLOAD:-pingpong}: $(( (long - short) / n )) user-space instructions per round trip"
 
 start
 python3 "$dir/client.py" "$target" 300

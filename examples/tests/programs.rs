@@ -454,3 +454,16 @@ fn every_program_refuses_bad_arguments() {
         assert!(err.contains("error:") && err.contains("usage:"), "{bin}: {err}");
     }
 }
+
+/// The bench refuses what it does not know, before starting any server.
+#[test]
+fn bench_bad_arguments() {
+    for args in [&["--quik"][..], &["--reps"], &["--only", "stream", "extra"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_bench")).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("usage: bench"), "{args:?}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_bench")).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("usage: bench"));
+}

@@ -393,8 +393,36 @@ fn start_servers(unix: bool, dir: &Path, only: Option<&[String]>) -> Vec<Server>
     servers
 }
 
+const USAGE: &str = "bench [--quick | --smoke] [--out DIR] [--only WORKLOAD,..] [--transport tcp|unix] \
+[--servers NAME,..] [--reps N] [--pin] | bench --chart-from results.md";
+
+/// Refuse what the harness does not know (a mistyped flag would otherwise start an 11-minute run).
+fn check_args(args: &[String]) {
+    const FLAGS: &[&str] = &["--quick", "--smoke", "--pin"];
+    const WITH_VALUE: &[&str] = &["--out", "--only", "--transport", "--servers", "--reps", "--chart-from"];
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "-h" || a == "--help" {
+            println!("usage: {USAGE}");
+            std::process::exit(0);
+        }
+        if WITH_VALUE.contains(&a) {
+            if i + 1 >= args.len() {
+                examples::usage_error(&format!("{a} needs a value"), USAGE);
+            }
+            i += 2;
+        } else if FLAGS.contains(&a) {
+            i += 1;
+        } else {
+            examples::usage_error(&format!("unknown argument '{a}'"), USAGE);
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    check_args(&args);
     // Redraw the chart of an earlier run from its results.md.
     if let Some(md) = value_of(&args, "--chart-from") {
         let text = std::fs::read_to_string(&md).expect("results.md");

@@ -1,8 +1,9 @@
 //! `Socket`: a net-core socket driven over an async-io TCP or Unix stream.
 //!
 //! The same shape as net-tokio: commands run inline on the core behind a mutex (a `write` is
-//! offered to the kernel before it answers), one driver task per socket waits for readiness,
-//! the timer, lookups and connects, and events are pulled from the core by the user.
+//! offered to the kernel before it answers), a driver task per socket (spawned the first time it
+//! is needed) waits for readiness, the timer, lookups and connects, and events are pulled from
+//! the core by the user, whose task also runs Node's next-tick work when it is about to wait.
 //!
 //! Reading is handed over as in net-tokio: while the user's task waits for an event, readability
 //! wakes that task and it reads in its own turn; otherwise the driver task reads. Both register

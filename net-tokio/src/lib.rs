@@ -1,8 +1,10 @@
 //! Node's `net` on tokio: the [`net_core`] state machines driven over real TCP and Unix sockets.
 //!
 //! The core decides every behaviour; this crate only moves bytes, readiness and time. Commands
-//! run inline (a `write` is offered to the kernel before it answers, as libuv does); one driver
-//! task per socket waits for readiness, timers, lookups and connects.
+//! run inline (a `write` is offered to the kernel before it answers, as libuv does), and the
+//! task waiting in `next_event` reads what becomes readable in its own turn. A socket's driver
+//! task, spawned the first time it is needed, waits for the rest: timers, room to write,
+//! lookups and connects, and readability while nobody waits for an event.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), net_core::NetError> {

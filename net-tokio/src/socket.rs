@@ -2,10 +2,12 @@
 //!
 //! The user's handle and a driver task share the core behind a mutex. Commands run inline
 //! (a `write` queues in the core and is offered to the kernel at once, as libuv does); the
-//! driver task waits for readiness, timers, lookups and connects, and feeds the results in.
+//! driver task waits for readiness, timers, lookups and connects, and feeds the results in. It is
+//! spawned the first time the socket needs it: an accepted socket whose user reads in its own task
+//! and whose writes the kernel takes whole may never start one.
 //! Events are pulled from the core by the user ([`Socket::next_event`] or `AsyncRead`), so the
-//! core's "next tick" work (the automatic `end()` after the peer's `end`) runs after the user saw
-//! the event, as in Node.
+//! core's "next tick" work (`ready`, the FIN after `end()`) runs after the user handled the
+//! event: when the user's task is about to wait again, or in the driver task's next turn.
 //!
 //! Reading is handed over: while the user's task waits for an event, readability wakes that task
 //! and it reads in its own turn (one task poll per message); otherwise the driver task reads.

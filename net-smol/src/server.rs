@@ -318,15 +318,21 @@ async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
         let info = driver::accepted_info(inner.core.address(), peer, || stream.local_addr());
         let admission = inner.core.accept(Instant::now(), info);
         tracing::debug!(remote = ?peer, admitted = matches!(admission, Admission::Accepted(_)), "accept");
+        let mut accepted = None;
         match admission {
             Admission::Accepted(core) => {
                 let id = core.connection_id().expect("admitted sockets carry an id");
                 let link = ServerLink { server: Weak::clone(&server), id };
                 let sock = Socket::from_core(core, Some(stream), Some(link), &inner.spawner);
+                accepted = Some(sock.clone());
                 inner.admitted.push(id, sock);
             }
             Admission::Dropped | Admission::Blocked | Admission::NotListening => drop(stream),
         }
         wake(&mut inner);
+        drop(inner);
+        if let Some(sock) = accepted {
+            sock.start();
+        }
     }
 }

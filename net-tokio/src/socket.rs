@@ -183,20 +183,22 @@ impl Socket {
             read_waker: Waker::from(Arc::new(ReadWake(weak.clone()))),
             span,
         });
-        {
-            let now = Instant::now();
-            let mut inner = shared.lock();
-            // Readability is watched from the start, so that bytes are read even if the user
-            // never waits for an event: what an accepted socket already holds is read now (it
-            // waits as a `data` event), and readability registers [`ReadWake`].
-            while read_if_ready(&mut inner, &shared.read_waker, now) {}
-            // The socket options, and the driver task if something is due already.
-            pump_at(&mut inner, &shared, now);
-            if driver_now {
-                shared.wake_driver(&mut inner);
-            }
+        if driver_now {
+            shared.wake_driver(&mut shared.lock());
         }
         Self { shared }
+    }
+
+    /// An accepted socket's first step, taken once the server's lock is released (a reset read
+    /// here closes the socket, which tells the server): readability is watched from the start,
+    /// so that bytes are read even if the user never waits for an event. What the socket already
+    /// holds is read now (it waits as a `data` event), and readability registers [`ReadWake`];
+    /// the socket options are applied.
+    pub(crate) fn start(&self) {
+        let now = Instant::now();
+        let mut inner = self.shared.lock();
+        while read_if_ready(&mut inner, &self.shared.read_waker, now) {}
+        pump_at(&mut inner, &self.shared, now);
     }
 
     /// Run a command on the core, then carry out what it asked for.

@@ -609,3 +609,40 @@ fn an_unread_connection_still_sees_the_peer_reset() {
         }
     })
 }
+
+/// Connections reset by their peer before the server accepted them: accepting one reads the
+/// reset at once, and the server goes on accepting (no lock is held across the accept and the
+/// socket's first read) and counts none of them afterwards.
+#[test]
+fn connections_reset_before_accept() {
+    let (done, finished) = std::sync::mpsc::channel();
+    // On a thread of its own, so that a server stuck on its own lock fails the test, not hangs it.
+    std::thread::spawn(move || {
+        run(async {
+            let (server, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
+            for _ in 0..20 {
+                let c = std::net::TcpStream::connect((LOCALHOST, port)).unwrap();
+                socket2::SockRef::from(&c).set_linger(Some(Duration::ZERO)).unwrap();
+                drop(c);
+            }
+            let client = connect(port, "127.0.0.1");
+            client.write("still here");
+            client.end();
+            loop {
+                let conn = timeout(LIMIT, server.accept()).await.expect("the server still accepts").unwrap();
+                let events = until_close(&conn).await;
+                if events.first().is_some_and(|e| e == "data 10B") {
+                    break;
+                }
+                assert!(events.iter().any(|e| e.contains("ECONNRESET")) || events == ["end", "close had_error=false"], "{events:?}");
+            }
+            until_true("no connection counted", || server.get_connections() == 0).await;
+        });
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(Duration::from_secs(30)) {
+        Ok(()) => {}
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("the server stopped accepting"),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("failed: see the panic above"),
+    }
+}

@@ -15,7 +15,7 @@ use bytes::BytesMut;
 
 use crate::addr::{ConnectionInfo, Endpoint};
 use crate::error::{ErrorCode, NetError};
-use crate::event::SocketAction;
+use crate::event::{SocketAction, SocketEvent};
 use crate::options::{KeepAliveSettings, ListenOptions};
 use crate::socket::{IoInput, Socket};
 
@@ -155,6 +155,54 @@ impl EventWaiter {
     pub fn cancel(&mut self, id: u64) -> bool {
         self.id == id && self.waker.take().is_none()
     }
+}
+
+/// The user's side of a backend whose user pulls events in a task of its own (net-tokio,
+/// net-smol), as [`poll_user_event`] drives it.
+pub trait UserSide {
+    /// The core.
+    fn core(&mut self) -> &mut Socket;
+    /// If the socket wants bytes and the kernel has some, read them and answer `true`; otherwise
+    /// leave the backend's readability waker registered and answer `false`.
+    fn read_if_ready(&mut self, now: Instant) -> bool;
+    /// Carry out the core's outputs as after a command ([`pump_command`]) and wake whoever must
+    /// act on them.
+    fn pump_command(&mut self, now: Instant);
+}
+
+/// What [`poll_user_event`] found.
+#[derive(Debug)]
+pub enum UserPoll {
+    /// The next event, for the user.
+    Event(SocketEvent),
+    /// Nothing yet: the caller registers its waker (and [`UserSide::read_if_ready`] left the
+    /// readability waker registered).
+    Wait,
+}
+
+/// The next event for a user's task that pulls events: an event already queued, or else bytes
+/// the kernel holds, read here in the user's turn (one task poll per message, not a hop through
+/// the backend's own task). Pulling runs the core's next-tick work first ([`Socket::poll_event`]:
+/// `ready`, the automatic end, the FIN after `end()`), and its outputs are carried out here, so a
+/// user that keeps pulling needs no turn of the backend's task for them either.
+pub fn poll_user_event(side: &mut impl UserSide, now: Instant) -> UserPoll {
+    let mut read = false;
+    loop {
+        if let Some(ev) = side.core().poll_event() {
+            side.pump_command(now);
+            return UserPoll::Event(ev);
+        }
+        if !side.read_if_ready(now) {
+            break;
+        }
+        read = true;
+    }
+    // The pull may have left outputs (next-tick work without an event: an IPC connect to start),
+    // and a read that raised no event may have changed what the socket waits for.
+    if read || side.core().has_action() {
+        side.pump_command(now);
+    }
+    UserPoll::Wait
 }
 
 /// What a backend's waiting task last saw of a socket: whether it waits for readability,

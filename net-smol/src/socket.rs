@@ -3,7 +3,7 @@
 //! The same shape as net-tokio: commands run inline on the core behind a mutex (a `write` is
 //! offered to the kernel before it answers), a driver task per socket (spawned the first time it
 //! is needed) waits for readiness, the timer, lookups and connects, and events are pulled from
-//! the core by the user, whose task also runs Node's next-tick work when it is about to wait.
+//! the core by the user, whose pulls also run Node's next-tick work and carry out its outputs.
 //!
 //! Reading is handed over as in net-tokio: while the user's task waits for an event, readability
 //! wakes that task and it reads in its own turn; otherwise the driver task reads. Both register
@@ -225,39 +225,21 @@ impl Socket {
     /// [`Socket::poll_next_event`], noting in `waiting` which registration a `Pending` left.
     fn poll_event_as(&self, cx: &mut Context<'_>, waiting: &mut Option<u64>) -> Poll<Option<SocketEvent>> {
         let mut inner = self.shared.lock();
+        if inner.closed {
+            *waiting = None;
+            return Poll::Ready(None);
+        }
         // One clock read for the whole poll, as libuv reads it once per loop turn.
         let now = Instant::now();
-        let (mut read, mut ticked) = (false, false);
-        loop {
-            if let Some(ev) = inner.core.poll_event() {
+        match driver::poll_user_event(&mut UserTurn { inner: &mut inner, shared: &self.shared }, now) {
+            driver::UserPoll::Event(ev) => {
                 if matches!(ev, SocketEvent::Close { .. }) {
                     inner.closed = true;
                 }
-                pump_at(&mut inner, &self.shared, now);
                 *waiting = None;
                 return Poll::Ready(Some(ev));
             }
-            if inner.closed {
-                *waiting = None;
-                return Poll::Ready(None);
-            }
-            if read_if_ready(&mut inner, &self.shared.read_waker, now) {
-                read = true;
-                continue;
-            }
-            if !ticked && inner.core.tick_owed() {
-                // The task is about to wait, so it has handled what it was handed: this is Node's
-                // next tick, and the work owed for it (a connect to start, `ready`, the FIN) runs
-                // here rather than in a turn of the driver task.
-                pump_turn(&mut inner, None, now);
-                ticked = true;
-                continue;
-            }
-            break;
-        }
-        if read || ticked {
-            // What was read or run may have changed what the socket waits for.
-            pump_at(&mut inner, &self.shared, now);
+            driver::UserPoll::Wait => {}
         }
         *waiting = Some(inner.event_waiter.park(cx.waker()));
         Poll::Pending
@@ -316,6 +298,26 @@ impl Drop for NextEvent<'_> {
         if inner.event_waiter.cancel(id) {
             self.socket.shared.wake_driver(&mut inner);
         }
+    }
+}
+
+/// The user's task's turn on the socket, for [`driver::poll_user_event`].
+struct UserTurn<'a> {
+    inner: &'a mut Inner,
+    shared: &'a Arc<Shared>,
+}
+
+impl driver::UserSide for UserTurn<'_> {
+    fn core(&mut self) -> &mut net_core::Socket {
+        &mut self.inner.core
+    }
+
+    fn read_if_ready(&mut self, now: Instant) -> bool {
+        read_if_ready(self.inner, &self.shared.read_waker, now)
+    }
+
+    fn pump_command(&mut self, now: Instant) {
+        pump_at(self.inner, self.shared, now);
     }
 }
 

@@ -6,8 +6,8 @@
 //! spawned the first time the socket needs it: an accepted socket whose user reads in its own task
 //! and whose writes the kernel takes whole may never start one.
 //! Events are pulled from the core by the user ([`Socket::next_event`] or `AsyncRead`), so the
-//! core's "next tick" work (`ready`, the FIN after `end()`) runs after the user handled the
-//! event: when the user's task is about to wait again, or in the driver task's next turn.
+//! core's "next tick" work (`ready`, the automatic end, the FIN after `end()`) runs after the
+//! user handled the event: when the user pulls the next one, or in the driver task's next turn.
 //!
 //! Reading is handed over: while the user's task waits for an event, readability wakes that task
 //! and it reads in its own turn (one task poll per message); otherwise the driver task reads.
@@ -230,39 +230,21 @@ impl Socket {
     /// [`Socket::poll_next_event`], noting in `waiting` which registration a `Pending` left.
     fn poll_event_as(&self, cx: &mut Context<'_>, waiting: &mut Option<u64>) -> Poll<Option<SocketEvent>> {
         let mut inner = self.shared.lock();
+        if inner.closed {
+            *waiting = None;
+            return Poll::Ready(None);
+        }
         // One clock read for the whole poll, as libuv reads it once per loop turn.
         let now = Instant::now();
-        let (mut read, mut ticked) = (false, false);
-        loop {
-            if let Some(ev) = inner.core.poll_event() {
+        match driver::poll_user_event(&mut UserTurn { inner: &mut inner, shared: &self.shared }, now) {
+            driver::UserPoll::Event(ev) => {
                 if matches!(ev, SocketEvent::Close { .. }) {
                     inner.closed = true;
                 }
-                pump_at(&mut inner, &self.shared, now);
                 *waiting = None;
                 return Poll::Ready(Some(ev));
             }
-            if inner.closed {
-                *waiting = None;
-                return Poll::Ready(None);
-            }
-            if read_if_ready(&mut inner, &self.shared.read_waker, now) {
-                read = true;
-                continue;
-            }
-            if !ticked && inner.core.tick_owed() {
-                // The task is about to wait, so it has handled what it was handed: this is Node's
-                // next tick, and the work owed for it (a connect to start, `ready`, the FIN) runs
-                // here rather than in a turn of the driver task.
-                pump_turn(&mut inner, None, now);
-                ticked = true;
-                continue;
-            }
-            break;
-        }
-        if read || ticked {
-            // What was read or run may have changed what the socket waits for.
-            pump_at(&mut inner, &self.shared, now);
+            driver::UserPoll::Wait => {}
         }
         *waiting = Some(inner.event_waiter.park(cx.waker()));
         Poll::Pending
@@ -320,6 +302,26 @@ impl Drop for NextEvent<'_> {
         if inner.event_waiter.cancel(id) {
             self.socket.shared.wake_driver(&mut inner);
         }
+    }
+}
+
+/// The user's task's turn on the socket, for [`driver::poll_user_event`].
+struct UserTurn<'a> {
+    inner: &'a mut Inner,
+    shared: &'a Arc<Shared>,
+}
+
+impl driver::UserSide for UserTurn<'_> {
+    fn core(&mut self) -> &mut net_core::Socket {
+        &mut self.inner.core
+    }
+
+    fn read_if_ready(&mut self, now: Instant) -> bool {
+        read_if_ready(self.inner, &self.shared.read_waker, now)
+    }
+
+    fn pump_command(&mut self, now: Instant) {
+        pump_at(self.inner, self.shared, now);
     }
 }
 

@@ -456,6 +456,11 @@ impl Socket {
         if self.phase == Phase::Open { self.queue.io_slices(out) } else { 0 }
     }
 
+    /// Whether [`Socket::poll_action`] has something for the driver.
+    pub fn has_action(&self) -> bool {
+        !self.actions.is_empty()
+    }
+
     /// The next thing the driver must do.
     pub fn poll_action(&mut self) -> Option<SocketAction> {
         let action = self.actions.pop_front()?;

@@ -243,6 +243,10 @@ impl Side {
     }
 
     fn apply(&mut self, op: &Op, now: Instant) {
+        // Every backend dates a user's command by its clock (`Socket::set_now`).
+        if !matches!(op, Op::Room(_) | Op::Arrive(_) | Op::PeerEof | Op::Advance(_)) {
+            self.sock.set_now(now);
+        }
         match op {
             Op::Write(n) => {
                 let p = self.sock.write(Bytes::from(vec![b'w'; *n]));

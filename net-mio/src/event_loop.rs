@@ -278,6 +278,7 @@ impl EventLoop {
     pub fn write(&mut self, id: SocketId, data: impl Into<Bytes>) -> bool {
         let now = self.now;
         let Some(entry) = self.entry_mut(id) else { return false };
+        entry.core.set_now(now);
         let pending = entry.core.write(data.into());
         if let (Some(stream), None) = (&entry.stream, &entry.connecting) {
             driver::transmit(&mut entry.core, stream, now);
@@ -842,6 +843,7 @@ impl SocketHandle for SocketCtx<'_> {
             gone.destroy();
             return f(&mut gone, Instant::now());
         };
+        entry.core.set_now(now);
         let r = f(&mut entry.core, now);
         lp.pump_socket_command(self.id.0);
         r

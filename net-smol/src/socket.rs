@@ -197,10 +197,16 @@ impl Socket {
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        self.with_at(Instant::now(), f)
+    }
+
+    /// [`Socket::with`] at a time the caller read: the core dates the command by it.
+    fn with_at<R>(&self, now: Instant, f: impl FnOnce(&mut Inner) -> R) -> R {
         let _span = self.shared.span.enter();
         let mut inner = self.shared.lock();
+        inner.core.set_now(now);
         let r = f(&mut inner);
-        pump(&mut inner, &self.shared);
+        pump_at(&mut inner, &self.shared, now);
         r
     }
 
@@ -251,6 +257,7 @@ impl Socket {
         let _span = self.shared.span.enter();
         let mut inner = self.shared.lock();
         let now = Instant::now();
+        inner.core.set_now(now);
         let pending = inner.core.write(data);
         if let Some(stream) = inner.stream.clone() {
             driver::transmit(&mut inner.core, &*stream, now);
@@ -345,7 +352,8 @@ fn read_if_ready(inner: &mut Inner, read_waker: &Waker, now: Instant) -> bool {
 
 impl SocketHandle for Socket {
     fn with_core<R>(&self, f: impl FnOnce(&mut net_core::Socket, Instant) -> R) -> R {
-        self.with(|inner| f(&mut inner.core, Instant::now()))
+        let now = Instant::now();
+        self.with_at(now, |inner| f(&mut inner.core, now))
     }
 
     fn inspect<R>(&self, f: impl FnOnce(&net_core::Socket) -> R) -> R {
@@ -582,9 +590,11 @@ impl futures_io_impls::AsyncWrite for Socket {
             inner.drain_waker = Some(cx.waker().clone());
             return Poll::Pending;
         }
+        let now = Instant::now();
+        inner.core.set_now(now);
         let pending = inner.core.write(Bytes::copy_from_slice(buf));
         if let Some(stream) = inner.stream.clone() {
-            driver::transmit(&mut inner.core, &*stream, Instant::now());
+            driver::transmit(&mut inner.core, &*stream, now);
         }
         let _ = inner.core.settle(pending);
         if inner.core.destroyed() {

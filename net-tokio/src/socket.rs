@@ -203,10 +203,16 @@ impl Socket {
 
     /// Run a command on the core, then carry out what it asked for.
     fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        self.with_at(Instant::now(), f)
+    }
+
+    /// [`Socket::with`] at a time the caller read: the core dates the command by it.
+    fn with_at<R>(&self, now: Instant, f: impl FnOnce(&mut Inner) -> R) -> R {
         let _span = self.shared.span.enter();
         let mut inner = self.shared.lock();
+        inner.core.set_now(now);
         let r = f(&mut inner);
-        pump(&mut inner, &self.shared);
+        pump_at(&mut inner, &self.shared, now);
         r
     }
 
@@ -256,6 +262,7 @@ impl Socket {
         let _span = self.shared.span.enter();
         let mut inner = self.shared.lock();
         let now = Instant::now();
+        inner.core.set_now(now);
         let pending = inner.core.write(data);
         transmit(&mut inner, now);
         let accepted = inner.core.settle(pending);
@@ -351,7 +358,8 @@ fn transmit(inner: &mut Inner, now: Instant) {
 
 impl SocketHandle for Socket {
     fn with_core<R>(&self, f: impl FnOnce(&mut net_core::Socket, Instant) -> R) -> R {
-        self.with(|inner| f(&mut inner.core, Instant::now()))
+        let now = Instant::now();
+        self.with_at(now, |inner| f(&mut inner.core, now))
     }
 
     fn inspect<R>(&self, f: impl FnOnce(&net_core::Socket) -> R) -> R {
@@ -578,8 +586,10 @@ impl tokio::io::AsyncWrite for Socket {
             inner.drain_waker = Some(cx.waker().clone());
             return Poll::Pending;
         }
+        let now = Instant::now();
+        inner.core.set_now(now);
         let pending = inner.core.write(Bytes::copy_from_slice(buf));
-        transmit(&mut inner, Instant::now());
+        transmit(&mut inner, now);
         let _ = inner.core.settle(pending);
         if inner.core.destroyed() {
             // Refused (after end, or after the peer's end without half-open): the bytes are lost,

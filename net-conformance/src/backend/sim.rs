@@ -530,6 +530,7 @@ impl Harness for SimHarness {
     fn write(&mut self, c: SockId, data: Bytes) -> bool {
         let now = self.now;
         let s = &mut self.sockets[c];
+        s.core.set_now(now);
         let pending = s.core.write(data);
         if let Some((conn, side)) = s.stream {
             driver::transmit(&mut s.core, &SimStream { kernel: &self.kernel, conn, side }, now);
@@ -540,6 +541,7 @@ impl Harness for SimHarness {
     }
 
     fn with_core(&mut self, c: SockId, f: &mut dyn FnMut(&mut net_core::Socket, Instant)) {
+        self.sockets[c].core.set_now(self.now);
         f(&mut self.sockets[c].core, self.now);
         self.pump_command(c);
     }

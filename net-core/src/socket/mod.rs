@@ -808,6 +808,16 @@ impl Socket {
         }
     }
 
+    /// The time, for the commands that take none (`write`, `end`, `pause`...): a driver sets it
+    /// before it runs a user's command. Node refreshes the idle timer at a write's own time; a
+    /// core that kept the time of its last input would date the refresh back to then, and a
+    /// driver task that had not taken a turn for a while would see `timeout` early (found by the
+    /// `Interest` property test: a write into a full kernel, 1 ms after the last input, timed out
+    /// 1 ms early).
+    pub fn set_now(&mut self, now: Instant) {
+        self.now = now;
+    }
+
     /// Whether [`Socket::tick`] has work: a connect to start, `ready` to emit or a FIN to send.
     pub fn tick_owed(&self) -> bool {
         self.connect_owed.is_some() || self.ready_owed || self.shutdown_owed

@@ -646,3 +646,31 @@ fn connections_reset_before_accept() {
         Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("failed: see the panic above"),
     }
 }
+
+/// A write refreshes the idle timer at the write's own time, as Node's does, even when the kernel
+/// is full and no input has reached the socket for a while: the `timeout` comes a whole timeout
+/// after the write, not a timeout after the socket's last input. (The property test found the
+/// core dating such a write back to its last input.)
+#[test]
+fn a_write_into_a_full_kernel_refreshes_the_timer_at_its_own_time() {
+    const TIMEOUT: Duration = Duration::from_millis(400);
+    run(async {
+        let (server, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
+        let client = connect(port, "127.0.0.1");
+        // The peer never pulls an event: it reads up to its mark and stops, so the kernel fills.
+        let _conn = accept(&server).await;
+        events_until(&client, |ev| *ev == SocketEvent::Ready).await;
+        assert!(!client.write(vec![b'f'; 64 << 20]), "64 MiB cannot all fit in the kernel");
+        sleep(Duration::from_millis(100)).await;
+        client.set_timeout(TIMEOUT);
+        sleep(Duration::from_millis(250)).await;
+        let written = std::time::Instant::now();
+        client.write("late");
+        let events = events_until(&client, |ev| *ev == SocketEvent::Timeout).await;
+        assert_eq!(events.last().unwrap(), "timeout");
+        let after = written.elapsed();
+        // Timers may fire late on a loaded machine, never early.
+        assert!(after >= TIMEOUT - Duration::from_millis(20), "timeout {after:?} after the write");
+        client.destroy();
+    })
+}

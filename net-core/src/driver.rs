@@ -251,6 +251,20 @@ impl Interest {
         self.deadline
     }
 
+    /// Whether a socket a backend just created needs its waiting task at once, for a backend
+    /// that starts the task lazily (net-tokio, net-smol): a timer is set, next-tick work is owed,
+    /// or bytes wait for the kernel. Reads need none: the user's task reads while it waits for an
+    /// event, and readability while nobody waits starts the task then.
+    pub fn needed_at_start(sock: &Socket) -> bool {
+        sock.poll_timeout().is_some() || sock.tick_owed() || sock.wants_write()
+    }
+
+    /// Whether a task that never started is still worth starting: not once the socket is
+    /// destroyed, its descriptor closed and no lookup or connect is pending (`has_jobs`).
+    pub fn worth_starting(sock: &Socket, has_transport: bool, has_jobs: bool) -> bool {
+        !(sock.destroyed() && !has_transport && !has_jobs)
+    }
+
     /// Whether a task waiting on `self` must take a turn: next-tick work is owed, the socket was
     /// destroyed (the task ends), it wants to read or write where it did not (or the reverse), or
     /// a timer is due sooner. A later deadline is not stale: the task wakes at the earlier one,
@@ -568,6 +582,25 @@ mod tests {
         }
         let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         (Waker::from(std::sync::Arc::new(Count(n.clone()))), n)
+    }
+
+    #[test]
+    fn when_a_lazily_started_task_is_needed() {
+        let now = Instant::now();
+        let info = ConnectionInfo::tcp("127.0.0.1:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap());
+        let mut accepted = Socket::accepted(Default::default(), info, false, now);
+        assert!(!Interest::needed_at_start(&accepted), "an accepted socket's user reads it");
+        accepted.set_timeout(now, std::time::Duration::from_millis(10));
+        assert!(Interest::needed_at_start(&accepted), "a timer needs the task");
+        let mut client = Socket::new(Default::default(), now);
+        let _ = client.connect(Endpoint::Ipc("/tmp/x".into()));
+        assert!(Interest::needed_at_start(&client), "a connect owed to the next tick");
+
+        assert!(Interest::worth_starting(&client, false, false));
+        client.destroy();
+        assert!(!Interest::worth_starting(&client, false, false), "destroyed, closed, nothing pending");
+        assert!(Interest::worth_starting(&client, true, false), "a descriptor still to close");
+        assert!(Interest::worth_starting(&client, false, true), "a job to carry out");
     }
 
     #[test]

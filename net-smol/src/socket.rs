@@ -70,7 +70,11 @@ impl Shared {
             if let Some(w) = inner.driver_waker.take() {
                 w.wake();
             }
-        } else if !(inner.core.destroyed() && inner.stream.is_none() && inner.jobs.is_empty()) {
+        } else if driver::Interest::worth_starting(
+            &inner.core,
+            inner.stream.is_some(),
+            !inner.jobs.is_empty(),
+        ) {
             inner.driver_started = true;
             self.spawner.spawn(Driver::new(Arc::clone(self)));
         }
@@ -157,7 +161,7 @@ impl Socket {
         let span = tracing::debug_span!("net_socket", remote = ?remote);
         // A timer or next-tick work already owed needs the driver task now; otherwise it starts
         // when first needed ([`Shared::wake_driver`]).
-        let driver_now = core.poll_timeout().is_some() || core.tick_owed() || core.wants_write();
+        let driver_now = driver::Interest::needed_at_start(&core);
         let waiting = driver::Interest::of(&core);
         let shared = Arc::new_cyclic(|weak| Shared {
             inner: Mutex::new(Inner {

@@ -76,7 +76,11 @@ impl Shared {
     fn wake_driver(self: &Arc<Self>, inner: &mut Inner) {
         if inner.driver_started {
             self.driver.notify_one();
-        } else if !(inner.core.destroyed() && inner.stream.is_none() && inner.jobs.is_empty()) {
+        } else if driver::Interest::worth_starting(
+            &inner.core,
+            inner.stream.is_some(),
+            !inner.jobs.is_empty(),
+        ) {
             inner.driver_started = true;
             self.rt.spawn(tracing::Instrument::instrument(drive(Arc::clone(self)), self.span.clone()));
         }
@@ -163,7 +167,7 @@ impl Socket {
         let span = tracing::debug_span!("net_socket", id, remote = ?remote);
         // A timer or next-tick work already owed needs the driver task now; otherwise it starts
         // when first needed ([`Shared::wake_driver`]).
-        let driver_now = core.poll_timeout().is_some() || core.tick_owed() || core.wants_write();
+        let driver_now = driver::Interest::needed_at_start(&core);
         let waiting = driver::Interest::of(&core);
         let shared = Arc::new_cyclic(|weak| Shared {
             inner: Mutex::new(Inner {

@@ -8,12 +8,7 @@ use std::time::Duration;
 const BACKENDS: [&str; 3] = ["tokio", "smol", "mio"];
 
 fn node() -> PathBuf {
-    if let Some(p) = std::env::var_os("NODE26") {
-        return p.into();
-    }
-    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/node26/bin/node");
-    assert!(local.exists(), "Node 26 not found: run scripts/install-node.sh (or set NODE26)");
-    local
+    net_testkit::node26()
 }
 
 /// A child process killed when dropped, with its stdout lines.
@@ -321,7 +316,7 @@ fn server(bin: &str, backend: &str) -> (Proc, String) {
 fn hello_http_with_curl_and_node() {
     for backend in BACKENDS {
         let (_server, addr) = server(env!("CARGO_BIN_EXE_hello-http"), backend);
-        let out = Command::new("curl")
+        let out = Command::new(net_testkit::require("curl"))
             .args(["-sv", "--http1.1", &format!("http://{addr}/a"), &format!("http://{addr}/b")])
             .output()
             .expect("curl runs");
@@ -389,7 +384,8 @@ fn ncat_with_socat() {
     for backend in BACKENDS {
         let port = free_port();
         let _socat = Proc::spawn(
-            Command::new("socat").args([&format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr"), "EXEC:cat"]),
+            Command::new(net_testkit::require("socat"))
+                .args([&format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr"), "EXEC:cat"]),
         );
         let mut out = None;
         for _ in 0..100 {
@@ -417,7 +413,7 @@ fn ncat_with_socat() {
             use std::io::Write;
             child.stdin.take().unwrap().write_all(b"to socat\n").unwrap();
         }
-        let socat = Command::new("socat")
+        let socat = Command::new(net_testkit::require("socat"))
             .args(["-t", "5", "-", &format!("TCP:{addr}")])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -109,11 +109,5 @@ pub(crate) fn map_connection<S>(
     ev: ServerEventOf<S>,
     add: impl FnOnce(S) -> SockId,
 ) -> ServerEventOf<SockId> {
-    match ev {
-        ServerEventOf::Connection(sock) => ServerEventOf::Connection(add(sock)),
-        ServerEventOf::Listening => ServerEventOf::Listening,
-        ServerEventOf::Drop(d) => ServerEventOf::Drop(d),
-        ServerEventOf::Error(e) => ServerEventOf::Error(e),
-        ServerEventOf::Close => ServerEventOf::Close,
-    }
+    ev.map(add)
 }

@@ -587,6 +587,8 @@ impl Run<'_> {
                     SocketEvent::Error(e) => ("error", Ev::Text(format!("error {}", e.code()))),
                     SocketEvent::Close { had_error } => ("close", Ev::Text(format!("close {had_error}"))),
                     SocketEvent::WriteDone(..) | SocketEvent::Prefinish => return,
+                    // An event this harness does not know yet shows up in the trace's diff.
+                    other => ("unknown", Ev::Text(format!("unknown event {other:?}"))),
                 };
                 self.emit(a, name, line);
             }
@@ -609,6 +611,7 @@ impl Run<'_> {
                     }
                     ServerEventOf::Error(e) => self.emit(a, "error", Ev::Text(format!("error {}", e.code()))),
                     ServerEventOf::Close => self.emit(a, "close", Ev::Text("close".into())),
+                    other => self.emit(a, "unknown", Ev::Text(format!("unknown event {other:?}"))),
                 }
             }
         }

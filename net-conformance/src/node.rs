@@ -4,22 +4,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Find Node: `explicit` (`--node`), then `$NODE`, then `$NODE26`, then the copy
-/// `scripts/install-node.sh` puts in `.tools/`, then `node` on `PATH`.
+/// `scripts/install-node.sh` keeps in `.tools/` (installed from the npm registry on first use).
+/// `None` only when that install fails (the reason is printed).
 pub fn find(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = explicit {
         return Some(p.to_owned());
     }
-    for var in ["NODE", "NODE26"] {
-        if let Some(p) = std::env::var_os(var).filter(|v| !v.is_empty()) {
-            return Some(p.into());
-        }
+    if let Some(p) = std::env::var_os("NODE").filter(|v| !v.is_empty()) {
+        return Some(p.into());
     }
-    let tools = crate::crate_dir().join("../.tools/node26/bin/node");
-    if tools.is_file() {
-        return Some(tools);
-    }
-    let on_path = Command::new("node").arg("--version").output().ok()?;
-    on_path.status.success().then(|| PathBuf::from("node"))
+    net_testkit::try_node26().map_err(|e| eprintln!("{e}")).ok()
 }
 
 /// `node --version`.

@@ -19,9 +19,6 @@ use crate::event::{SocketAction, SocketEvent};
 use crate::options::{KeepAliveSettings, ListenOptions};
 use crate::socket::{IoInput, Socket};
 
-/// Linux's `ENOTCONN`.
-const ENOTCONN: i32 = 107;
-
 /// Largest number of slices offered to one vectored write.
 pub const MAX_IOV: usize = 64;
 
@@ -342,7 +339,7 @@ fn pump_inner<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>, now: Ins
                     let input = match io.shutdown_write() {
                         Ok(()) => IoInput::ShutdownDone,
                         // Node's `_final`: ENOTCONN (the peer already reset us) counts as done.
-                        Err(e) if e.raw_os_error() == Some(ENOTCONN) => IoInput::ShutdownDone,
+                        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => IoInput::ShutdownDone,
                         Err(e) => IoInput::Failed(NetError::from_io(&e, "shutdown")),
                     };
                     sock.handle_io(now, input);
@@ -699,7 +696,7 @@ mod tests {
         let aborted = io::Error::from(io::ErrorKind::ConnectionAborted);
         assert_eq!(accept_failed(&mut server, &aborted), AcceptFailure::Retry);
         assert_eq!(server.poll_event(), None);
-        let emfile = io::Error::from_raw_os_error(24);
+        let emfile = io::Error::from_raw_os_error(libc::EMFILE);
         assert_eq!(accept_failed(&mut server, &emfile), AcceptFailure::BackOff);
         assert!(matches!(server.poll_event(), Some(crate::ServerEvent::Error(e)) if e.code() == "EMFILE"));
         assert!(server.listening());
@@ -731,6 +728,7 @@ mod tests {
 /// What a backend's server hands its user: the core's server events, with each admitted
 /// connection's socket (a handle, or an id) in place of its [`crate::ConnectionId`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ServerEventOf<S> {
     /// `'listening'`.
     Listening,
@@ -742,6 +740,19 @@ pub enum ServerEventOf<S> {
     Error(NetError),
     /// `'close'`: closed and every connection gone.
     Close,
+}
+
+impl<S> ServerEventOf<S> {
+    /// The same event with the connection's socket mapped by `f` (e.g. a handle to an id).
+    pub fn map<T>(self, f: impl FnOnce(S) -> T) -> ServerEventOf<T> {
+        match self {
+            Self::Connection(sock) => ServerEventOf::Connection(f(sock)),
+            Self::Listening => ServerEventOf::Listening,
+            Self::Drop(d) => ServerEventOf::Drop(d),
+            Self::Error(e) => ServerEventOf::Error(e),
+            Self::Close => ServerEventOf::Close,
+        }
+    }
 }
 
 /// Sockets a backend built for admitted connections, waiting for their `connection` event.

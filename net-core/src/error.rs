@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 /// Node reports both through `'error'` events or callbacks, but they mean different things to a
 /// caller: a transport error is the network's doing; a misuse error is the caller's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The operating system or the peer failed the operation (`ECONNRESET`, `EPIPE`, …).
     Transport,
@@ -26,6 +27,7 @@ macro_rules! error_codes {
         /// Node's `error.code` values that this library produces.
         #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum ErrorCode {
             $( $(#[$doc])* $name, )*
         }
@@ -44,7 +46,8 @@ macro_rules! error_codes {
                 match self { $(Self::$name => ErrorKind::$kind,)* }
             }
 
-            /// libuv's errno for a system error as Node reports it on Linux (negative), else `None`.
+            /// libuv's errno for a system error as Node reports it (the platform's errno, negated:
+            /// `-111` for `ECONNREFUSED` on Linux), else `None`.
             pub fn errno(self) -> Option<i32> {
                 match self { $(Self::$name => $errno,)* }
             }
@@ -59,39 +62,39 @@ macro_rules! error_codes {
 
 error_codes! {
     /// Connection refused by the peer.
-    ECONNREFUSED => Transport, Some(-111), Some("connection refused");
+    ECONNREFUSED => Transport, Some(-libc::ECONNREFUSED), Some("connection refused");
     /// Connection reset by the peer (an RST arrived).
-    ECONNRESET => Transport, Some(-104), Some("connection reset by peer");
+    ECONNRESET => Transport, Some(-libc::ECONNRESET), Some("connection reset by peer");
     /// Write to a connection whose peer is gone.
-    EPIPE => Transport, Some(-32), Some("broken pipe");
+    EPIPE => Transport, Some(-libc::EPIPE), Some("broken pipe");
     /// Connection aborted locally.
-    ECONNABORTED => Transport, Some(-103), Some("software caused connection abort");
+    ECONNABORTED => Transport, Some(-libc::ECONNABORTED), Some("software caused connection abort");
     /// Address in use (listen or bind).
-    EADDRINUSE => Transport, Some(-98), Some("address already in use");
+    EADDRINUSE => Transport, Some(-libc::EADDRINUSE), Some("address already in use");
     /// Address not available (bind).
-    EADDRNOTAVAIL => Transport, Some(-99), Some("address not available");
+    EADDRNOTAVAIL => Transport, Some(-libc::EADDRNOTAVAIL), Some("address not available");
     /// Permission denied.
-    EACCES => Transport, Some(-13), Some("permission denied");
+    EACCES => Transport, Some(-libc::EACCES), Some("permission denied");
     /// No such file or directory (IPC connect to a missing path).
-    ENOENT => Transport, Some(-2), Some("no such file or directory");
+    ENOENT => Transport, Some(-libc::ENOENT), Some("no such file or directory");
     /// Invalid argument (for example a Unix path that is too long).
-    EINVAL => Transport, Some(-22), Some("invalid argument");
+    EINVAL => Transport, Some(-libc::EINVAL), Some("invalid argument");
     /// The process is out of file descriptors (accept, socket).
-    EMFILE => Transport, Some(-24), Some("too many open files");
+    EMFILE => Transport, Some(-libc::EMFILE), Some("too many open files");
     /// The system is out of file descriptors.
-    ENFILE => Transport, Some(-23), Some("file table overflow");
+    ENFILE => Transport, Some(-libc::ENFILE), Some("file table overflow");
     /// Address family not supported (listening on `::` without IPv6).
-    EAFNOSUPPORT => Transport, Some(-97), Some("address family not supported");
+    EAFNOSUPPORT => Transport, Some(-libc::EAFNOSUPPORT), Some("address family not supported");
     /// Operation timed out.
-    ETIMEDOUT => Transport, Some(-110), Some("connection timed out");
+    ETIMEDOUT => Transport, Some(-libc::ETIMEDOUT), Some("connection timed out");
     /// Host unreachable.
-    EHOSTUNREACH => Transport, Some(-113), Some("host is unreachable");
+    EHOSTUNREACH => Transport, Some(-libc::EHOSTUNREACH), Some("host is unreachable");
     /// Network unreachable.
-    ENETUNREACH => Transport, Some(-101), Some("network is unreachable");
+    ENETUNREACH => Transport, Some(-libc::ENETUNREACH), Some("network is unreachable");
     /// Not a socket / socket not connected.
-    ENOTCONN => Transport, Some(-107), Some("socket is not connected");
+    ENOTCONN => Transport, Some(-libc::ENOTCONN), Some("socket is not connected");
     /// A write the handle held when it closed (libuv cancels it).
-    ECANCELED => Transport, Some(-125), Some("operation canceled");
+    ECANCELED => Transport, Some(-libc::ECANCELED), Some("operation canceled");
     /// Name lookup found nothing.
     ENOTFOUND => Transport, None, None;
     /// Any other operating-system failure (the message carries the detail).
@@ -139,9 +142,8 @@ impl fmt::Display for ErrorCode {
 impl ErrorCode {
     /// The code for an operating-system error, decided once here for every backend.
     ///
-    /// The raw errno is consulted first (exact on Linux), then the portable [`io::ErrorKind`].
+    /// The raw errno is consulted first (exact), then the portable [`io::ErrorKind`].
     pub fn from_io(err: &io::Error) -> Self {
-        #[cfg(target_os = "linux")]
         if let Some(raw) = err.raw_os_error() {
             if let Some(code) = Self::ALL.iter().copied().find(|c| c.errno() == Some(-raw)) {
                 return code;
@@ -520,7 +522,7 @@ mod tests {
             assert_eq!(NetError::from_io(&err, "read").code(), code);
         }
         assert_eq!(
-            NetError::from_io(&io::Error::from_raw_os_error(104), "read").to_string(),
+            NetError::from_io(&io::Error::from_raw_os_error(libc::ECONNRESET), "read").to_string(),
             "read ECONNRESET"
         );
     }

@@ -15,6 +15,7 @@ pub struct WriteId(pub u64);
 
 /// What a socket tells its user, in Node's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SocketEvent {
     /// `'lookup'`: one answer of the name lookup (one event per address), or its error.
     Lookup {
@@ -63,6 +64,10 @@ pub enum SocketEvent {
 }
 
 /// What a socket asks its driver to do.
+///
+/// Deliberately exhaustive (unlike the events): a driver must carry out every action, so a new
+/// one is a breaking change that fails every driver's `match` at compile time instead of being
+/// ignored by a wildcard arm.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SocketAction {
     /// Resolve `host` (only `family`'s addresses if given; all addresses or the first one);
@@ -124,6 +129,7 @@ pub struct ConnectionId(pub u64);
 
 /// What a server tells its user.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ServerEvent {
     /// `'listening'`: bound and listening.
     Listening,
@@ -138,6 +144,8 @@ pub enum ServerEvent {
 }
 
 /// What a server asks its driver to do.
+///
+/// Exhaustive for the same reason as [`SocketAction`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerAction {
     /// Bind and listen; answer with `Server::handle_listen`.

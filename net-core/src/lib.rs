@@ -37,7 +37,13 @@
 //! Deferred work stands in for Node's ticks: `ready` follows `connect` after the queued writes were
 //! offered; the automatic `end()` of a socket without half-open runs after the user handled the
 //! peer's `end`, so writes made in that handler still reach the peer.
+
 #![forbid(unsafe_code)]
+
+#[cfg(not(unix))]
+compile_error!(
+    "net-core supports Unix-like systems only (tested on Linux): maps operating-system errors by Unix errno."
+);
 
 mod addr;
 pub use addr::{

@@ -215,6 +215,7 @@ impl Model {
                 assert_eq!(*had_error, self.saw_error, "{who:?}: had_error disagrees with error events");
                 self.saw_close = true;
             }
+            other => panic!("{who:?}: an event this model does not know: {other:?}"),
         }
     }
 }

@@ -37,6 +37,7 @@ pub type ServerEvent = driver::ServerEventOf<SocketId>;
 
 /// One event from the loop.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// A socket's event.
     Socket(SocketId, SocketEvent),
@@ -887,7 +888,7 @@ fn start_tcp_connect(addr: SocketAddr, local: Option<SocketAddr>) -> io::Result<
     socket.set_nonblocking(true)?;
     match socket.connect(&addr.into()) {
         Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(115) || e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock => {}
         Err(e) => return Err(e),
     }
     Ok(TcpStream::from_std(socket.into()))

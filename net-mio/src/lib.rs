@@ -20,6 +20,11 @@
 //! .unwrap();
 //! ```
 
+#[cfg(not(unix))]
+compile_error!(
+    "net-mio supports Unix-like systems only (tested on Linux): drives TCP and Unix-domain sockets through Unix APIs."
+);
+
 mod event_loop;
 mod stream;
 

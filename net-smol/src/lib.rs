@@ -20,6 +20,11 @@
 //! });
 //! ```
 
+#[cfg(not(unix))]
+compile_error!(
+    "net-smol supports Unix-like systems only (tested on Linux): drives TCP and Unix-domain sockets through Unix APIs."
+);
+
 mod server;
 mod socket;
 mod spawn;

@@ -182,7 +182,8 @@ impl Server {
             match self.next_event().await {
                 ServerEvent::Connection(sock) => return Some(sock),
                 ServerEvent::Close | ServerEvent::Error(_) => return None,
-                ServerEvent::Listening | ServerEvent::Drop(_) => {}
+                // listening, drop, and any event a later version adds
+                _ => {}
             }
         }
     }

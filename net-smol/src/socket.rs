@@ -539,7 +539,7 @@ async fn connect_tcp(addr: SocketAddr, local: Option<SocketAddr>) -> io::Result<
     socket.set_nonblocking(true)?;
     match socket.connect(&addr.into()) {
         Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(115) || e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock => {}
         Err(e) => return Err(e),
     }
     let stream = Async::new(TcpStream::from(socket))?;

@@ -22,6 +22,11 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(not(unix))]
+compile_error!(
+    "net-tokio supports Unix-like systems only (tested on Linux): drives TCP and Unix-domain sockets through Unix APIs."
+);
+
 mod server;
 mod socket;
 mod stream;

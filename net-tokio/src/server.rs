@@ -100,6 +100,9 @@ impl Server {
 
     /// `server.listen(options)`: binds at once; `listening` or `error` follows as an event.
     /// A second `listen` while listening is `ERR_SERVER_ALREADY_LISTEN`.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime (the listener and its accept task belong to the current runtime).
     pub fn listen(&self, opts: ListenOptions) -> Result<(), NetError> {
         let endpoint = opts.endpoint();
         let _span = tracing::debug_span!("net_server", at = ?endpoint).entered();
@@ -178,7 +181,8 @@ impl Server {
             match self.next_event().await {
                 ServerEvent::Connection(sock) => return Some(sock),
                 ServerEvent::Close | ServerEvent::Error(_) => return None,
-                ServerEvent::Listening | ServerEvent::Drop(_) => {}
+                // listening, drop, and any event a later version adds
+                _ => {}
             }
         }
     }

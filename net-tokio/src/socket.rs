@@ -127,16 +127,25 @@ impl std::fmt::Debug for Socket {
 }
 
 /// `net.connect(port, host)`: a socket connecting by name or address with Node's defaults.
+///
+/// # Panics
+/// Outside a tokio runtime (the socket's IO is registered with the current runtime).
 pub fn connect(port: u16, host: &str) -> Socket {
     Socket::connect_with(ConnectOptions::new(host, port), SocketOptions::default())
 }
 
 /// `net.connect(path)`: a socket connecting to a Unix-domain socket.
+///
+/// # Panics
+/// Outside a tokio runtime (the socket's IO is registered with the current runtime).
 pub fn connect_path(path: impl Into<std::path::PathBuf>) -> Socket {
     connect_path_with(path, SocketOptions::default())
 }
 
 /// `net.connect({path, ...options})`: a Unix-domain socket with these socket options.
+///
+/// # Panics
+/// Outside a tokio runtime (the socket's IO is registered with the current runtime).
 pub fn connect_path_with(path: impl Into<std::path::PathBuf>, opts: SocketOptions) -> Socket {
     let sock = Socket::from_core(net_core::Socket::new(opts, Instant::now()), None, None);
     sock.with(|inner| {
@@ -147,6 +156,9 @@ pub fn connect_path_with(path: impl Into<std::path::PathBuf>, opts: SocketOption
 
 impl Socket {
     /// `net.connect(options)`: connect by name (lookup, happy eyeballs) or address.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime (the socket's IO is registered with the current runtime).
     pub fn connect_with(connect: ConnectOptions, opts: SocketOptions) -> Self {
         let sock = Self::from_core(net_core::Socket::new(opts, Instant::now()), None, None);
         sock.with(|inner| {

@@ -339,11 +339,7 @@ fn sibling(name: &str) -> PathBuf {
 }
 
 fn node() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("NODE26") {
-        return Some(p.into());
-    }
-    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/node26/bin/node");
-    local.exists().then_some(local)
+    net_testkit::try_node26().map_err(|e| eprintln!("{e}: benchmarking without Node")).ok()
 }
 
 /// Comma-separated values of a flag; `None` when the flag is absent (no filter).

@@ -110,6 +110,7 @@ impl Harness for MioHarness {
                         let s = *self.server_ids.get(&id)?;
                         Observed::Server(s, map_connection(ev, |sock| self.add_socket(sock)))
                     }
+                    _ => continue,
                 });
             }
             let now = Instant::now();

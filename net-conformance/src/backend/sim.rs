@@ -33,11 +33,8 @@ pub const PIPE_CAPACITY: usize = 4 * 1024 * 1024;
 /// rst/reset-mid-transfer-by-writer shows Node reading exactly this much after a reset.
 pub const RECEIVE_QUEUE: usize = 128_000;
 
-const ENOENT: i32 = 2;
-const EPIPE: i32 = 32;
-const EADDRINUSE: i32 = 98;
-const ECONNRESET: i32 = 104;
-const ECONNREFUSED: i32 = 111;
+// The simulated kernel answers with the errnos of the platform's own.
+use libc::{EADDRINUSE, ECONNREFUSED, ECONNRESET, ENOENT, EPIPE};
 
 #[derive(Debug, Default)]
 struct Pipe {

@@ -1,6 +1,6 @@
 //! Scenario tests of the core over the simulator ([`crate::sim::Pair`]): one test per behaviour,
 //! each trace checked against the Node 26 trace named in its doc comment
-//! (`shared/node-traces/<name>.txt`), per actor.
+//! (`docs/node-traces/<name>.txt`), per actor.
 
 mod connect;
 mod destroy;

@@ -450,6 +450,7 @@ impl Tracked {
                 self.max_id_at_close = Some(self.max_id);
                 self.pending_at_close = self.ids.difference(&self.done_ids).copied().collect();
             }
+            other => panic!("an event this model does not know: {other:?}\n{}", ctx()),
         }
     }
 
@@ -919,6 +920,7 @@ impl World {
                         assert!(self.live.contains(&id), "connection event for {id:?}")
                     }
                     ServerEvent::Drop(_) | ServerEvent::Error(_) => {}
+                    other => panic!("an event this model does not know: {other:?}"),
                 }
             }
             if self.server.listening() {

@@ -52,6 +52,7 @@ impl H {
                         }
                         self.servers.entry(*id).or_default().push(e.clone());
                     }
+                    other => panic!("an event these tests do not know: {other:?}"),
                 }
                 react(&mut self.lp, &ev);
             }

@@ -7,14 +7,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 
-/// Node 26: `NODE26`, or `.tools/node26/bin/node` as `scripts/install-node.sh` leaves it.
+/// Node 26: `NODE26`, or the copy `scripts/install-node.sh` installs on first use.
 pub(crate) fn node() -> PathBuf {
-    if let Some(p) = std::env::var_os("NODE26") {
-        return p.into();
-    }
-    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/node26/bin/node");
-    assert!(local.exists(), "Node 26 not found: run scripts/install-node.sh (or set NODE26)");
-    local
+    net_testkit::node26()
 }
 
 /// A running peer; killed when dropped.

@@ -154,6 +154,36 @@ impl EventWaiter {
     }
 }
 
+/// Every task waiting for room to write (`drained()`, `poll_write`, `poll_flush`,
+/// `poll_shutdown`), on any clone of one socket: all are woken, each re-checks its own
+/// condition. A task that polls again replaces its own registration (`Waker::will_wake`), so
+/// the set holds at most one waker per waiting task.
+#[derive(Debug, Default)]
+pub struct WriteWaiters {
+    wakers: Vec<Waker>,
+}
+
+impl WriteWaiters {
+    /// Register `waker` (once per task).
+    pub fn register(&mut self, waker: &Waker) {
+        if !self.wakers.iter().any(|w| w.will_wake(waker)) {
+            self.wakers.push(waker.clone());
+        }
+    }
+
+    /// Wake every registered task; nobody is registered afterwards.
+    pub fn wake_all(&mut self) {
+        for w in self.wakers.drain(..) {
+            w.wake();
+        }
+    }
+
+    /// Whether any task waits.
+    pub fn is_empty(&self) -> bool {
+        self.wakers.is_empty()
+    }
+}
+
 /// The user's side of a backend whose user pulls events in a task of its own (net-tokio,
 /// net-smol), as [`poll_user_event`] drives it.
 pub trait UserSide {

@@ -474,23 +474,45 @@ impl From<io::Error> for NetError {
     }
 }
 
+impl ErrorCode {
+    /// The nearest [`io::ErrorKind`], for the io-trait view of a socket: what a `TcpStream`
+    /// would have answered in the same situation (a write after `end()` or `destroy()` is a
+    /// broken pipe; a socket that never connected is not connected).
+    pub fn io_kind(self) -> io::ErrorKind {
+        use io::ErrorKind as K;
+        match self {
+            Self::ECONNREFUSED => K::ConnectionRefused,
+            Self::ECONNRESET => K::ConnectionReset,
+            Self::EPIPE => K::BrokenPipe,
+            Self::ECONNABORTED => K::ConnectionAborted,
+            Self::EADDRINUSE => K::AddrInUse,
+            Self::EADDRNOTAVAIL => K::AddrNotAvailable,
+            Self::EACCES | Self::ERR_IP_BLOCKED => K::PermissionDenied,
+            Self::ENOENT | Self::ENOTFOUND => K::NotFound,
+            Self::ETIMEDOUT => K::TimedOut,
+            Self::ENOTCONN | Self::ERR_SOCKET_CLOSED | Self::ERR_SOCKET_CLOSED_BEFORE_CONNECTION => {
+                K::NotConnected
+            }
+            Self::EHOSTUNREACH => K::HostUnreachable,
+            Self::ENETUNREACH => K::NetworkUnreachable,
+            Self::ECANCELED => K::Interrupted,
+            Self::ERR_STREAM_WRITE_AFTER_END
+            | Self::ERR_STREAM_DESTROYED
+            | Self::ERR_STREAM_ALREADY_FINISHED => K::BrokenPipe,
+            Self::ERR_INVALID_HANDLE_TYPE => K::Unsupported,
+            Self::ERR_SERVER_ALREADY_LISTEN => K::AlreadyExists,
+            Self::ERR_SERVER_NOT_RUNNING => K::NotConnected,
+            c if c.kind() == ErrorKind::InvalidArgument => K::InvalidInput,
+            _ => K::Other,
+        }
+    }
+}
+
+/// The [`NetError`] stays inside: `err.get_ref()` and `downcast_ref::<NetError>()` give back
+/// Node's `code`, `syscall` and addresses.
 impl From<NetError> for io::Error {
     fn from(err: NetError) -> Self {
-        let kind = match err.0.code {
-            ErrorCode::ECONNREFUSED => io::ErrorKind::ConnectionRefused,
-            ErrorCode::ECONNRESET => io::ErrorKind::ConnectionReset,
-            ErrorCode::EPIPE => io::ErrorKind::BrokenPipe,
-            ErrorCode::ECONNABORTED => io::ErrorKind::ConnectionAborted,
-            ErrorCode::EADDRINUSE => io::ErrorKind::AddrInUse,
-            ErrorCode::EADDRNOTAVAIL => io::ErrorKind::AddrNotAvailable,
-            ErrorCode::EACCES => io::ErrorKind::PermissionDenied,
-            ErrorCode::ENOENT => io::ErrorKind::NotFound,
-            ErrorCode::ETIMEDOUT => io::ErrorKind::TimedOut,
-            ErrorCode::ENOTCONN => io::ErrorKind::NotConnected,
-            c if c.kind() == ErrorKind::InvalidArgument => io::ErrorKind::InvalidInput,
-            _ => io::ErrorKind::Other,
-        };
-        Self::new(kind, err)
+        Self::new(err.0.code.io_kind(), err)
     }
 }
 
@@ -536,6 +558,30 @@ mod tests {
         let back: io::Error = NetError::syscall(ErrorCode::EPIPE, "write").into();
         assert_eq!(back.kind(), io::ErrorKind::BrokenPipe);
         assert_eq!(back.to_string(), "write EPIPE");
+    }
+
+    /// The io-trait view: misuse reads as what a `TcpStream` would have said, and Node's error
+    /// is still inside.
+    #[test]
+    fn misuse_maps_to_the_nearest_io_kind_and_keeps_the_net_error() {
+        let cases = [
+            (NetError::write_after_end(), io::ErrorKind::BrokenPipe),
+            (NetError::stream_destroyed(), io::ErrorKind::BrokenPipe),
+            (NetError::already_finished(), io::ErrorKind::BrokenPipe),
+            (NetError::ended_by_other_party(), io::ErrorKind::BrokenPipe),
+            (NetError::closed_before_connection(), io::ErrorKind::NotConnected),
+            (NetError::socket_closed(), io::ErrorKind::NotConnected),
+            (NetError::invalid_handle_type(), io::ErrorKind::Unsupported),
+            (NetError::syscall(ErrorCode::ECONNRESET, "read"), io::ErrorKind::ConnectionReset),
+            (NetError::syscall(ErrorCode::EHOSTUNREACH, "connect"), io::ErrorKind::HostUnreachable),
+        ];
+        for (net, kind) in cases {
+            let code = net.code();
+            let io: io::Error = net.into();
+            assert_eq!(io.kind(), kind, "{code}");
+            let inner = io.get_ref().and_then(|e| e.downcast_ref::<NetError>()).expect("NetError inside");
+            assert_eq!(inner.code(), code);
+        }
     }
 
     #[test]

@@ -56,6 +56,8 @@ pub use connect::{ConnectOptions, DEFAULT_ATTEMPT_TIMEOUT, MIN_ATTEMPT_TIMEOUT, 
 
 pub mod driver;
 
+pub mod io_view;
+
 mod handle;
 pub use handle::SocketHandle;
 

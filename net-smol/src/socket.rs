@@ -33,7 +33,8 @@ pub(crate) struct Inner {
     jobs: Vec<SocketAction>,
     /// The user's task waiting in `next_event` or `poll_read`: it is woken to read.
     event_waiter: driver::EventWaiter,
-    drain_waker: Option<Waker>,
+    /// Every task waiting for write progress, on any clone (`drained`, `AsyncWrite`).
+    write_waiters: driver::WriteWaiters,
     driver_waker: Option<Waker>,
     server: Option<ServerLink>,
     closed: bool,
@@ -107,10 +108,38 @@ impl std::task::Wake for ReadWake {
 /// A Node `net.Socket` on smol.
 ///
 /// Commands and getters follow Node's names; events come from [`Socket::next_event`]. The socket
-/// is also a `futures_io::AsyncRead + AsyncWrite` (close = `end()`).
+/// is also a `futures_io::AsyncRead + AsyncWrite`, so codecs, TLS and HTTP crates work on top,
+/// with a `TcpStream`'s habits ([`net_core::io_view`]):
+///
+/// * reading through `AsyncRead` turns `allowHalfOpen` on: EOF from the peer does not end our
+///   side, which stays writable until `poll_close` (Node's `end()`, ready once the FIN is out);
+/// * `poll_flush` and `poll_close` fail with the error the socket died of;
+/// * errors are `io::Error`s of the nearest kind, with the [`NetError`] inside (`get_ref()`);
+/// * clones share one socket, and every task waiting to write on any clone is woken;
+/// * dropping the last clone is Node's `destroySoon()`: queued bytes are flushed, the FIN
+///   follows, and the descriptor is released (and the server's count drops) without waiting for
+///   the peer.
 #[derive(Clone)]
 pub struct Socket {
     shared: Arc<Shared>,
+    /// Dropped with the last clone: closes the socket (the driver task holds `shared` too).
+    _last: Arc<LastHandle>,
+}
+
+/// The users' share of a socket; its drop is the last user handle going away.
+struct LastHandle(Arc<Shared>);
+
+impl Drop for LastHandle {
+    fn drop(&mut self) {
+        let shared = &self.0;
+        let _span = shared.span.enter();
+        let mut inner = shared.lock();
+        let now = Instant::now();
+        net_core::io_view::last_handle_dropped(&mut inner.core, now);
+        pump_at(&mut inner, shared, now);
+        // The driver task carries on (flushing, the FIN, timers) until the socket is destroyed.
+        shared.wake_driver(&mut inner);
+    }
 }
 
 impl std::fmt::Debug for Socket {
@@ -169,7 +198,7 @@ impl Socket {
                 stream: stream.map(Arc::new),
                 jobs: Vec::new(),
                 event_waiter: driver::EventWaiter::default(),
-                drain_waker: None,
+                write_waiters: driver::WriteWaiters::default(),
                 driver_waker: None,
                 server,
                 closed: false,
@@ -185,7 +214,7 @@ impl Socket {
         if driver_now {
             shared.wake_driver(&mut shared.lock());
         }
-        Self { shared }
+        Self { _last: Arc::new(LastHandle(Arc::clone(&shared))), shared }
     }
 
     /// An accepted socket's first step, taken once the server's lock is released (a reset read
@@ -278,7 +307,7 @@ impl Socket {
             if !inner.core.writable_need_drain() || inner.core.destroyed() {
                 return Poll::Ready(());
             }
-            inner.drain_waker = Some(cx.waker().clone());
+            inner.write_waiters.register(cx.waker());
             Poll::Pending
         })
         .await;
@@ -401,10 +430,9 @@ fn pump_turn(inner: &mut Inner, command: Option<&Arc<Shared>>, now: Instant) {
     if let Some(w) = inner.event_waiter.take() {
         w.wake();
     }
-    if inner.core.write_waiters_may_proceed() {
-        if let Some(w) = inner.drain_waker.take() {
-            w.wake();
-        }
+    // Waiters on the queue (`drained`, `AsyncWrite`) re-check their own condition.
+    if !inner.write_waiters.is_empty() && net_core::io_view::write_waiters_may_proceed(&inner.core) {
+        inner.write_waiters.wake_all();
     }
     if let Some(shared) = command {
         if !inner.jobs.is_empty() || inner.waiting.stale(&inner.core) {
@@ -558,6 +586,7 @@ impl futures_io_impls::AsyncRead for Socket {
         loop {
             {
                 let mut inner = this.shared.lock();
+                net_core::io_view::take_read_view(&mut inner.core);
                 if !inner.pending_read.is_empty() {
                     let n = inner.pending_read.len().min(out.len());
                     out[..n].copy_from_slice(&inner.pending_read.split_to(n));
@@ -568,7 +597,7 @@ impl futures_io_impls::AsyncRead for Socket {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => return Poll::Ready(Ok(0)),
                 Poll::Ready(Some(SocketEvent::End)) => {
-                    // EOF for the reader, who may never poll again: run the owed automatic end now.
+                    // EOF for the reader, who may never poll again: run the owed next-tick work now.
                     let mut inner = this.shared.lock();
                     inner.core.handled(Instant::now());
                     pump(&mut inner, &this.shared);
@@ -591,7 +620,7 @@ impl futures_io_impls::AsyncWrite for Socket {
             return Poll::Ready(Err(err.into()));
         }
         if !inner.core.has_write_room() {
-            inner.drain_waker = Some(cx.waker().clone());
+            inner.write_waiters.register(cx.waker());
             return Poll::Pending;
         }
         let now = Instant::now();
@@ -614,16 +643,22 @@ impl futures_io_impls::AsyncWrite for Socket {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut inner = self.shared.lock();
-        if inner.core.writable_length() == 0 || inner.core.destroyed() {
-            return Poll::Ready(Ok(()));
+        let ready = net_core::io_view::poll_flush(&inner.core);
+        if ready.is_pending() {
+            inner.write_waiters.register(cx.waker());
         }
-        inner.drain_waker = Some(cx.waker().clone());
-        Poll::Pending
+        ready
     }
 
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().end();
-        Poll::Ready(Ok(()))
+    /// Node's `end()`; ready once the FIN is out, or failed with what the socket died of.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.with(|inner| {
+            let ready = net_core::io_view::poll_shutdown(&mut inner.core);
+            if ready.is_pending() {
+                inner.write_waiters.register(cx.waker());
+            }
+            ready
+        })
     }
 }
 

@@ -29,10 +29,11 @@ fn framed_codec_over_socket() {
     })
 }
 
-/// An `AsyncRead` reader that stops at EOF still ends its side (the owed automatic end runs), so
-/// the peer gets `end` and `close`; a write after `end()` through `AsyncWrite` is an error.
+/// The io-trait view half-closes as a `TcpStream` does: a reader at EOF keeps its side open,
+/// so a reply written after EOF still reaches the peer, and `close` sends the FIN (the peer
+/// gets `end`, then `close`). A write after `end()` through `AsyncWrite` is a broken pipe.
 #[test]
-fn async_read_to_eof_then_nothing() {
+fn async_read_to_eof_then_reply_then_close() {
     use futures::{AsyncReadExt, AsyncWriteExt};
     run(async {
         let (server, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
@@ -43,10 +44,13 @@ fn async_read_to_eof_then_nothing() {
         let mut got = Vec::new();
         timeout(LIMIT, conn.read_to_end(&mut got)).await.unwrap().unwrap();
         assert_eq!(got, b"bytes then FIN");
+        timeout(LIMIT, conn.write_all(b"reply after EOF")).await.unwrap().unwrap();
+        timeout(LIMIT, conn.close()).await.unwrap().unwrap();
         let events = until_close(&client).await;
-        assert_eq!(events[events.len() - 2..], ["end", "close had_error=false"]);
+        assert_eq!(events[events.len() - 3..], ["data 15B", "end", "close had_error=false"], "{events:?}");
         let mut other = connect(port, "127.0.0.1");
         other.end();
-        assert!(other.write_all(b"late").await.is_err(), "write after end must fail");
+        let err = other.write_all(b"late").await.expect_err("write after end must fail");
+        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
     })
 }

@@ -40,7 +40,8 @@ pub(crate) struct Inner {
     jobs: Vec<SocketAction>,
     /// The user's task waiting in `next_event` or `poll_read`: it is woken to read.
     event_waiter: driver::EventWaiter,
-    drain_waker: Option<Waker>,
+    /// Every task waiting for write progress, on any clone (`drained`, `AsyncWrite`).
+    write_waiters: driver::WriteWaiters,
     /// The accepting server, told when this socket is destroyed.
     server: Option<ServerLink>,
     /// A `close` event was handed out: nothing more will come.
@@ -113,10 +114,38 @@ impl std::task::Wake for ReadWake {
 /// A Node `net.Socket` on tokio.
 ///
 /// Commands and getters follow Node's names; events come from [`Socket::next_event`]. The socket
-/// is also an `AsyncRead + AsyncWrite` (shutdown = `end()`), so codecs work on top.
+/// is also an `AsyncRead + AsyncWrite`, so codecs, TLS and HTTP crates work on top, with a
+/// `TcpStream`'s habits ([`net_core::io_view`]):
+///
+/// * reading through `AsyncRead` turns `allowHalfOpen` on: EOF from the peer does not end our
+///   side, which stays writable until `poll_shutdown` (Node's `end()`, ready once the FIN is out);
+/// * `poll_flush` and `poll_shutdown` fail with the error the socket died of;
+/// * errors are `io::Error`s of the nearest kind, with the [`NetError`] inside (`get_ref()`);
+/// * clones share one socket, and every task waiting to write on any clone is woken;
+/// * dropping the last clone is Node's `destroySoon()`: queued bytes are flushed, the FIN
+///   follows, and the descriptor is released (and the server's count drops) without waiting for
+///   the peer.
 #[derive(Clone)]
 pub struct Socket {
     shared: Arc<Shared>,
+    /// Dropped with the last clone: closes the socket (the driver task holds `shared` too).
+    _last: Arc<LastHandle>,
+}
+
+/// The users' share of a socket; its drop is the last user handle going away.
+struct LastHandle(Arc<Shared>);
+
+impl Drop for LastHandle {
+    fn drop(&mut self) {
+        let shared = &self.0;
+        let _span = shared.span.enter();
+        let mut inner = shared.lock();
+        let now = Instant::now();
+        net_core::io_view::last_handle_dropped(&mut inner.core, now);
+        pump_at(&mut inner, shared, now);
+        // The driver task carries on (flushing, the FIN, timers) until the socket is destroyed.
+        shared.wake_driver(&mut inner);
+    }
 }
 
 impl std::fmt::Debug for Socket {
@@ -187,7 +216,7 @@ impl Socket {
                 stream: stream.map(Arc::new),
                 jobs: Vec::new(),
                 event_waiter: driver::EventWaiter::default(),
-                drain_waker: None,
+                write_waiters: driver::WriteWaiters::default(),
                 server,
                 closed: false,
                 pending_read: Bytes::new(),
@@ -202,7 +231,7 @@ impl Socket {
         if driver_now {
             shared.wake_driver(&mut shared.lock());
         }
-        Self { shared }
+        Self { _last: Arc::new(LastHandle(Arc::clone(&shared))), shared }
     }
 
     /// An accepted socket's first step, taken once the server's lock is released (a reset read
@@ -294,7 +323,7 @@ impl Socket {
             if !inner.core.writable_need_drain() || inner.core.destroyed() {
                 return Poll::Ready(());
             }
-            inner.drain_waker = Some(cx.waker().clone());
+            inner.write_waiters.register(cx.waker());
             Poll::Pending
         })
         .await;
@@ -418,10 +447,8 @@ fn pump_turn(inner: &mut Inner, driver: Option<&Arc<Shared>>, now: Instant) {
         w.wake();
     }
     // Waiters on the queue (`drained`, `AsyncWrite`) re-check their own condition.
-    if inner.core.write_waiters_may_proceed() {
-        if let Some(w) = inner.drain_waker.take() {
-            w.wake();
-        }
+    if !inner.write_waiters.is_empty() && net_core::io_view::write_waiters_may_proceed(&inner.core) {
+        inner.write_waiters.wake_all();
     }
     if let Some(shared) = driver {
         if !inner.jobs.is_empty() || inner.waiting.stale(&inner.core) {
@@ -565,6 +592,7 @@ impl tokio::io::AsyncRead for Socket {
         loop {
             {
                 let mut inner = this.shared.lock();
+                net_core::io_view::take_read_view(&mut inner.core);
                 if !inner.pending_read.is_empty() {
                     let n = inner.pending_read.len().min(out.remaining());
                     out.put_slice(&inner.pending_read.split_to(n));
@@ -576,7 +604,7 @@ impl tokio::io::AsyncRead for Socket {
                 Poll::Ready(None) => return Poll::Ready(Ok(())),
                 Poll::Ready(Some(SocketEvent::Data(d))) => this.shared.lock().pending_read = d,
                 Poll::Ready(Some(SocketEvent::End)) => {
-                    // EOF for the reader, who may never poll again: run the owed automatic end now.
+                    // EOF for the reader, who may never poll again: run the owed next-tick work now.
                     let mut inner = this.shared.lock();
                     inner.core.handled(Instant::now());
                     pump(&mut inner, &this.shared);
@@ -599,7 +627,7 @@ impl tokio::io::AsyncWrite for Socket {
         }
         // Backpressure: accept bytes only while the queue is under the high-water mark.
         if !inner.core.has_write_room() {
-            inner.drain_waker = Some(cx.waker().clone());
+            inner.write_waiters.register(cx.waker());
             return Poll::Pending;
         }
         let now = Instant::now();
@@ -619,18 +647,22 @@ impl tokio::io::AsyncWrite for Socket {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let mut inner = this.shared.lock();
-        if inner.core.writable_length() == 0 || inner.core.destroyed() {
-            return Poll::Ready(Ok(()));
+        let mut inner = self.shared.lock();
+        let ready = net_core::io_view::poll_flush(&inner.core);
+        if ready.is_pending() {
+            inner.write_waiters.register(cx.waker());
         }
-        inner.drain_waker = Some(cx.waker().clone());
-        drop(inner);
-        Poll::Pending
+        ready
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().end();
-        Poll::Ready(Ok(()))
+    /// Node's `end()`; ready once the FIN is out, or failed with what the socket died of.
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.with(|inner| {
+            let ready = net_core::io_view::poll_shutdown(&mut inner.core);
+            if ready.is_pending() {
+                inner.write_waiters.register(cx.waker());
+            }
+            ready
+        })
     }
 }

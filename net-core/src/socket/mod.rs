@@ -297,6 +297,18 @@ impl Socket {
         self.phase != Phase::Destroyed && self.write_state == WriteState::Open
     }
 
+    /// Node's `writableEnded`: `end()` was called (by the user, or automatically after the
+    /// peer's `end`).
+    pub fn writable_ended(&self) -> bool {
+        self.write_state != WriteState::Open
+    }
+
+    /// Node's `writableFinished`: `finish` was emitted, every byte was handed to the kernel and
+    /// the FIN is out.
+    pub fn writable_finished(&self) -> bool {
+        self.write_state == WriteState::Finished
+    }
+
     /// Node's `pending`: no live handle (never connected, connecting, or destroyed).
     pub fn pending(&self) -> bool {
         self.phase != Phase::Open
@@ -358,6 +370,12 @@ impl Socket {
     /// Node's `allowHalfOpen`.
     pub fn allow_half_open(&self) -> bool {
         self.opts.allow_half_open
+    }
+
+    /// `socket.allowHalfOpen = value`: Node reads the flag when it hands out `end`, so a change
+    /// before that decides whether our side ends automatically after the peer's.
+    pub fn set_allow_half_open(&mut self, value: bool) {
+        self.opts.allow_half_open = value;
     }
 
     /// Node's `isPaused()`.
@@ -495,8 +513,10 @@ impl Socket {
         }
         if event == SocketEvent::End && !self.opts.allow_half_open {
             // Node ends our side in a tick queued right after the `end` emission, so writes the
-            // user makes while handling `end` still go out first.
+            // user makes while handling `end` still go out first; and from the emission on, a
+            // write after our own end fails as `writeAfterFIN`.
             self.auto_end_owed = true;
+            self.peer_ended_guard = true;
         }
         Some(event)
     }
@@ -926,9 +946,6 @@ impl Socket {
         if self.read.end_due() {
             self.read.state = ReadState::Ended;
             self.events.push_back(SocketEvent::End);
-            if !self.opts.allow_half_open {
-                self.peer_ended_guard = true;
-            }
             self.maybe_close();
         }
     }

@@ -1,0 +1,198 @@
+//! The io-trait view of a socket (`AsyncRead` / `AsyncWrite`), decided once for every backend.
+//!
+//! Two sets of users read the same socket. The event API keeps Node's semantics; a user who
+//! takes the io-trait view expects what a `TcpStream` does, and these functions say what that
+//! is in the core's terms, so that each backend only registers wakers and returns the answer:
+//!
+//! * **Half-close**: reading through `AsyncRead` turns `allowHalfOpen` on ([`take_read_view`]):
+//!   the peer's EOF is only EOF, and our side stays writable until the user shuts it down, as a
+//!   `TcpStream` does. (Node's automatic `end()` there would fail a reply written after EOF.)
+//! * **Flush and shutdown report failures**: a socket that failed or was destroyed before its
+//!   bytes went out answers with the error, never `Ok` ([`poll_flush`], [`poll_shutdown`]).
+//! * **Errors** are `io::Error`s of the nearest [`io::ErrorKind`] with the [`NetError`] inside
+//!   ([`crate::ErrorCode::io_kind`]).
+//! * **Dropping the last handle** is `destroySoon()` ([`last_handle_dropped`]): queued bytes are
+//!   flushed, the FIN follows, and the socket closes without waiting for the peer.
+
+use std::io;
+use std::task::Poll;
+use std::time::Instant;
+
+use crate::error::NetError;
+use crate::socket::Socket;
+
+/// The user reads through `AsyncRead`: from now on the socket half-closes as a `TcpStream` does
+/// (the peer's EOF does not end our side). Idempotent.
+pub fn take_read_view(sock: &mut Socket) {
+    if !sock.allow_half_open() {
+        sock.set_allow_half_open(true);
+    }
+}
+
+/// Why bytes handed to the socket may not have gone out: the error it was destroyed with, or
+/// `ERR_STREAM_DESTROYED` if it was destroyed before its writable side finished. `None` while
+/// the socket lives, and after a clean close.
+pub fn write_failure(sock: &Socket) -> Option<io::Error> {
+    if !sock.destroyed() {
+        return None;
+    }
+    match sock.errored() {
+        Some(e) => Some(e.clone().into()),
+        None if sock.writable_finished() => None,
+        None => Some(NetError::stream_destroyed().into()),
+    }
+}
+
+/// `poll_flush`: ready once every byte written went to the kernel; the failure if the socket
+/// failed or was destroyed first. `Pending` means: register for write progress and poll again.
+pub fn poll_flush(sock: &Socket) -> Poll<io::Result<()>> {
+    if let Some(e) = write_failure(sock) {
+        return Poll::Ready(Err(e));
+    }
+    if sock.writable_length() == 0 { Poll::Ready(Ok(())) } else { Poll::Pending }
+}
+
+/// `poll_shutdown`: `end()` (once), then ready when the FIN is out (`finish`); the failure if
+/// the socket failed or was destroyed first. The caller carries out the core's outputs after
+/// it, as after any command.
+pub fn poll_shutdown(sock: &mut Socket) -> Poll<io::Result<()>> {
+    if let Some(e) = write_failure(sock) {
+        return Poll::Ready(Err(e));
+    }
+    if sock.writable_finished() {
+        return Poll::Ready(Ok(()));
+    }
+    if sock.destroyed() {
+        // Destroyed cleanly without a FIN of ours: nothing was lost, but nothing will finish.
+        return Poll::Ready(Err(NetError::stream_destroyed().into()));
+    }
+    if !sock.writable_ended() {
+        sock.end();
+    }
+    Poll::Pending
+}
+
+/// The last user handle of a socket was dropped: Node's `destroySoon()`. Queued bytes still go
+/// out, then the FIN, then the socket closes (its descriptor is released and its server's count
+/// drops) without waiting for the peer's FIN. Nobody will pull events any more, so Node's
+/// next-tick work runs now. The caller carries out the core's outputs and keeps driving the
+/// socket (timers, writability) until it is destroyed.
+pub fn last_handle_dropped(sock: &mut Socket, now: Instant) {
+    if sock.destroyed() {
+        return;
+    }
+    sock.set_now(now);
+    sock.destroy_soon();
+    sock.handled(now);
+}
+
+/// Whether the tasks waiting to write (`drained()`, `poll_write`, `poll_flush`,
+/// `poll_shutdown`) should look again: there is room, `drain` is not owed, everything went
+/// out, the FIN is out, or the socket is gone.
+pub fn write_waiters_may_proceed(sock: &Socket) -> bool {
+    sock.write_waiters_may_proceed() || sock.writable_length() == 0 || sock.writable_finished()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::SocketOptions;
+    use crate::{ConnectionInfo, IoInput, SocketAction, SocketEvent};
+
+    fn connected() -> (Socket, Instant) {
+        let t = Instant::now();
+        let mut s = Socket::new(SocketOptions::default(), t);
+        s.connect(crate::Endpoint::Tcp("127.0.0.1:9".parse().unwrap())).unwrap();
+        s.tick(t);
+        while s.poll_action().is_some() {}
+        s.handle_io(
+            t,
+            IoInput::Connected(ConnectionInfo {
+                local: Some("127.0.0.1:5000".parse().unwrap()),
+                remote: Some("127.0.0.1:9".parse().unwrap()),
+            }),
+        );
+        while s.poll_event().is_some() {}
+        (s, t)
+    }
+
+    #[test]
+    fn flush_waits_for_the_kernel_then_reports_ok() {
+        let (mut s, t) = connected();
+        let _ = s.write("abc".into());
+        assert!(poll_flush(&s).is_pending());
+        s.handle_io(t, IoInput::Written(3));
+        assert!(matches!(poll_flush(&s), Poll::Ready(Ok(()))));
+    }
+
+    #[test]
+    fn flush_and_shutdown_report_the_error_the_socket_died_of() {
+        let (mut s, t) = connected();
+        let _ = s.write("abc".into());
+        s.handle_io(t, IoInput::Failed(NetError::syscall(crate::ErrorCode::ECONNRESET, "write")));
+        let Poll::Ready(Err(e)) = poll_flush(&s) else { panic!("flush must fail") };
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionReset);
+        let Poll::Ready(Err(e)) = poll_shutdown(&mut s) else { panic!("shutdown must fail") };
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionReset);
+    }
+
+    #[test]
+    fn flush_after_a_plain_destroy_with_bytes_queued_is_a_broken_pipe() {
+        let (mut s, _) = connected();
+        let _ = s.write("abc".into());
+        s.destroy();
+        let Poll::Ready(Err(e)) = poll_flush(&s) else { panic!("flush must fail") };
+        assert_eq!(e.kind(), io::ErrorKind::BrokenPipe);
+    }
+
+    #[test]
+    fn shutdown_ends_once_and_is_ready_when_the_fin_is_out() {
+        let (mut s, t) = connected();
+        assert!(poll_shutdown(&mut s).is_pending());
+        assert!(poll_shutdown(&mut s).is_pending(), "a second poll does not end twice");
+        s.tick(t);
+        assert_eq!(s.poll_action(), Some(SocketAction::ShutdownWrite));
+        s.handle_io(t, IoInput::ShutdownDone);
+        assert!(matches!(poll_shutdown(&mut s), Poll::Ready(Ok(()))));
+        assert!(s.poll_event().is_some_and(|e| e == SocketEvent::Prefinish || e == SocketEvent::Finish));
+    }
+
+    #[test]
+    fn the_read_view_keeps_our_side_open_after_the_peers_eof() {
+        let (mut s, t) = connected();
+        take_read_view(&mut s);
+        s.handle_io(t, IoInput::ReadEof);
+        while s.poll_event().is_some() {}
+        s.handled(t);
+        assert!(!s.writable_ended(), "no automatic end() in the read view");
+        let _ = s.write("reply after EOF".into());
+        assert!(!s.destroyed());
+        assert_eq!(s.writable_length(), "reply after EOF".len());
+    }
+
+    #[test]
+    fn without_the_read_view_nodes_automatic_end_follows_the_peers_eof() {
+        let (mut s, t) = connected();
+        s.handle_io(t, IoInput::ReadEof);
+        while s.poll_event().is_some() {}
+        s.handled(t);
+        assert!(s.writable_ended());
+    }
+
+    #[test]
+    fn dropping_the_last_handle_ends_then_closes_without_waiting_for_the_peer() {
+        let (mut s, t) = connected();
+        let _ = s.write("abc".into());
+        last_handle_dropped(&mut s, t);
+        assert!(!s.destroyed(), "queued bytes go out first");
+        s.handle_io(t, IoInput::Written(3));
+        s.tick(t);
+        let mut saw_shutdown = false;
+        while let Some(a) = s.poll_action() {
+            saw_shutdown |= a == SocketAction::ShutdownWrite;
+        }
+        assert!(saw_shutdown);
+        s.handle_io(t, IoInput::ShutdownDone);
+        assert!(s.destroyed(), "closed once the FIN is out, the peer's FIN not awaited");
+    }
+}

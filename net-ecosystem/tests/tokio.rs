@@ -1,0 +1,514 @@
+//! net-tokio under the crates tokio users plug in: hyper (through hyper-util's `TokioIo`),
+//! tokio-rustls, tokio-util's `LinesCodec`, `tokio::io::copy_bidirectional`; plus the io-trait
+//! contract those crates rely on (drop closes, every waiter is woken, failures are reported).
+//! The ends that are not ours are tokio's own `TcpStream`s.
+
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use net_core::ServerOptions;
+use net_ecosystem::{Checker, MIB, Pattern, open_fds, tls};
+use net_tokio::{ListenOptions, Server, ServerEvent, Socket, SocketHandle};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+const LIMIT: Duration = Duration::from_secs(30);
+const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+fn run<F: Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap().block_on(f)
+}
+
+async fn listening() -> (Server, u16) {
+    let server = Server::new(ServerOptions::default());
+    server.listen(ListenOptions::tcp(LOCALHOST, 0)).unwrap();
+    let ev = timeout(LIMIT, server.next_event()).await.unwrap();
+    assert!(matches!(ev, ServerEvent::Listening), "{ev:?}");
+    let port = server.address().and_then(|a| a.tcp()).unwrap().port();
+    (server, port)
+}
+
+async fn accept(server: &Server) -> Socket {
+    timeout(LIMIT, server.accept()).await.unwrap().expect("a connection")
+}
+
+/// Poll `cond` until it holds or `LIMIT` passes.
+async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < LIMIT, "{what}: not in time");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Read everything until EOF, checking it against `pattern`.
+async fn read_checked(r: &mut (impl tokio::io::AsyncRead + Unpin), pattern: Pattern) -> (usize, bool) {
+    let mut check = Checker::new(pattern);
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        let n = r.read(&mut buf).await.expect("read");
+        if n == 0 {
+            return (check.received, check.intact);
+        }
+        check.feed(&buf[..n]);
+    }
+}
+
+/// Write `len` bytes of `pattern` in 64 KiB pieces.
+async fn write_pattern(w: &mut (impl tokio::io::AsyncWrite + Unpin), pattern: &Pattern, len: usize) {
+    let mut buf = vec![0; 64 * 1024];
+    let mut at = 0;
+    while at < len {
+        let n = buf.len().min(len - at);
+        pattern.fill(at, &mut buf[..n]);
+        w.write_all(&buf[..n]).await.expect("write");
+        at += n;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defect 1: dropping the last handle closes.
+
+/// After `write_all(4 MiB)` and `drop`, the peer gets every byte and then EOF, and the server's
+/// count drops to zero: the socket's driver task (busy flushing) does not keep it open.
+#[test]
+fn dropping_the_last_handle_flushes_then_closes() {
+    run(async {
+        let (server, port) = listening().await;
+        let mut client = TcpStream::connect((LOCALHOST, port)).await.unwrap();
+        let mut conn = accept(&server).await;
+        let pattern = Pattern::new(1);
+        let reader = tokio::spawn({
+            let pattern = pattern.clone();
+            async move {
+                // Read late, so the 4 MiB cannot all sit in the kernel when the handle drops.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                read_checked(&mut client, pattern).await
+            }
+        });
+        timeout(LIMIT, async {
+            conn.write_all(&pattern.bytes(4 * MIB)).await.unwrap();
+        })
+        .await
+        .unwrap();
+        assert!(conn.writable_length() > 0, "bytes still queued in the socket when it drops");
+        drop(conn);
+        let (got, intact) = timeout(LIMIT, reader).await.expect("EOF in time").unwrap();
+        assert_eq!((got, intact), (4 * MIB, true));
+        eventually("server count back to 0", || server.get_connections() == 0).await;
+    })
+}
+
+/// Clones share the socket: dropping one of two keeps it open; dropping the second closes it.
+#[test]
+fn the_socket_closes_with_its_last_clone_only() {
+    run(async {
+        let (server, port) = listening().await;
+        let mut client = TcpStream::connect((LOCALHOST, port)).await.unwrap();
+        let conn = accept(&server).await;
+        let other = conn.clone();
+        drop(conn);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(server.get_connections(), 1);
+        let mut other = other;
+        other.write_all(b"still open").await.unwrap();
+        drop(other);
+        let mut got = Vec::new();
+        timeout(LIMIT, client.read_to_end(&mut got)).await.unwrap().unwrap();
+        assert_eq!(got, b"still open");
+        eventually("server count back to 0", || server.get_connections() == 0).await;
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defect 2: every waiter on the write side is woken.
+
+/// Two tasks `write_all` 8 MiB each on clones of one socket against a late reader: both finish
+/// and the peer gets all 16 MiB.
+#[test]
+fn two_writers_on_clones_both_finish() {
+    run(async {
+        let (server, port) = listening().await;
+        let mut client = TcpStream::connect((LOCALHOST, port)).await.unwrap();
+        let conn = accept(&server).await;
+        let writers: Vec<_> = (0..2)
+            .map(|i| {
+                let mut sock = conn.clone();
+                tokio::spawn(async move {
+                    let chunk = vec![i as u8; 64 * 1024];
+                    for _ in 0..128 {
+                        sock.write_all(&chunk).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let reader = tokio::spawn(async move {
+            let mut counts = [0usize; 2];
+            let mut buf = vec![0; 64 * 1024];
+            while counts[0] + counts[1] < 16 * MIB {
+                let n = client.read(&mut buf).await.unwrap();
+                assert!(n > 0, "EOF after {counts:?}");
+                for b in &buf[..n] {
+                    counts[*b as usize] += 1;
+                }
+            }
+            counts
+        });
+        for w in writers {
+            timeout(LIMIT, w).await.expect("each writer finishes").unwrap();
+        }
+        assert_eq!(timeout(LIMIT, reader).await.unwrap().unwrap(), [8 * MIB, 8 * MIB]);
+    })
+}
+
+/// One task writes through `AsyncWrite` while another writes Node's way (`write` until it says
+/// `false`, then `drained()`): both finish, 16 MiB in all.
+#[test]
+fn a_writer_and_a_drained_waiter_both_finish() {
+    run(async {
+        let (server, port) = listening().await;
+        let mut client = TcpStream::connect((LOCALHOST, port)).await.unwrap();
+        let conn = accept(&server).await;
+        let mut a = conn.clone();
+        let io_writer = tokio::spawn(async move {
+            let chunk = vec![0u8; 64 * 1024];
+            for _ in 0..128 {
+                a.write_all(&chunk).await.unwrap();
+            }
+        });
+        let b = conn.clone();
+        let node_writer = tokio::spawn(async move {
+            let chunk = Bytes::from(vec![1u8; 64 * 1024]);
+            for _ in 0..128 {
+                if !b.write(chunk.clone()) {
+                    b.drained().await;
+                }
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut counts = [0usize; 2];
+        let mut buf = vec![0; 64 * 1024];
+        timeout(LIMIT, async {
+            while counts[0] + counts[1] < 16 * MIB {
+                let n = client.read(&mut buf).await.unwrap();
+                assert!(n > 0);
+                for b in &buf[..n] {
+                    counts[*b as usize] += 1;
+                }
+            }
+        })
+        .await
+        .expect("16 MiB in time");
+        timeout(LIMIT, io_writer).await.unwrap().unwrap();
+        timeout(LIMIT, node_writer).await.unwrap().unwrap();
+        assert_eq!(counts, [8 * MIB, 8 * MIB]);
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defect 3: flush and shutdown report failures.
+
+/// A connect to a closed port: the write is queued (the socket is still connecting), but flush
+/// and shutdown fail with `ConnectionRefused`, the `NetError` inside.
+#[test]
+fn flush_after_a_refused_connect_fails() {
+    run(async {
+        let port = {
+            let l = std::net::TcpListener::bind((LOCALHOST, 0)).unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let mut sock = net_tokio::connect(port, "127.0.0.1");
+        sock.write_all(b"into the void").await.unwrap();
+        let err = timeout(LIMIT, sock.flush()).await.unwrap().expect_err("flush must fail");
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+        let net = err.get_ref().and_then(|e| e.downcast_ref::<net_core::NetError>()).expect("NetError inside");
+        assert_eq!(net.code(), "ECONNREFUSED");
+        let err = timeout(LIMIT, sock.shutdown()).await.unwrap().expect_err("shutdown must fail");
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(sock.write_all(b"more").await.unwrap_err().kind(), std::io::ErrorKind::ConnectionRefused);
+    })
+}
+
+/// A socket the peer reset: flush reports `ConnectionReset` once the reset is seen.
+#[test]
+fn flush_after_a_reset_fails() {
+    run(async {
+        let (server, port) = listening().await;
+        let client = TcpStream::connect((LOCALHOST, port)).await.unwrap();
+        let mut conn = accept(&server).await;
+        // Linger 0: the close below is an RST.
+        socket2::SockRef::from(&client).set_linger(Some(Duration::ZERO)).unwrap();
+        drop(client);
+        let err = timeout(LIMIT, async {
+            loop {
+                // The reset is seen by a write or a read; keep writing until one reports it.
+                match conn.write_all(&[0u8; 64 * 1024]).await {
+                    Ok(()) => match conn.flush().await {
+                        Ok(()) => tokio::time::sleep(Duration::from_millis(5)).await,
+                        Err(e) => return e,
+                    },
+                    Err(e) => return e,
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert!(
+            matches!(err.kind(), std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe),
+            "{err:?}"
+        );
+        let err = conn.flush().await.expect_err("flush keeps failing");
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err:?}");
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defect 4: half-close under the io traits loses nothing.
+
+/// `copy_bidirectional` between an accepted socket and a connected one, with the defaults,
+/// carries 64 MiB each way intact, and each side's FIN through.
+#[test]
+fn copy_bidirectional_proxy_carries_64_mib_both_ways() {
+    const LEN: usize = 64 * MIB;
+    run(async {
+        let upstream = tokio::net::TcpListener::bind((LOCALHOST, 0)).await.unwrap();
+        let up_port = upstream.local_addr().unwrap().port();
+        let (proxy, proxy_port) = listening().await;
+        tokio::spawn(async move {
+            let mut inbound = proxy.accept().await.unwrap();
+            let mut outbound = net_tokio::connect(up_port, "127.0.0.1");
+            let copied = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            copied.expect("the proxy copies without error")
+        });
+        let up = tokio::spawn(async move {
+            let (s, _) = upstream.accept().await.unwrap();
+            let (mut r, mut w) = s.into_split();
+            let send = async {
+                write_pattern(&mut w, &Pattern::new(2), LEN).await;
+                w.shutdown().await.unwrap();
+            };
+            let (_, got) = tokio::join!(send, read_checked(&mut r, Pattern::new(1)));
+            got
+        });
+        let client = TcpStream::connect((LOCALHOST, proxy_port)).await.unwrap();
+        let (mut r, mut w) = client.into_split();
+        let send = async {
+            write_pattern(&mut w, &Pattern::new(1), LEN).await;
+            w.shutdown().await.unwrap();
+        };
+        let ((), from_up) = timeout(LIMIT * 4, async { tokio::join!(send, read_checked(&mut r, Pattern::new(2))) })
+            .await
+            .expect("the proxy finished in time");
+        assert_eq!(from_up, (LEN, true), "client side");
+        assert_eq!(timeout(LIMIT, up).await.unwrap().unwrap(), (LEN, true), "upstream side");
+    })
+}
+
+/// A server that reads to EOF and then replies (the shape of many request/response protocols)
+/// gets its reply through.
+#[test]
+fn read_to_eof_then_reply() {
+    run(async {
+        let (server, port) = listening().await;
+        tokio::spawn(async move {
+            let mut conn = server.accept().await.unwrap();
+            let mut req = Vec::new();
+            conn.read_to_end(&mut req).await.unwrap();
+            conn.write_all(format!("got {} bytes", req.len()).as_bytes()).await.unwrap();
+            conn.shutdown().await.unwrap();
+        });
+        let mut client = TcpStream::connect((LOCALHOST, port)).await.unwrap();
+        client.write_all(&[7u8; 100_000]).await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut reply = String::new();
+        timeout(LIMIT, client.read_to_string(&mut reply)).await.unwrap().unwrap();
+        assert_eq!(reply, "got 100000 bytes");
+    })
+}
+
+/// tokio-util's `LinesCodec` echo, the last line arriving without a newline just before EOF:
+/// it is decoded at EOF and its echo still goes out.
+#[test]
+fn lines_codec_echo_with_a_last_line_at_eof() {
+    use tokio_util::codec::{FramedRead, FramedWrite, LinesCodec};
+    run(async {
+        let (server, port) = listening().await;
+        tokio::spawn(async move {
+            let conn = server.accept().await.unwrap();
+            let (r, w) = tokio::io::split(conn);
+            let mut lines = FramedRead::new(r, LinesCodec::new());
+            let mut out = FramedWrite::new(w, LinesCodec::new());
+            while let Some(line) = lines.next().await {
+                out.send(format!("echo {}", line.unwrap())).await.unwrap();
+            }
+            SinkExt::<String>::close(&mut out).await.unwrap();
+        });
+        let mut client = TcpStream::connect((LOCALHOST, port)).await.unwrap();
+        client.write_all(b"one\ntwo\nlast, no newline").await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut reply = String::new();
+        timeout(LIMIT, client.read_to_string(&mut reply)).await.unwrap().unwrap();
+        assert_eq!(reply, "echo one\necho two\necho last, no newline\n");
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS through tokio-rustls.
+
+async fn tls_echo(close_notify: bool) {
+    const LEN: usize = 16 * MIB;
+    let (server, port) = listening().await;
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls::server_config());
+    let served = tokio::spawn(async move {
+        let conn = server.accept().await.unwrap();
+        let tls = acceptor.accept(conn).await.expect("server handshake");
+        let (mut r, mut w) = tokio::io::split(tls);
+        // Echo until the client's end: clean after a close_notify, else UnexpectedEof.
+        let copied = tokio::io::copy(&mut r, &mut w).await;
+        w.shutdown().await.unwrap();
+        copied
+    });
+    let connector = tokio_rustls::TlsConnector::from(tls::client_config());
+    let sock = net_tokio::connect(port, "127.0.0.1");
+    let raw = sock.clone();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let tls = timeout(LIMIT, connector.connect(name, sock)).await.unwrap().expect("client handshake");
+    let (mut r, mut w) = tokio::io::split(tls);
+    let pattern = Pattern::new(3);
+    let send = async {
+        write_pattern(&mut w, &pattern, LEN).await;
+        if close_notify {
+            w.shutdown().await.unwrap();
+        } else {
+            w.flush().await.unwrap();
+            // The TCP socket's own end(): a FIN with no close_notify before it.
+            raw.end();
+        }
+    };
+    let ((), echoed) = timeout(LIMIT * 2, async { tokio::join!(send, read_checked(&mut r, pattern.clone())) })
+        .await
+        .expect("the echo finished in time");
+    assert_eq!(echoed, (LEN, true), "every byte came back, then a clean EOF");
+    let copied = timeout(LIMIT, served).await.unwrap().unwrap();
+    if close_notify {
+        assert_eq!(copied.expect("a clean end"), LEN as u64);
+    } else {
+        assert_eq!(copied.expect_err("an end without close_notify").kind(), std::io::ErrorKind::UnexpectedEof);
+    }
+}
+
+/// TLS echo of 16 MiB each way through rustls, the client ending with close_notify: the server
+/// sees a clean EOF and the client gets every byte back, then a clean EOF.
+#[test]
+fn tls_echo_with_close_notify() {
+    run(tls_echo(true))
+}
+
+/// The same, the client's TCP socket ending without close_notify: the server's TLS layer
+/// reports `UnexpectedEof` (a truncation is never a clean end), and still every byte echoed
+/// reaches the client.
+#[test]
+fn tls_echo_without_close_notify() {
+    run(tls_echo(false))
+}
+
+// ---------------------------------------------------------------------------------------------
+// hyper through hyper-util's TokioIo.
+
+async fn echo_service(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    Ok(Response::new(Full::new(body)))
+}
+
+/// hyper serves keep-alive requests on our sockets, bodies of 4 MiB both ways included, to a
+/// hyper client on our sockets too.
+#[test]
+fn hyper_keep_alive_with_4_mib_bodies() {
+    run(async {
+        let (server, port) = listening().await;
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            while let Some(sock) = server.accept().await {
+                count.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(sock), hyper::service::service_fn(echo_service))
+                        .await;
+                });
+            }
+        });
+        let sock = net_tokio::connect(port, "127.0.0.1");
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(sock)).await.unwrap();
+        tokio::spawn(conn);
+        let pattern = Pattern::new(4);
+        for i in 0..10 {
+            let body = if i % 3 == 0 { pattern.bytes(4 * MIB) } else { format!("request {i}").into_bytes() };
+            let req = Request::post("/echo").header("host", "localhost").body(Full::new(Bytes::from(body.clone())));
+            timeout(LIMIT, sender.ready()).await.unwrap().expect("the connection stays usable");
+            let resp = timeout(LIMIT, sender.send_request(req.unwrap())).await.unwrap().unwrap();
+            assert_eq!(resp.status(), 200);
+            let got = timeout(LIMIT, resp.into_body().collect()).await.unwrap().unwrap().to_bytes();
+            assert!(got == body, "request {i}: {} bytes back of {}", got.len(), body.len());
+        }
+        assert_eq!(accepted.load(Ordering::Relaxed), 1, "one kept-alive connection");
+    })
+}
+
+/// hyper's `header_read_timeout` drops connections that never finish their headers: each
+/// dropped connection closes (the client sees EOF), the server's count returns to zero and the
+/// process's descriptors to their baseline.
+#[test]
+fn hyper_header_timeouts_release_every_connection() {
+    const CLIENTS: usize = 20;
+    run(async {
+        let (server, port) = listening().await;
+        let server2 = server.clone();
+        tokio::spawn(async move {
+            while let Some(sock) = server2.accept().await {
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(Duration::from_millis(200))
+                        .serve_connection(TokioIo::new(sock), hyper::service::service_fn(echo_service))
+                        .await;
+                });
+            }
+        });
+        // Warm up once so that lazily opened descriptors (the runtime's, the resolver's) exist.
+        {
+            let mut c = TcpStream::connect((LOCALHOST, port)).await.unwrap();
+            let mut sink = Vec::new();
+            timeout(LIMIT, c.read_to_end(&mut sink)).await.unwrap().unwrap();
+        }
+        eventually("warm-up connection gone", || server.get_connections() == 0).await;
+        let baseline = open_fds();
+        let mut clients = Vec::new();
+        for _ in 0..CLIENTS {
+            let mut c = TcpStream::connect((LOCALHOST, port)).await.unwrap();
+            c.write_all(b"GET / HTTP/1.1\r\nhost: local").await.unwrap();
+            clients.push(c);
+        }
+        eventually("all connections accepted", || server.get_connections() == CLIENTS).await;
+        for c in &mut clients {
+            let mut rest = Vec::new();
+            // hyper may answer 408 before closing; what matters is that the close comes.
+            timeout(LIMIT, c.read_to_end(&mut rest)).await.expect("EOF after the timeout").unwrap();
+        }
+        eventually("server count back to 0", || server.get_connections() == 0).await;
+        drop(clients);
+        eventually("descriptors back to the baseline", || open_fds() <= baseline).await;
+    })
+}

@@ -4,6 +4,7 @@
 //! outputs; read the core) and gets every other method, named as in Node. Users import the trait
 //! from their backend (`use net_tokio::SocketHandle`), so switching runtime is a change of import.
 
+use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -110,4 +111,78 @@ pub trait SocketHandle {
     fn remote_family(&self) -> Option<Family> {
         self.inspect(Socket::remote_family)
     }
+
+    /// The local address as `TcpStream::local_addr` answers it: `NotConnected` while there is
+    /// none (before the connection, and for Unix sockets, to which Node gives no address).
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.local_address().ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "no local address"))
+    }
+
+    /// The peer's address as `TcpStream::peer_addr` answers it: `NotConnected` while there is
+    /// none (before the connection, after it closed, and for Unix sockets).
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.remote_address().ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "no peer address"))
+    }
+}
+
+/// [`SocketHandle`]'s commands and getters as inherent methods of a backend's socket type, so
+/// that a user calls them with no trait import (and an imported `AsyncWriteExt` or
+/// `AsyncReadExt` never makes them ambiguous). Invoked inside the backend's `impl Socket`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! inherent_socket_handle {
+    () => {
+        $crate::inherent_socket_handle! {
+            /// `socket.end()`: the FIN follows the queued bytes.
+            end() -> ();
+            /// `socket.destroy()`.
+            destroy() -> ();
+            /// `socket.destroy(err)`: `error`, then `close(true)`.
+            destroy_with_error(err: $crate::NetError) -> ();
+            /// `socket.destroySoon()`: end, and destroy once `finish` is emitted.
+            destroy_soon() -> ();
+            /// `socket.resetAndDestroy()`: close with RST; IPC refuses with `ERR_INVALID_HANDLE_TYPE`.
+            reset_and_destroy() -> ::std::result::Result<(), $crate::NetError>;
+            /// `socket.pause()`.
+            pause() -> ();
+            /// `socket.resume()`.
+            resume() -> ();
+            /// `socket.setTimeout(ms)`; zero disables it.
+            set_timeout(timeout: ::std::time::Duration) -> ();
+            /// `socket.setNoDelay(enable)`.
+            set_no_delay(enable: bool) -> ();
+            /// `socket.setKeepAlive(...)`.
+            set_keep_alive(keep_alive: $crate::KeepAlive) -> ();
+            /// `socket.readyState`.
+            ready_state() -> $crate::ReadyState;
+            /// `socket.bytesRead`.
+            bytes_read() -> u64;
+            /// `socket.bytesWritten`.
+            bytes_written() -> u64;
+            /// `socket.writableLength`.
+            writable_length() -> usize;
+            /// `socket.destroyed`.
+            destroyed() -> bool;
+            /// `socket.localAddress`/`localPort`.
+            local_address() -> ::std::option::Option<::std::net::SocketAddr>;
+            /// `socket.remoteAddress`/`remotePort`.
+            remote_address() -> ::std::option::Option<::std::net::SocketAddr>;
+            /// `socket.remoteFamily`.
+            remote_family() -> ::std::option::Option<$crate::Family>;
+            /// The local address as `TcpStream::local_addr` answers it (`NotConnected` while
+            /// there is none, and for Unix sockets).
+            local_addr() -> ::std::io::Result<::std::net::SocketAddr>;
+            /// The peer's address as `TcpStream::peer_addr` answers it (`NotConnected` while
+            /// there is none, and for Unix sockets).
+            peer_addr() -> ::std::io::Result<::std::net::SocketAddr>;
+        }
+    };
+    ($( $(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty; )*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(&self $(, $arg: $ty)*) -> $ret {
+                $crate::SocketHandle::$name(self $(, $arg)*)
+            }
+        )*
+    };
 }

@@ -15,7 +15,7 @@
 //!   flushed, the FIN follows, and the socket closes without waiting for the peer.
 
 use std::io;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use crate::error::NetError;
@@ -84,6 +84,93 @@ pub fn last_handle_dropped(sock: &mut Socket, now: Instant) {
     sock.set_now(now);
     sock.destroy_soon();
     sock.handled(now);
+}
+
+/// Awaiting what `write(data)` answered (Rust's habit beside Node's boolean): `Ok(len)` at once
+/// if the write was under the high-water mark (`accepted`), else once the queue drained below
+/// it (Node's `drain`) or the socket closed cleanly; the failure if the socket failed or was
+/// destroyed before its bytes went out (a write after `end()` included). `Pending` means:
+/// register for write progress and poll again.
+pub fn poll_write_done(sock: &Socket, accepted: bool, len: usize) -> Poll<io::Result<usize>> {
+    if let Some(e) = write_failure(sock) {
+        return Poll::Ready(Err(e));
+    }
+    if accepted || !sock.writable_need_drain() || sock.destroyed() {
+        Poll::Ready(Ok(len))
+    } else {
+        Poll::Pending
+    }
+}
+
+/// A backend socket whose task can wait for a write's outcome ([`Write`]'s future).
+pub trait WaitWrite {
+    /// [`poll_write_done`] on the socket's core, registering `cx`'s waker for write progress
+    /// when it is `Pending`.
+    fn poll_write_done(&self, cx: &mut Context<'_>, accepted: bool, len: usize) -> Poll<io::Result<usize>>;
+}
+
+/// What `socket.write(data)` answered. The bytes are already queued (and offered to the
+/// kernel), as in Node, whatever is done with this value.
+///
+/// * Node's boolean: `!socket.write(data)` (true when the queue is at or above the high-water
+///   mark: wait for `drain`), [`Write::accepted`], or `bool::from`.
+/// * Rust's habit: `socket.write(data).await` gives `Ok(len)` once there is room again (at once
+///   when there already is), or the error the socket failed with, so a loop of awaited writes
+///   keeps to the high-water mark. It serves a user who reached for `AsyncWriteExt::write` too.
+#[derive(Debug)]
+pub struct Write<'a, S> {
+    socket: &'a S,
+    accepted: bool,
+    len: usize,
+}
+
+impl<'a, S> Write<'a, S> {
+    /// The answer to a write of `len` bytes on `socket`; `accepted` is Node's boolean.
+    pub fn new(socket: &'a S, accepted: bool, len: usize) -> Self {
+        Self { socket, accepted, len }
+    }
+
+    /// Node's return value: `false` once the queue reached the high-water mark.
+    pub fn accepted(&self) -> bool {
+        self.accepted
+    }
+}
+
+impl<S> std::ops::Not for Write<'_, S> {
+    type Output = bool;
+
+    /// `if !socket.write(data) { socket.drained().await }`, as in Node.
+    fn not(self) -> bool {
+        !self.accepted
+    }
+}
+
+impl<S> From<Write<'_, S>> for bool {
+    fn from(w: Write<'_, S>) -> Self {
+        w.accepted
+    }
+}
+
+impl<'a, S: WaitWrite> IntoFuture for Write<'a, S> {
+    type Output = io::Result<usize>;
+    type IntoFuture = WriteDone<'a, S>;
+
+    fn into_future(self) -> WriteDone<'a, S> {
+        WriteDone(self)
+    }
+}
+
+/// The future of an awaited [`Write`].
+#[derive(Debug)]
+pub struct WriteDone<'a, S>(Write<'a, S>);
+
+impl<S: WaitWrite> Future for WriteDone<'_, S> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let w = &self.0;
+        w.socket.poll_write_done(cx, w.accepted, w.len)
+    }
 }
 
 /// Whether the tasks waiting to write (`drained()`, `poll_write`, `poll_flush`,

@@ -56,6 +56,9 @@ pub use connect::{ConnectOptions, DEFAULT_ATTEMPT_TIMEOUT, MIN_ATTEMPT_TIMEOUT, 
 
 pub mod driver;
 
+mod chunk;
+pub use chunk::Chunk;
+
 pub mod io_view;
 
 mod handle;

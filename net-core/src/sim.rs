@@ -115,9 +115,11 @@ pub fn describe(ev: &SocketEvent) -> String {
             address.map_or_else(String::new, |a| a.to_string()),
             family.map_or(0, |f| f.number())
         ),
-        SocketEvent::ConnectionAttemptTimeout(to) => format!("connectionAttemptTimeout {to}"),
-        SocketEvent::ConnectionAttempt(to) => format!("connectionAttempt {to}"),
-        SocketEvent::ConnectionAttemptFailed(to, e) => format!("connectionAttemptFailed {to} {}", e.code()),
+        SocketEvent::ConnectionAttemptTimeout(to) => format!("connectionAttemptTimeout {}", to.node_style()),
+        SocketEvent::ConnectionAttempt(to) => format!("connectionAttempt {}", to.node_style()),
+        SocketEvent::ConnectionAttemptFailed(to, e) => {
+            format!("connectionAttemptFailed {} {}", to.node_style(), e.code())
+        }
         SocketEvent::Connect => "connect".into(),
         SocketEvent::Ready => "ready".into(),
         SocketEvent::Data(d) => format!("data {}B", d.len()),

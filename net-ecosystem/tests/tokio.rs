@@ -17,7 +17,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use net_core::ServerOptions;
 use net_ecosystem::{Checker, MIB, Pattern, open_fds, tls};
-use net_tokio::{ListenOptions, Server, ServerEvent, Socket, SocketHandle};
+use net_tokio::{ListenOptions, Server, ServerEvent, Socket};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -74,6 +74,36 @@ async fn write_pattern(w: &mut (impl tokio::io::AsyncWrite + Unpin), pattern: &P
         w.write_all(&buf[..n]).await.expect("write");
         at += n;
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frictions: one `write` for both habits, Node's commands without a trait import.
+
+/// With `AsyncWriteExt` in scope, `socket.write(b"hi").await` does what a Rust user means
+/// (`Ok(2)`, the bytes arrive); Node's boolean is still there (`!socket.write(..)`, `accepted()`),
+/// and Node's commands (`end`, `set_no_delay`, ...) need no trait import.
+#[test]
+fn one_write_serves_both_habits() {
+    run(async {
+        let (server, port) = listening().await;
+        let mut client = TcpStream::connect((LOCALHOST, port)).await.unwrap();
+        let conn = accept(&server).await;
+        conn.set_no_delay(true);
+        assert_eq!(conn.local_addr().unwrap().port(), port);
+        assert_eq!(conn.peer_addr().unwrap(), client.local_addr().unwrap());
+        assert_eq!(timeout(LIMIT, async { conn.write(b"hi").await }).await.unwrap().unwrap(), 2);
+        assert!(conn.write("+more").accepted());
+        let big = conn.write(vec![b'.'; 32 * MIB]);
+        assert!(!big, "32 MiB is over the high-water mark: Node's false");
+        conn.end();
+        let mut got = Vec::new();
+        timeout(LIMIT, client.read_to_end(&mut got)).await.unwrap().unwrap();
+        assert_eq!((&got[..7], got.len()), (&b"hi+more"[..], 7 + 32 * MIB));
+        assert_eq!(
+            conn.write("late").await.expect_err("a write after end fails").kind(),
+            std::io::ErrorKind::BrokenPipe
+        );
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -232,7 +262,8 @@ fn flush_after_a_refused_connect_fails() {
         sock.write_all(b"into the void").await.unwrap();
         let err = timeout(LIMIT, sock.flush()).await.unwrap().expect_err("flush must fail");
         assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
-        let net = err.get_ref().and_then(|e| e.downcast_ref::<net_core::NetError>()).expect("NetError inside");
+        let net =
+            err.get_ref().and_then(|e| e.downcast_ref::<net_core::NetError>()).expect("NetError inside");
         assert_eq!(net.code(), "ECONNREFUSED");
         let err = timeout(LIMIT, sock.shutdown()).await.unwrap().expect_err("shutdown must fail");
         assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
@@ -307,9 +338,10 @@ fn copy_bidirectional_proxy_carries_64_mib_both_ways() {
             write_pattern(&mut w, &Pattern::new(1), LEN).await;
             w.shutdown().await.unwrap();
         };
-        let ((), from_up) = timeout(LIMIT * 4, async { tokio::join!(send, read_checked(&mut r, Pattern::new(2))) })
-            .await
-            .expect("the proxy finished in time");
+        let ((), from_up) =
+            timeout(LIMIT * 4, async { tokio::join!(send, read_checked(&mut r, Pattern::new(2))) })
+                .await
+                .expect("the proxy finished in time");
         assert_eq!(from_up, (LEN, true), "client side");
         assert_eq!(timeout(LIMIT, up).await.unwrap().unwrap(), (LEN, true), "upstream side");
     })
@@ -396,15 +428,19 @@ async fn tls_echo(close_notify: bool) {
             raw.end();
         }
     };
-    let ((), echoed) = timeout(LIMIT * 2, async { tokio::join!(send, read_checked(&mut r, pattern.clone())) })
-        .await
-        .expect("the echo finished in time");
+    let ((), echoed) =
+        timeout(LIMIT * 2, async { tokio::join!(send, read_checked(&mut r, pattern.clone())) })
+            .await
+            .expect("the echo finished in time");
     assert_eq!(echoed, (LEN, true), "every byte came back, then a clean EOF");
     let copied = timeout(LIMIT, served).await.unwrap().unwrap();
     if close_notify {
         assert_eq!(copied.expect("a clean end"), LEN as u64);
     } else {
-        assert_eq!(copied.expect_err("an end without close_notify").kind(), std::io::ErrorKind::UnexpectedEof);
+        assert_eq!(
+            copied.expect_err("an end without close_notify").kind(),
+            std::io::ErrorKind::UnexpectedEof
+        );
     }
 }
 
@@ -456,7 +492,8 @@ fn hyper_keep_alive_with_4_mib_bodies() {
         let pattern = Pattern::new(4);
         for i in 0..10 {
             let body = if i % 3 == 0 { pattern.bytes(4 * MIB) } else { format!("request {i}").into_bytes() };
-            let req = Request::post("/echo").header("host", "localhost").body(Full::new(Bytes::from(body.clone())));
+            let req =
+                Request::post("/echo").header("host", "localhost").body(Full::new(Bytes::from(body.clone())));
             timeout(LIMIT, sender.ready()).await.unwrap().expect("the connection stays usable");
             let resp = timeout(LIMIT, sender.send_request(req.unwrap())).await.unwrap().unwrap();
             assert_eq!(resp.status(), 200);

@@ -20,8 +20,8 @@ use std::time::Instant;
 
 use async_io::{Async, Timer};
 use bytes::Bytes;
+use net_core::{Chunk, SocketHandle, driver};
 use net_core::{ConnectOptions, Endpoint, IoInput, NetError, SocketAction, SocketEvent, SocketOptions};
-use net_core::{SocketHandle, driver};
 
 use crate::server::ServerLink;
 use crate::spawn::Spawner;
@@ -284,9 +284,13 @@ impl Socket {
         Poll::Pending
     }
 
-    /// `socket.write(data)`: Node's boolean, decided after the kernel was offered the bytes.
-    pub fn write(&self, data: impl Into<Bytes>) -> bool {
-        let data = data.into();
+    /// `socket.write(data)`: queued and offered to the kernel at once, as in Node. The answer
+    /// is Node's boolean (`if !socket.write(data) { socket.drained().await }`), and, awaited,
+    /// Rust's habit: `Ok(len)` once there is room again, or the socket's failure
+    /// ([`net_core::io_view::Write`]).
+    pub fn write(&self, data: impl Chunk) -> Write<'_> {
+        let data = data.into_bytes();
+        let len = data.len();
         let _span = self.shared.span.enter();
         let mut inner = self.shared.lock();
         let now = Instant::now();
@@ -297,7 +301,7 @@ impl Socket {
         }
         let accepted = inner.core.settle(pending);
         pump_at(&mut inner, &self.shared, now);
-        accepted
+        Write::new(self, accepted, len)
     }
 
     /// Wait until a `write` that returned `false` is drained (Node's `drain`), or the socket is gone.
@@ -381,6 +385,24 @@ fn read_if_ready(inner: &mut Inner, read_waker: &Waker, now: Instant) -> bool {
         driver::read_ready_until_short(&mut inner.core, &*stream, buf, now)
     });
     true
+}
+
+/// What [`Socket::write`] answered: Node's boolean, or awaited, `io::Result<usize>`.
+pub type Write<'a> = net_core::io_view::Write<'a, Socket>;
+
+impl net_core::io_view::WaitWrite for Socket {
+    fn poll_write_done(&self, cx: &mut Context<'_>, accepted: bool, len: usize) -> Poll<io::Result<usize>> {
+        let mut inner = self.shared.lock();
+        let ready = net_core::io_view::poll_write_done(&inner.core, accepted, len);
+        if ready.is_pending() {
+            inner.write_waiters.register(cx.waker());
+        }
+        ready
+    }
+}
+
+impl Socket {
+    net_core::inherent_socket_handle!();
 }
 
 impl SocketHandle for Socket {

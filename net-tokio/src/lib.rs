@@ -32,8 +32,8 @@ mod socket;
 mod stream;
 
 pub use net_core::{
-    ConnectOptions, Endpoint, KeepAlive, NetError, ReadyState, ServerOptions, SocketEvent, SocketHandle,
-    SocketOptions,
+    Chunk, ConnectOptions, Endpoint, KeepAlive, NetError, ReadyState, ServerOptions, SocketEvent,
+    SocketHandle, SocketOptions,
 };
 pub use server::{DEFAULT_BACKLOG, ListenOptions, Server, ServerEvent, create_server};
-pub use socket::{Socket, connect, connect_path, connect_path_with};
+pub use socket::{Socket, Write, connect, connect_path, connect_path_with};

@@ -23,10 +23,10 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use bytes::Bytes;
+use net_core::{Chunk, SocketHandle, driver};
 use net_core::{
     ConnectOptions, Endpoint, Family, IoInput, NetError, SocketAction, SocketEvent, SocketOptions,
 };
-use net_core::{SocketHandle, driver};
 use tokio::net::{TcpSocket, UnixStream};
 use tokio::sync::Notify;
 
@@ -301,9 +301,13 @@ impl Socket {
         Poll::Pending
     }
 
-    /// `socket.write(data)`: Node's boolean, decided after the kernel was offered the bytes.
-    pub fn write(&self, data: impl Into<Bytes>) -> bool {
-        let data = data.into();
+    /// `socket.write(data)`: queued and offered to the kernel at once, as in Node. The answer
+    /// is Node's boolean (`if !socket.write(data) { socket.drained().await }`), and, awaited,
+    /// Rust's habit: `Ok(len)` once there is room again, or the socket's failure
+    /// ([`net_core::io_view::Write`]).
+    pub fn write(&self, data: impl Chunk) -> Write<'_> {
+        let data = data.into_bytes();
+        let len = data.len();
         let _span = self.shared.span.enter();
         let mut inner = self.shared.lock();
         let now = Instant::now();
@@ -312,7 +316,7 @@ impl Socket {
         transmit(&mut inner, now);
         let accepted = inner.core.settle(pending);
         pump_at(&mut inner, &self.shared, now);
-        accepted
+        Write::new(self, accepted, len)
     }
 
     /// Wait until the queue is below the high-water mark again (after a `write` returned
@@ -399,6 +403,24 @@ fn transmit(inner: &mut Inner, now: Instant) {
     if let Some(stream) = inner.stream.clone() {
         driver::transmit(&mut inner.core, &*stream, now);
     }
+}
+
+/// What [`Socket::write`] answered: Node's boolean, or awaited, `io::Result<usize>`.
+pub type Write<'a> = net_core::io_view::Write<'a, Socket>;
+
+impl net_core::io_view::WaitWrite for Socket {
+    fn poll_write_done(&self, cx: &mut Context<'_>, accepted: bool, len: usize) -> Poll<io::Result<usize>> {
+        let mut inner = self.shared.lock();
+        let ready = net_core::io_view::poll_write_done(&inner.core, accepted, len);
+        if ready.is_pending() {
+            inner.write_waiters.register(cx.waker());
+        }
+        ready
+    }
+}
+
+impl Socket {
+    net_core::inherent_socket_handle!();
 }
 
 impl SocketHandle for Socket {

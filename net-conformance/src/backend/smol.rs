@@ -88,7 +88,7 @@ impl Harness for SmolHarness {
     }
 
     fn write(&mut self, c: SockId, data: Bytes) -> bool {
-        self.sockets[c].write(data)
+        self.sockets[c].write(data).accepted()
     }
 
     fn with_core(&mut self, c: SockId, f: &mut dyn FnMut(&mut net_core::Socket, Instant)) {

@@ -86,7 +86,7 @@ impl Harness for TokioHarness {
 
     fn write(&mut self, c: SockId, data: Bytes) -> bool {
         let _rt = self.rt.enter();
-        self.sockets[c].write(data)
+        self.sockets[c].write(data).accepted()
     }
 
     fn with_core(&mut self, c: SockId, f: &mut dyn FnMut(&mut net_core::Socket, Instant)) {

@@ -104,12 +104,31 @@ impl From<SocketAddr> for Endpoint {
 }
 
 impl fmt::Display for Endpoint {
-    /// Node's way of naming an endpoint in messages: `127.0.0.1:80`, `::1:80`, or the path.
+    /// Rust's way, which is also a URL's host and port: `127.0.0.1:80`, `[::1]:80` (what
+    /// `SocketAddr` prints, and parses back), or the path. Node's own spelling in its messages,
+    /// `::1:80`, is [`Endpoint::node_style`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Tcp(addr) => write!(f, "{}:{}", addr.ip(), addr.port()),
+            Self::Tcp(addr) => write!(f, "{addr}"),
             Self::Ipc(path) => write!(f, "{}", path.display()),
         }
+    }
+}
+
+impl Endpoint {
+    /// Node's way of naming an endpoint in its messages and traces: `127.0.0.1:80`, `::1:80`
+    /// (no brackets), or the path.
+    pub fn node_style(&self) -> impl fmt::Display + '_ {
+        struct NodeStyle<'a>(&'a Endpoint);
+        impl fmt::Display for NodeStyle<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self.0 {
+                    Endpoint::Tcp(addr) => write!(f, "{}:{}", addr.ip(), addr.port()),
+                    Endpoint::Ipc(path) => write!(f, "{}", path.display()),
+                }
+            }
+        }
+        NodeStyle(self)
     }
 }
 
@@ -132,5 +151,28 @@ impl ConnectionInfo {
     /// An IPC connection (no addresses).
     pub fn ipc() -> Self {
         Self::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_rusts_and_node_style_is_nodes() {
+        let v6 = Endpoint::Tcp("[::1]:80".parse().unwrap());
+        let v4 = Endpoint::Tcp("127.0.0.1:80".parse().unwrap());
+        assert_eq!(v6.to_string(), "[::1]:80");
+        assert_eq!(v6.to_string().parse::<SocketAddr>().ok(), v6.tcp());
+        assert_eq!(v6.node_style().to_string(), "::1:80");
+        assert_eq!(
+            (v4.to_string(), v4.node_style().to_string()),
+            ("127.0.0.1:80".into(), "127.0.0.1:80".into())
+        );
+        let ipc = Endpoint::Ipc("/tmp/x.sock".into());
+        assert_eq!(
+            (ipc.to_string(), ipc.node_style().to_string()),
+            ("/tmp/x.sock".into(), "/tmp/x.sock".into())
+        );
     }
 }

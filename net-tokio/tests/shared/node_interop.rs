@@ -5,7 +5,7 @@
 // `.tools/node26/bin/node` under the workspace).
 
 use net_core::{ServerOptions, SocketEvent};
-use backend::{ListenOptions, Server, ServerEvent, Socket, SocketHandle, connect};
+use backend::{ListenOptions, Server, ServerEvent, Socket, connect};
 use std::sync::mpsc;
 
 use node_peer::{Peer, fnv, pattern};

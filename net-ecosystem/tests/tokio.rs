@@ -106,6 +106,80 @@ fn one_write_serves_both_habits() {
     })
 }
 
+/// Rust's idiom beside Node's: `Server::bind(addr).await?`, `local_addr()`, `accept()` as an
+/// `io::Result` (the listen error, then `NotConnected` after close), and adopting std listeners
+/// and streams (`from_std`, `from_std_unix`).
+#[test]
+fn bind_accept_and_adopt() {
+    run(async {
+        let server = timeout(LIMIT, Server::bind("127.0.0.1:0")).await.unwrap().expect("bound");
+        let addr = server.local_addr().unwrap();
+        assert_eq!(addr.ip(), LOCALHOST);
+        let err = timeout(LIMIT, Server::bind(addr)).await.unwrap().expect_err("the port is taken");
+        assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let conn = timeout(LIMIT, server.accept()).await.unwrap().expect("a connection");
+        assert_eq!(timeout(LIMIT, async { conn.write(b"bound").await }).await.unwrap().unwrap(), 5);
+        drop(conn);
+        let mut got = Vec::new();
+        timeout(LIMIT, client.read_to_end(&mut got)).await.unwrap().unwrap();
+        assert_eq!(got, b"bound");
+        eventually("the connection is gone", || server.get_connections() == 0).await;
+        server.close().unwrap();
+        let err = timeout(LIMIT, server.accept()).await.unwrap().expect_err("closed");
+        assert_eq!(err.kind(), std::io::ErrorKind::NotConnected);
+
+        // A std listener, adopted.
+        let std_listener = std::net::TcpListener::bind((LOCALHOST, 0)).unwrap();
+        let at = std_listener.local_addr().unwrap();
+        let adopted = Server::from_std(std_listener, ServerOptions::default()).unwrap();
+        assert_eq!(adopted.local_addr().unwrap(), at);
+        let mut c2 = TcpStream::connect(at).await.unwrap();
+        let conn =
+            timeout(LIMIT, adopted.accept()).await.unwrap().expect("a connection on the adopted listener");
+        conn.end();
+        let mut got = Vec::new();
+        timeout(LIMIT, c2.read_to_end(&mut got)).await.unwrap().unwrap();
+        assert!(got.is_empty());
+
+        // A std stream, adopted: connected at once, no `connect` event.
+        let l = std::net::TcpListener::bind((LOCALHOST, 0)).unwrap();
+        let mine = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (mut theirs, _) = l.accept().unwrap();
+        let sock = Socket::from_std(mine, Default::default()).unwrap();
+        assert_eq!(sock.peer_addr().unwrap(), l.local_addr().unwrap());
+        sock.write("adopted");
+        sock.end();
+        let reader = std::thread::spawn(move || {
+            let mut got = String::new();
+            std::io::Read::read_to_string(&mut theirs, &mut got).unwrap();
+            got
+        });
+        let first = timeout(LIMIT, sock.next_event()).await.unwrap();
+        assert!(!matches!(first, Some(net_core::SocketEvent::Connect)), "{first:?}");
+        assert_eq!(reader.join().unwrap(), "adopted");
+
+        // A std Unix listener, adopted; its socket file stays the caller's.
+        let dir = std::env::temp_dir().join(format!("net-ecosystem-tokio-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("adopted.sock");
+        let _ = std::fs::remove_file(&path);
+        let ul = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let userver = Server::from_std_unix(ul, ServerOptions::default()).unwrap();
+        let mut uc = tokio::net::UnixStream::connect(&path).await.unwrap();
+        let uconn = timeout(LIMIT, userver.accept()).await.unwrap().expect("a Unix connection");
+        assert!(uconn.local_addr().is_err(), "Unix sockets have no SocketAddr");
+        drop(uconn);
+        let mut got = Vec::new();
+        timeout(LIMIT, uc.read_to_end(&mut got)).await.unwrap().unwrap();
+        eventually("the Unix connection is gone", || userver.get_connections() == 0).await;
+        userver.close().unwrap();
+        let _ = timeout(LIMIT, userver.accept()).await.unwrap();
+        assert!(path.exists(), "an adopted listener's file is not ours to remove");
+        std::fs::remove_dir_all(&dir).unwrap();
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Defect 1: dropping the last handle closes.
 
@@ -476,7 +550,7 @@ fn hyper_keep_alive_with_4_mib_bodies() {
         let accepted = Arc::new(AtomicUsize::new(0));
         let count = Arc::clone(&accepted);
         tokio::spawn(async move {
-            while let Some(sock) = server.accept().await {
+            while let Ok(sock) = server.accept().await {
                 count.fetch_add(1, Ordering::Relaxed);
                 tokio::spawn(async move {
                     let _ = hyper::server::conn::http1::Builder::new()
@@ -514,7 +588,7 @@ fn hyper_header_timeouts_release_every_connection() {
         let (server, port) = listening().await;
         let server2 = server.clone();
         tokio::spawn(async move {
-            while let Some(sock) = server2.accept().await {
+            while let Ok(sock) = server2.accept().await {
                 tokio::spawn(async move {
                     let _ = hyper::server::conn::http1::Builder::new()
                         .timer(TokioTimer::new())

@@ -4,9 +4,11 @@
 //! The same surface as `net-tokio`; the core decides every behaviour, and the core's
 //! [`net_core::driver`] carries out its outputs, so this crate only waits.
 //!
+//! Node's way: events, in Node's order.
+//!
 //! ```no_run
 //! smol::block_on(async {
-//!     use net_smol::{ListenOptions, Server, SocketHandle, connect};
+//!     use net_smol::{ListenOptions, Server, connect};
 //!     let server = Server::new(Default::default());
 //!     server.listen(ListenOptions::tcp([127, 0, 0, 1].into(), 0)).unwrap();
 //!     let port = server.address().and_then(|a| a.tcp()).unwrap().port();
@@ -18,6 +20,23 @@
 //!         println!("{event:?}");
 //!     }
 //! });
+//! ```
+//!
+//! Rust's way: the same sockets as `futures-io` `AsyncRead + AsyncWrite` (see [`Socket`] for
+//! the io-trait contract: half-close, drop, errors).
+//!
+//! ```no_run
+//! # fn main() -> std::io::Result<()> { smol::block_on(async {
+//! use smol::io::{AsyncReadExt, AsyncWriteExt};
+//! let server = net_smol::Server::bind("127.0.0.1:0").await?;
+//! let mut client = net_smol::connect(server.local_addr()?.port(), "127.0.0.1");
+//! client.write(b"ping").await?;
+//! client.close().await?;
+//! let mut conn = server.accept().await?;
+//! let mut got = String::new();
+//! conn.read_to_string(&mut got).await?;
+//! conn.write_all(b"pong").await?;
+//! # Ok(()) }) }
 //! ```
 
 #[cfg(not(unix))]

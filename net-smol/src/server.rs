@@ -85,6 +85,16 @@ pub struct Server {
     shared: Arc<ServerShared>,
 }
 
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.shared.lock();
+        f.debug_struct("Server")
+            .field("address", &inner.core.address())
+            .field("connections", &inner.core.get_connections())
+            .finish()
+    }
+}
+
 /// `net.createServer(options)`.
 pub fn create_server(opts: ServerOptions) -> Server {
     Server::new(opts)
@@ -108,14 +118,25 @@ impl Server {
     /// `server.listen(options)`: binds at once; `listening` or `error` follows as an event.
     /// A second `listen` while listening is `ERR_SERVER_ALREADY_LISTEN`.
     pub fn listen(&self, opts: ListenOptions) -> Result<(), NetError> {
-        let endpoint = opts.endpoint();
+        self.listen_via(opts.endpoint(), |at| bind(at, &opts))
+    }
+
+    /// `listen` with `bind` standing for the kernel's bind and listen (an adopted listener
+    /// answers it with itself).
+    fn listen_via(
+        &self,
+        endpoint: Endpoint,
+        bind: impl FnOnce(&Endpoint) -> Result<(Listener, Endpoint), NetError>,
+    ) -> Result<(), NetError> {
         let _span = tracing::debug_span!("net_server", at = ?endpoint).entered();
         let mut inner = self.shared.lock();
         inner.core.listen(endpoint)?;
+        let mut bind = Some(bind);
         while let Some(action) = inner.core.poll_action() {
             match action {
                 ServerAction::Listen(at) => {
-                    let bound = bind(&at, &opts);
+                    let Some(bind) = bind.take() else { continue };
+                    let bound = bind(&at);
                     tracing::debug!(result = ?bound.as_ref().map(|(_, ep)| ep), "listen");
                     let result = bound.as_ref().map(|(_, ep)| ep.clone()).map_err(Clone::clone);
                     if inner.core.handle_listen(result) {
@@ -176,16 +197,81 @@ impl Server {
         .await
     }
 
-    /// The next admitted connection; `None` once the server closed or failed to listen.
-    pub async fn accept(&self) -> Option<Socket> {
+    /// The next admitted connection, as `TcpListener::accept` answers: the server's `error`
+    /// (a failed listen, or an accept that ran out of descriptors, after which the server still
+    /// listens) as an `io::Error` with the [`NetError`] inside, and `NotConnected`
+    /// (`ERR_SERVER_NOT_RUNNING`) once it closed.
+    pub async fn accept(&self) -> io::Result<Socket> {
         loop {
             match self.next_event().await {
-                ServerEvent::Connection(sock) => return Some(sock),
-                ServerEvent::Close | ServerEvent::Error(_) => return None,
+                ServerEvent::Connection(sock) => return Ok(sock),
+                ServerEvent::Error(e) => return Err(e.into()),
+                ServerEvent::Close => return Err(NetError::server_not_running().into()),
                 // listening, drop, and any event a later version adds
                 _ => {}
             }
         }
+    }
+
+    /// Rust's idiom beside Node's steps: a server listening on `addr` (looked up as
+    /// `TcpListener::bind` does, each address tried in turn), with Node's default options.
+    pub async fn bind(addr: impl smol::net::AsyncToSocketAddrs) -> io::Result<Self> {
+        let mut last = None;
+        for at in smol::net::resolve(addr).await? {
+            let server = Self::new(ServerOptions::default());
+            match server.listen_and_wait(ListenOptions::tcp(at.ip(), at.port())).await {
+                Ok(()) => return Ok(server),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind")))
+    }
+
+    /// `listen(opts)`, then wait for `listening` (or the `error` that replaces it).
+    pub async fn listen_and_wait(&self, opts: ListenOptions) -> io::Result<()> {
+        self.listen(opts)?;
+        loop {
+            match self.next_event().await {
+                ServerEvent::Listening => return Ok(()),
+                ServerEvent::Error(e) => return Err(e.into()),
+                ServerEvent::Close => return Err(NetError::server_not_running().into()),
+                _ => {}
+            }
+        }
+    }
+
+    /// Adopt a listening std `TcpListener` (socket activation, a listener inherited or made by
+    /// hand): the server listens on it at once, with `options`; `listening` follows as after
+    /// `listen`.
+    pub fn from_std(listener: TcpListener, options: ServerOptions) -> io::Result<Self> {
+        let at = Endpoint::Tcp(listener.local_addr()?);
+        let listener = Async::new(listener)?;
+        let server = Self::new(options);
+        server.listen_via(at.clone(), move |_| Ok((Listener::Tcp(listener), at)))?;
+        Ok(server)
+    }
+
+    /// Adopt a listening std `UnixListener`, as [`Server::from_std`] does. The socket file is
+    /// the caller's: it is not removed on close.
+    pub fn from_std_unix(listener: UnixListener, options: ServerOptions) -> io::Result<Self> {
+        let path = listener.local_addr()?.as_pathname().map(std::path::Path::to_owned).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "an unnamed Unix listener has no path to listen on")
+        })?;
+        let listener = Async::new(listener)?;
+        let server = Self::new(options);
+        server.listen_via(Endpoint::Ipc(path.clone()), move |_| {
+            Ok((Listener::Unix(listener), Endpoint::Ipc(path)))
+        })?;
+        server.shared.lock().ipc_path = None;
+        Ok(server)
+    }
+
+    /// The bound TCP address, as `TcpListener::local_addr` answers (`NotConnected` when not
+    /// listening, or listening on a Unix socket).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.address()
+            .and_then(|a| a.tcp())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "not listening on TCP"))
     }
 
     /// `server.address()`: the bound address (real port), or the IPC path.

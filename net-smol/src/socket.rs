@@ -179,6 +179,24 @@ impl Socket {
         sock
     }
 
+    /// Adopt a connected std `TcpStream` (Node's `new net.Socket({ fd })`, e.g. socket
+    /// activation): a connected socket with `options`, as an accepted one is (no `connect`).
+    pub fn from_std(stream: TcpStream, options: SocketOptions) -> io::Result<Self> {
+        Ok(Self::adopt(Stream::Tcp(Async::new(stream)?), options, false))
+    }
+
+    /// Adopt a connected std `UnixStream`, as [`Socket::from_std`] does.
+    pub fn from_std_unix(stream: UnixStream, options: SocketOptions) -> io::Result<Self> {
+        Ok(Self::adopt(Stream::Unix(Async::new(stream)?), options, true))
+    }
+
+    fn adopt(stream: Stream, options: SocketOptions, ipc: bool) -> Self {
+        let core = net_core::Socket::accepted(options, stream.info(), ipc, Instant::now());
+        let sock = Self::from_core(core, Some(stream), None, &Spawner::current());
+        sock.start();
+        sock
+    }
+
     pub(crate) fn from_core(
         core: net_core::Socket,
         stream: Option<Stream>,

@@ -196,6 +196,32 @@ impl Socket {
         sock
     }
 
+    /// Adopt a connected std `TcpStream` (Node's `new net.Socket({ fd })`, e.g. socket
+    /// activation): a connected socket with `options`, as an accepted one is (no `connect`).
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub fn from_std(stream: std::net::TcpStream, options: SocketOptions) -> io::Result<Self> {
+        stream.set_nonblocking(true)?;
+        Ok(Self::adopt(Stream::Tcp(tokio::net::TcpStream::from_std(stream)?), options, false))
+    }
+
+    /// Adopt a connected std `UnixStream`, as [`Socket::from_std`] does.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub fn from_std_unix(stream: std::os::unix::net::UnixStream, options: SocketOptions) -> io::Result<Self> {
+        stream.set_nonblocking(true)?;
+        Ok(Self::adopt(Stream::Unix(UnixStream::from_std(stream)?), options, true))
+    }
+
+    fn adopt(stream: Stream, options: SocketOptions, ipc: bool) -> Self {
+        let core = net_core::Socket::accepted(options, stream.info(), ipc, Instant::now());
+        let sock = Self::from_core(core, Some(stream), None);
+        sock.start();
+        sock
+    }
+
     pub(crate) fn from_core(
         core: net_core::Socket,
         stream: Option<Stream>,

@@ -118,7 +118,7 @@ macro_rules! async_ncat {
                     }
                     _ => {}
                 }
-                let Some(sock) = server.accept().await else { return 1 };
+                let Ok(sock) = server.accept().await else { return 1 };
                 let _ = server.close();
                 sock
             } else {

@@ -460,7 +460,7 @@ fn many_concurrent_clients() {
             async move {
                 let mut served = 0;
                 while served < CLIENTS {
-                    let Some(conn) = server.accept().await else { break };
+                    let Ok(conn) = server.accept().await else { break };
                     served += 1;
                     drop(spawn(async move {
                         while let Some(ev) = conn.next_event().await {

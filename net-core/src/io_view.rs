@@ -102,6 +102,33 @@ pub fn poll_write_done(sock: &Socket, accepted: bool, len: usize) -> Poll<io::Re
     }
 }
 
+/// The io-trait reader's read straight into its own buffer, when
+/// [`Socket::can_read_direct`] allows it: `read` reads from the kernel; the outcome is fed to the
+/// core. `Some(n)`: `n > 0` bytes are in the reader's buffer. `None`: nothing was read (the
+/// kernel had nothing, or the read found EOF or an error, now queued as the core's events): take
+/// the event path, which reports them and registers for readability.
+pub fn read_direct(
+    sock: &mut Socket,
+    now: Instant,
+    read: impl FnOnce() -> io::Result<usize>,
+) -> Option<usize> {
+    match read() {
+        Ok(0) => {
+            sock.handle_io(now, crate::IoInput::ReadEof);
+            None
+        }
+        Ok(n) => {
+            sock.read_direct(now, n);
+            Some(n)
+        }
+        Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => None,
+        Err(e) => {
+            sock.handle_io(now, crate::IoInput::Failed(NetError::from_io(&e, "read")));
+            None
+        }
+    }
+}
+
 /// A backend socket whose task can wait for a write's outcome ([`Write`]'s future).
 pub trait WaitWrite {
     /// [`poll_write_done`] on the socket's core, registering `cx`'s waker for write progress
@@ -264,6 +291,34 @@ mod tests {
         while s.poll_event().is_some() {}
         s.handled(t);
         assert!(s.writable_ended());
+    }
+
+    #[test]
+    fn a_direct_read_counts_like_data_and_waits_for_whatever_is_queued() {
+        let (mut s, t) = connected();
+        assert!(s.can_read_direct());
+        assert_eq!(read_direct(&mut s, t, || Ok(10)), Some(10));
+        assert_eq!(s.bytes_read(), 10);
+        assert!(s.poll_event().is_none(), "no data event for bytes the reader has");
+        s.handle_io(t, IoInput::Read("queued".into()));
+        assert!(!s.can_read_direct(), "a queued data event goes first");
+        while s.poll_event().is_some() {}
+        assert!(s.can_read_direct());
+        s.pause();
+        assert!(!s.can_read_direct(), "paused: bytes are held, not read");
+        s.resume();
+        while s.poll_event().is_some() {}
+        assert_eq!(read_direct(&mut s, t, || Err(io::ErrorKind::WouldBlock.into())), None);
+        assert_eq!(read_direct(&mut s, t, || Ok(0)), None);
+        assert_eq!(s.poll_event(), Some(SocketEvent::End), "EOF comes as the event path's end");
+    }
+
+    #[test]
+    fn a_direct_read_error_destroys_with_nodes_read_error() {
+        let (mut s, t) = connected();
+        assert_eq!(read_direct(&mut s, t, || Err(io::ErrorKind::ConnectionReset.into())), None);
+        assert!(s.destroyed());
+        assert_eq!(s.errored().map(|e| e.code()), Some("ECONNRESET"));
     }
 
     #[test]

@@ -234,6 +234,41 @@ fn the_socket_closes_with_its_last_clone_only() {
     })
 }
 
+/// Many small reads in `block_on` (a thread without a tokio scheduler): once the task's coop
+/// budget runs out, tokio wakes it from inside the readiness poll, which the socket makes under
+/// its lock. The wake-up must be handed on, not deadlock on that lock.
+#[test]
+fn many_small_reads_in_block_on_never_deadlock() {
+    run(async {
+        let (server, port) = listening().await;
+        let mut client = net_tokio::connect(port, "127.0.0.1");
+        let mut conn = accept(&server).await;
+        let pattern = Pattern::new(5);
+        let writer = tokio::spawn({
+            let pattern = pattern.clone();
+            async move {
+                write_pattern(&mut conn, &pattern, 4 * MIB).await;
+                conn.shutdown().await.unwrap();
+            }
+        });
+        let mut check = Checker::new(pattern);
+        let mut buf = [0u8; 100];
+        timeout(LIMIT, async {
+            loop {
+                let n = client.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                check.feed(&buf[..n]);
+            }
+        })
+        .await
+        .expect("read to EOF in time");
+        assert_eq!((check.received, check.intact), (4 * MIB, true));
+        timeout(LIMIT, writer).await.unwrap().unwrap();
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Defect 2: every waiter on the write side is woken.
 

@@ -623,10 +623,37 @@ async fn connect_tcp(addr: SocketAddr, local: Option<SocketAddr>) -> io::Result<
 impl futures_io_impls::AsyncRead for Socket {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, out: &mut [u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        {
+            let mut inner = this.shared.lock();
+            net_core::io_view::take_read_view(&mut inner.core);
+            // Nothing waits to be handed out first: read from the kernel straight into the
+            // caller's buffer, with no `data` event between (one copy, no allocation).
+            if inner.pending_read.is_empty() && !out.is_empty() && inner.core.can_read_direct() {
+                if let Some(stream) = inner.stream.clone() {
+                    let ready = !inner.read_blocked
+                        || stream.poll_readable(&mut Context::from_waker(&this.shared.read_waker)).is_ready();
+                    if ready {
+                        inner.read_blocked = false;
+                        let now = Instant::now();
+                        let mut short = false;
+                        let got = net_core::io_view::read_direct(&mut inner.core, now, || {
+                            let r = driver::Transport::try_read(&*stream, out);
+                            short = matches!(r, Ok(n) if n < out.len()) || r.is_err();
+                            r
+                        });
+                        // As in `read_if_ready`: a short read (or WouldBlock) drained the kernel.
+                        inner.read_blocked = short;
+                        if let Some(n) = got {
+                            pump_at(&mut inner, &this.shared, now);
+                            return Poll::Ready(Ok(n));
+                        }
+                    }
+                }
+            }
+        }
         loop {
             {
                 let mut inner = this.shared.lock();
-                net_core::io_view::take_read_view(&mut inner.core);
                 if !inner.pending_read.is_empty() {
                     let n = inner.pending_read.len().min(out.len());
                     out[..n].copy_from_slice(&inner.pending_read.split_to(n));

@@ -18,7 +18,8 @@ use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -63,13 +64,72 @@ pub(crate) struct Shared {
     rt: tokio::runtime::Handle,
     /// The only waker ever registered for readability ([`ReadWake`]).
     read_waker: Waker,
+    /// Readability woke [`ReadWake`] while the lock was held. tokio can do that from inside a
+    /// readiness poll made under the lock (a task out of coop budget on a thread without a
+    /// scheduler, e.g. `block_on`, is woken at once): the wake-up cannot take the lock then, so
+    /// whoever releases it hands the wake-up on ([`Locked`]'s drop). Never lost, never a
+    /// self-deadlock.
+    read_woken: AtomicBool,
+    /// This socket, for handing on a wake-up from [`Locked`]'s drop.
+    me: Weak<Shared>,
     /// `net_socket{id, remote}`: every trace of this socket sits under it.
     span: tracing::Span,
 }
 
+/// The socket's lock. Releasing it hands on a readability wake-up that came while it was held.
+pub(crate) struct Locked<'a> {
+    guard: Option<MutexGuard<'a, Inner>>,
+    shared: &'a Shared,
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        self.guard.as_ref().expect("held until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Inner {
+        self.guard.as_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        if self.shared.read_woken.load(Ordering::SeqCst) {
+            if let Some(shared) = self.shared.me.upgrade() {
+                shared.hand_on_read_wake();
+            }
+        }
+    }
+}
+
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> Locked<'_> {
+        Locked { guard: Some(self.inner.lock().unwrap_or_else(|e| e.into_inner())), shared: self }
+    }
+
+    /// Readability came ([`ReadWake`]): wake the task that will read, if the lock can be had
+    /// now; if not, its holder does it when it releases the lock.
+    fn hand_on_read_wake(self: &Arc<Self>) {
+        let guard = match self.inner.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(TryLockError::WouldBlock) => return,
+        };
+        let mut inner = Locked { guard: Some(guard), shared: self };
+        if !self.read_woken.swap(false, Ordering::SeqCst) {
+            return;
+        }
+        match inner.event_waiter.take() {
+            Some(w) => {
+                drop(inner);
+                w.wake();
+            }
+            None => self.wake_driver(&mut inner),
+        }
     }
 
     /// Have the driver task take a turn, spawning it if it never ran (and there is anything
@@ -100,14 +160,9 @@ impl std::task::Wake for ReadWake {
 
     fn wake_by_ref(self: &Arc<Self>) {
         let Some(shared) = self.0.upgrade() else { return };
-        let mut inner = shared.lock();
-        match inner.event_waiter.take() {
-            Some(w) => {
-                drop(inner);
-                w.wake();
-            }
-            None => shared.wake_driver(&mut inner),
-        }
+        // Flag first, then try the lock: a holder that releases it after this sees the flag.
+        shared.read_woken.store(true, Ordering::SeqCst);
+        shared.hand_on_read_wake();
     }
 }
 
@@ -228,7 +283,7 @@ impl Socket {
         server: Option<ServerLink>,
     ) -> Self {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         // The core's copy: asking the kernel again (getpeername) per connection costs a syscall.
         let remote = core.remote_address();
         let span = tracing::debug_span!("net_socket", id, remote = ?remote);
@@ -252,6 +307,8 @@ impl Socket {
             driver: Notify::new(),
             rt: tokio::runtime::Handle::current(),
             read_waker: Waker::from(Arc::new(ReadWake(weak.clone()))),
+            read_woken: AtomicBool::new(false),
+            me: weak.clone(),
             span,
         });
         if driver_now {
@@ -637,10 +694,30 @@ impl tokio::io::AsyncRead for Socket {
         out: &mut tokio::io::ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        {
+            let mut inner = this.shared.lock();
+            net_core::io_view::take_read_view(&mut inner.core);
+            // Nothing waits to be handed out first: read from the kernel straight into the
+            // caller's buffer, with no `data` event between (one copy, no allocation).
+            if inner.pending_read.is_empty() && out.remaining() > 0 && inner.core.can_read_direct() {
+                if let Some(stream) = inner.stream.clone() {
+                    let ready = stream.poll_read_ready(&mut Context::from_waker(&this.shared.read_waker));
+                    if ready.is_ready() {
+                        let now = Instant::now();
+                        let got = net_core::io_view::read_direct(&mut inner.core, now, || {
+                            stream.try_read_into(out)
+                        });
+                        if got.is_some() {
+                            pump_at(&mut inner, &this.shared, now);
+                            return Poll::Ready(Ok(()));
+                        }
+                    }
+                }
+            }
+        }
         loop {
             {
                 let mut inner = this.shared.lock();
-                net_core::io_view::take_read_view(&mut inner.core);
                 if !inner.pending_read.is_empty() {
                     let n = inner.pending_read.len().min(out.remaining());
                     out.put_slice(&inner.pending_read.split_to(n));

@@ -50,6 +50,25 @@ impl Stream {
         }
     }
 
+    /// Read straight into the io-trait reader's buffer (no zeroing; tokio's `ReadBuf` is a
+    /// `BufMut`). A short read clears readiness, as in [`Transport::try_read_buf`].
+    pub(crate) fn try_read_into(&self, out: &mut tokio::io::ReadBuf<'_>) -> io::Result<usize> {
+        let max = out.remaining();
+        let mut short = None;
+        let mut read = |r: io::Result<usize>| match r {
+            Ok(n) if n > 0 && n < max => {
+                short = Some(n);
+                Err(io::ErrorKind::WouldBlock.into())
+            }
+            other => other,
+        };
+        let r = match self {
+            Self::Tcp(s) => s.try_io(Interest::READABLE, || read(s.try_read_buf(out))),
+            Self::Unix(s) => s.try_io(Interest::READABLE, || read(s.try_read_buf(out))),
+        };
+        short.map_or(r, Ok)
+    }
+
     /// The local address (`getsockname`); none for a Unix socket.
     pub(crate) fn local_addr(&self) -> Option<std::net::SocketAddr> {
         match self {

@@ -454,6 +454,33 @@ impl Socket {
             && self.queued_data < self.opts.readable_high_water_mark.max(1)
     }
 
+    /// Whether the io-trait reader may read from the kernel straight into its own buffer: the
+    /// socket is open, flowing and below its mark, and nothing (held bytes, events, next-tick
+    /// work) waits to be handed out first, so that skipping the `data` event changes nothing a
+    /// reader can see. Followed by [`Socket::read_direct`].
+    pub fn can_read_direct(&self) -> bool {
+        self.wants_read()
+            && !self.read.paused
+            && self.read.buffered() == 0
+            && self.events.is_empty()
+            && !self.tick_owed()
+            && !self.auto_end_owed
+    }
+
+    /// `n` bytes the io-trait reader read from the kernel itself, when
+    /// [`Socket::can_read_direct`] allowed it: counted in `bytesRead` and refreshing the idle
+    /// timer, as a `data` event would (the bytes are the reader's already). EOF and errors come
+    /// in as usual ([`IoInput::ReadEof`], [`IoInput::Failed`]).
+    pub fn read_direct(&mut self, now: Instant, n: usize) {
+        self.now = now;
+        debug_assert!(self.can_read_direct(), "read_direct without can_read_direct");
+        if n > 0 && self.phase == Phase::Open && self.read.state == ReadState::Open {
+            self.bytes_read += n as u64;
+            self.touch();
+        }
+        self.check_invariants();
+    }
+
     /// Whether queued bytes wait for the kernel.
     pub fn wants_write(&self) -> bool {
         self.phase == Phase::Open && self.queue.byte_len() > 0

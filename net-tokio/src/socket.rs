@@ -71,7 +71,7 @@ pub(crate) struct Shared {
     /// self-deadlock.
     read_woken: AtomicBool,
     /// This socket, for handing on a wake-up from [`Locked`]'s drop.
-    me: Weak<Shared>,
+    me: Weak<Self>,
     /// `net_socket{id, remote}`: every trace of this socket sits under it.
     span: tracing::Span,
 }

@@ -242,7 +242,7 @@ impl Server {
 
     /// Adopt a listening std `TcpListener` (socket activation, a listener inherited or made by
     /// hand): the server listens on it at once, with `options`; `listening` follows as after
-    /// `listen`.
+    /// `listen`. An async-io `Async<TcpListener>` comes in through its `into_inner()`.
     pub fn from_std(listener: TcpListener, options: ServerOptions) -> io::Result<Self> {
         let at = Endpoint::Tcp(listener.local_addr()?);
         let listener = Async::new(listener)?;

@@ -181,6 +181,7 @@ impl Socket {
 
     /// Adopt a connected std `TcpStream` (Node's `new net.Socket({ fd })`, e.g. socket
     /// activation): a connected socket with `options`, as an accepted one is (no `connect`).
+    /// An async-io `Async<TcpStream>` comes in through its `into_inner()`.
     pub fn from_std(stream: TcpStream, options: SocketOptions) -> io::Result<Self> {
         Ok(Self::adopt(Stream::Tcp(Async::new(stream)?), options, false))
     }

@@ -244,7 +244,7 @@ impl Server {
 
     /// Adopt a listening std `TcpListener` (socket activation, a listener inherited or made by
     /// hand): the server listens on it at once, with `options`; `listening` follows as after
-    /// `listen`.
+    /// `listen`. A tokio `TcpListener` comes in through its `into_std()`.
     ///
     /// # Panics
     /// Outside a tokio runtime.

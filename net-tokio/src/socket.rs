@@ -253,6 +253,7 @@ impl Socket {
 
     /// Adopt a connected std `TcpStream` (Node's `new net.Socket({ fd })`, e.g. socket
     /// activation): a connected socket with `options`, as an accepted one is (no `connect`).
+    /// A tokio `TcpStream` comes in through its `into_std()`.
     ///
     /// # Panics
     /// Outside a tokio runtime.

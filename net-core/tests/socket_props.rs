@@ -57,6 +57,8 @@ enum Op {
     Capacity(usize),
     ReadChunk(usize),
     Fault(S),
+    /// The user reads through the io-trait view from now on: `allowHalfOpen` turns on.
+    ReadView(S),
 }
 
 struct Spec;
@@ -98,6 +100,7 @@ impl ReferenceStateMachine for Spec {
                 prop_oneof![8usize..64, 64usize..20_000, 20_000usize..200_000].prop_map(Op::Capacity).boxed(),
             ),
             (2, (1usize..70_000).prop_map(Op::ReadChunk).boxed()),
+            (1, side().prop_map(Op::ReadView).boxed()),
         ];
         if !cfg.calm {
             ops.extend([
@@ -375,6 +378,15 @@ impl StateMachineTest for SocketMachine {
             Op::Drive => sut.drive(),
             Op::Capacity(n) => sut.pair.capacity = n,
             Op::ReadChunk(n) => sut.pair.read_chunk = n,
+            Op::ReadView(s) => {
+                net_core::io_view::take_read_view(sut.pair.sock(s.side()));
+                // Node reads the flag when it hands out `end`: a change after that is too late
+                // for the automatic end already owed.
+                let m = &mut sut.models[s.idx()];
+                if !m.saw_end {
+                    m.half_open = true;
+                }
+            }
             Op::Fault(s) => {
                 let now = sut.pair.now;
                 let err = net_core::NetError::syscall(net_core::ErrorCode::ECONNRESET, "read");

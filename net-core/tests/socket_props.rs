@@ -44,14 +44,27 @@ impl S {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Write { s: S, len: usize, cb: bool },
-    End { s: S, cb: bool },
-    Destroy { s: S, err: bool },
+    Write {
+        s: S,
+        len: usize,
+        cb: bool,
+    },
+    End {
+        s: S,
+        cb: bool,
+    },
+    Destroy {
+        s: S,
+        err: bool,
+    },
     DestroySoon(S),
     Reset(S),
     Pause(S),
     Resume(S),
-    SetTimeout { s: S, ms: u64 },
+    SetTimeout {
+        s: S,
+        ms: u64,
+    },
     Advance(u64),
     Drive,
     Capacity(usize),

@@ -322,7 +322,11 @@ fn flush_after_a_refused_connect_fails() {
             l.local_addr().unwrap().port()
         };
         let mut sock = net_smol::connect(port, "127.0.0.1");
-        sock.write_all(b"into the void").await.unwrap();
+        // Queued while connecting, or refused if the refusal already came: never a silent Ok
+        // both here and at flush.
+        if let Err(e) = sock.write_all(b"into the void").await {
+            assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused, "{e:?}");
+        }
         let err = timeout(LIMIT, sock.flush()).await.unwrap().expect_err("flush must fail");
         assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
         let net =

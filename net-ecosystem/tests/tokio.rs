@@ -358,8 +358,8 @@ fn a_writer_and_a_drained_waiter_both_finish() {
 // ---------------------------------------------------------------------------------------------
 // Defect 3: flush and shutdown report failures.
 
-/// A connect to a closed port: the write is queued (the socket is still connecting), but flush
-/// and shutdown fail with `ConnectionRefused`, the `NetError` inside.
+/// A connect to a closed port: the write is queued (while connecting) or refused, and flush and
+/// shutdown fail with `ConnectionRefused`, the `NetError` inside; never a silent `Ok` at flush.
 #[test]
 fn flush_after_a_refused_connect_fails() {
     run(async {
@@ -368,7 +368,11 @@ fn flush_after_a_refused_connect_fails() {
             l.local_addr().unwrap().port()
         };
         let mut sock = net_tokio::connect(port, "127.0.0.1");
-        sock.write_all(b"into the void").await.unwrap();
+        // Queued while connecting, or refused if the refusal already came: never a silent Ok
+        // both here and at flush.
+        if let Err(e) = sock.write_all(b"into the void").await {
+            assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused, "{e:?}");
+        }
         let err = timeout(LIMIT, sock.flush()).await.unwrap().expect_err("flush must fail");
         assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
         let net =

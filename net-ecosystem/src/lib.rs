@@ -138,6 +138,30 @@ pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
+/// How many of this process's descriptors are TCP connections (not listeners) whose local port
+/// is `port`: a server's accepted sockets still open. Exact while other tests of the same
+/// process open and close sockets of their own, which a plain descriptor count is not.
+pub fn open_connections_on(port: u16) -> usize {
+    use std::collections::HashSet;
+    // /proc/net/tcp{,6}: `sl local_address rem_address st ... inode`, ports in hex.
+    let mut inodes = HashSet::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else { continue };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(state), Some(inode)) = (f.get(1), f.get(3), f.get(9)) else { continue };
+            let local_port = local.rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
+            if local_port == Some(port) && *state != "0A" {
+                inodes.insert(format!("socket:[{inode}]"));
+            }
+        }
+    }
+    let Ok(fds) = std::fs::read_dir("/proc/self/fd") else { return 0 };
+    fds.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| inodes.contains(target.to_string_lossy().as_ref()))
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +176,19 @@ mod tests {
         swapped[..MIB].copy_from_slice(&bytes[MIB..2 * MIB]);
         assert!(!p.matches(0, &swapped));
         assert_ne!(Pattern::new(2).bytes(64), p.bytes(64));
+    }
+
+    #[test]
+    fn connections_on_a_port_are_counted_and_listeners_are_not() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        assert_eq!(open_connections_on(port), 0, "the listener does not count");
+        let c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (a, _) = l.accept().unwrap();
+        assert_eq!(open_connections_on(port), 1, "the accepted socket counts, the client does not");
+        drop(a);
+        assert_eq!(open_connections_on(port), 0);
+        drop(c);
     }
 
     #[test]

@@ -91,7 +91,18 @@ pub fn last_handle_dropped(sock: &mut Socket, now: Instant) {
 /// it (Node's `drain`) or the socket closed cleanly; the failure if the socket failed or was
 /// destroyed before its bytes went out (a write after `end()` included). `Pending` means:
 /// register for write progress and poll again.
-pub fn poll_write_done(sock: &Socket, accepted: bool, len: usize) -> Poll<io::Result<usize>> {
+///
+/// `refused`: the socket was not writable when the write was made (after `end()`, or destroyed):
+/// the bytes were dropped, and the answer is the reason even after a clean close.
+pub fn poll_write_done(sock: &Socket, accepted: bool, refused: bool, len: usize) -> Poll<io::Result<usize>> {
+    if refused {
+        let why = match sock.errored() {
+            Some(e) => e.clone(),
+            None if sock.writable_ended() => NetError::write_after_end(),
+            None => NetError::stream_destroyed(),
+        };
+        return Poll::Ready(Err(why.into()));
+    }
     if let Some(e) = write_failure(sock) {
         return Poll::Ready(Err(e));
     }
@@ -133,7 +144,13 @@ pub fn read_direct(
 pub trait WaitWrite {
     /// [`poll_write_done`] on the socket's core, registering `cx`'s waker for write progress
     /// when it is `Pending`.
-    fn poll_write_done(&self, cx: &mut Context<'_>, accepted: bool, len: usize) -> Poll<io::Result<usize>>;
+    fn poll_write_done(
+        &self,
+        cx: &mut Context<'_>,
+        accepted: bool,
+        refused: bool,
+        len: usize,
+    ) -> Poll<io::Result<usize>>;
 }
 
 /// What `socket.write(data)` answered. The bytes are already queued (and offered to the
@@ -148,13 +165,15 @@ pub trait WaitWrite {
 pub struct Write<'a, S> {
     socket: &'a S,
     accepted: bool,
+    refused: bool,
     len: usize,
 }
 
 impl<'a, S> Write<'a, S> {
-    /// The answer to a write of `len` bytes on `socket`; `accepted` is Node's boolean.
-    pub fn new(socket: &'a S, accepted: bool, len: usize) -> Self {
-        Self { socket, accepted, len }
+    /// The answer to a write of `len` bytes on `socket`; `accepted` is Node's boolean, `refused`
+    /// says the socket was not writable (the bytes were dropped).
+    pub fn new(socket: &'a S, accepted: bool, refused: bool, len: usize) -> Self {
+        Self { socket, accepted, refused, len }
     }
 
     /// Node's return value: `false` once the queue reached the high-water mark.
@@ -196,7 +215,7 @@ impl<S: WaitWrite> Future for WriteDone<'_, S> {
 
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let w = &self.0;
-        w.socket.poll_write_done(cx, w.accepted, w.len)
+        w.socket.poll_write_done(cx, w.accepted, w.refused, w.len)
     }
 }
 
@@ -291,6 +310,29 @@ mod tests {
         while s.poll_event().is_some() {}
         s.handled(t);
         assert!(s.writable_ended());
+    }
+
+    #[test]
+    fn a_refused_write_is_an_error_even_after_a_clean_close() {
+        let (mut s, t) = connected();
+        // Both FINs: a clean close, nothing lost so far.
+        s.end();
+        s.tick(t);
+        while s.poll_action().is_some() {}
+        s.handle_io(t, IoInput::ShutdownDone);
+        s.handle_io(t, IoInput::ReadEof);
+        while s.poll_event().is_some() {}
+        assert!(s.destroyed() && s.errored().is_none() && write_failure(&s).is_none());
+        let refused = !s.writable();
+        let _ = s.write("late".into());
+        let Poll::Ready(Err(e)) = poll_write_done(&s, false, refused, 4) else {
+            panic!("a dropped write is an error")
+        };
+        assert_eq!(e.kind(), io::ErrorKind::BrokenPipe);
+        assert!(
+            matches!(poll_write_done(&s, true, false, 4), Poll::Ready(Ok(4))),
+            "an earlier accepted write stands"
+        );
     }
 
     #[test]

@@ -337,6 +337,48 @@ fn flush_after_a_refused_connect_fails() {
     })
 }
 
+/// `close` waits for the FIN behind bytes the peer is slow to take, without spinning: the
+/// task is polled on progress, not in a loop.
+#[test]
+fn a_waiting_close_does_not_spin() {
+    run(async {
+        let (server, port) = listening().await;
+        let mut client = TcpStream::connect((LOCALHOST, port)).await.unwrap();
+        let mut conn = accept(&server).await;
+        // Fill the kernel (the peer does not read yet), then stand below the high-water mark
+        // with bytes still queued: no `drain` owed, so every pump may wake the writers.
+        let chunk = vec![7u8; 4096];
+        let mut sent = 0;
+        while conn.writable_length() == 0 {
+            assert!(sent < 64 * MIB, "the kernel never filled");
+            timeout(LIMIT, conn.write_all(&chunk)).await.unwrap().unwrap();
+            sent += chunk.len();
+        }
+        assert!(conn.writable_length() <= chunk.len(), "below the mark: no drain owed");
+        let polls = Arc::new(AtomicUsize::new(0));
+        let counted = polls.clone();
+        let shut = async move {
+            let mut fut = std::pin::pin!(conn.close());
+            std::future::poll_fn(|cx| {
+                counted.fetch_add(1, Ordering::Relaxed);
+                fut.as_mut().poll(cx)
+            })
+            .await
+        };
+        let reader = async {
+            sleep(Duration::from_millis(300)).await;
+            let mut got = Vec::new();
+            client.read_to_end(&mut got).await.unwrap();
+            got.len()
+        };
+        let (shut, got) = timeout(LIMIT, async { futures::join!(shut, reader) }).await.unwrap();
+        shut.unwrap();
+        assert_eq!(got, sent);
+        let polls = polls.load(Ordering::Relaxed);
+        assert!(polls < 2000, "close was polled {polls} times while it waited");
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Defect 4: half-close under the io traits loses nothing.
 

@@ -219,7 +219,7 @@ impl Server {
         let mut last = None;
         for at in smol::net::resolve(addr).await? {
             let server = Self::new(ServerOptions::default());
-            match server.listen_and_wait(ListenOptions::tcp(at.ip(), at.port())).await {
+            match server.listen_new(ListenOptions::tcp(at.ip(), at.port())).await {
                 Ok(()) => return Ok(server),
                 Err(e) => last = Some(e),
             }
@@ -227,12 +227,16 @@ impl Server {
         Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind")))
     }
 
-    /// `listen(opts)`, then wait for `listening` (or the `error` that replaces it).
-    pub async fn listen_and_wait(&self, opts: ListenOptions) -> io::Result<()> {
+    /// `listen(opts)` on a new server, answered at once: the bind happens inside `listen`, so
+    /// either the server listens now or its `error` event is the first one queued. (Its
+    /// `listening` event stays queued; `accept` passes over it.)
+    async fn listen_new(&self, opts: ListenOptions) -> io::Result<()> {
         self.listen(opts)?;
+        if self.listening() {
+            return Ok(());
+        }
         loop {
             match self.next_event().await {
-                ServerEvent::Listening => return Ok(()),
                 ServerEvent::Error(e) => return Err(e.into()),
                 ServerEvent::Close => return Err(NetError::server_not_running().into()),
                 _ => {}

@@ -314,13 +314,14 @@ impl Socket {
         let mut inner = self.shared.lock();
         let now = Instant::now();
         inner.core.set_now(now);
+        let refused = !inner.core.writable();
         let pending = inner.core.write(data);
         if let Some(stream) = inner.stream.clone() {
             driver::transmit(&mut inner.core, &*stream, now);
         }
         let accepted = inner.core.settle(pending);
         pump_at(&mut inner, &self.shared, now);
-        Write::new(self, accepted, len)
+        Write::new(self, accepted, refused, len)
     }
 
     /// Wait until a `write` that returned `false` is drained (Node's `drain`), or the socket is gone.
@@ -410,9 +411,15 @@ fn read_if_ready(inner: &mut Inner, read_waker: &Waker, now: Instant) -> bool {
 pub type Write<'a> = net_core::io_view::Write<'a, Socket>;
 
 impl net_core::io_view::WaitWrite for Socket {
-    fn poll_write_done(&self, cx: &mut Context<'_>, accepted: bool, len: usize) -> Poll<io::Result<usize>> {
+    fn poll_write_done(
+        &self,
+        cx: &mut Context<'_>,
+        accepted: bool,
+        refused: bool,
+        len: usize,
+    ) -> Poll<io::Result<usize>> {
         let mut inner = self.shared.lock();
-        let ready = net_core::io_view::poll_write_done(&inner.core, accepted, len);
+        let ready = net_core::io_view::poll_write_done(&inner.core, accepted, refused, len);
         if ready.is_pending() {
             inner.write_waiters.register(cx.waker());
         }
@@ -720,13 +727,19 @@ impl futures_io_impls::AsyncWrite for Socket {
 
     /// Node's `end()`; ready once the FIN is out, or failed with what the socket died of.
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.with(|inner| {
-            let ready = net_core::io_view::poll_shutdown(&mut inner.core);
-            if ready.is_pending() {
-                inner.write_waiters.register(cx.waker());
-            }
-            ready
-        })
+        // `end()` (once) and its outputs first; registering before that pump would have the
+        // pump wake this very task at once, and the task would spin until the FIN is out.
+        let ready = self.with(|inner| net_core::io_view::poll_shutdown(&mut inner.core));
+        if ready.is_ready() {
+            return ready;
+        }
+        let mut inner = self.shared.lock();
+        // Checked again under the lock that registers: a FIN that went out in between is seen.
+        let ready = net_core::io_view::poll_shutdown(&mut inner.core);
+        if ready.is_pending() {
+            inner.write_waiters.register(cx.waker());
+        }
+        ready
     }
 }
 

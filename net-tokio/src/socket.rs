@@ -18,7 +18,7 @@ use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering, fence};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
@@ -98,6 +98,10 @@ impl std::ops::DerefMut for Locked<'_> {
 impl Drop for Locked<'_> {
     fn drop(&mut self) {
         drop(self.guard.take());
+        // Pairs with the fence in `ReadWake::wake_by_ref`: either this load sees the flag, or
+        // that side's `try_lock` sees the lock free (the unlock and the failed `try_lock` alone
+        // would not order the two).
+        fence(Ordering::SeqCst);
         if self.shared.read_woken.load(Ordering::SeqCst) {
             if let Some(shared) = self.shared.me.upgrade() {
                 shared.hand_on_read_wake();
@@ -162,6 +166,7 @@ impl std::task::Wake for ReadWake {
         let Some(shared) = self.0.upgrade() else { return };
         // Flag first, then try the lock: a holder that releases it after this sees the flag.
         shared.read_woken.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
         shared.hand_on_read_wake();
     }
 }
@@ -396,11 +401,12 @@ impl Socket {
         let mut inner = self.shared.lock();
         let now = Instant::now();
         inner.core.set_now(now);
+        let refused = !inner.core.writable();
         let pending = inner.core.write(data);
         transmit(&mut inner, now);
         let accepted = inner.core.settle(pending);
         pump_at(&mut inner, &self.shared, now);
-        Write::new(self, accepted, len)
+        Write::new(self, accepted, refused, len)
     }
 
     /// Wait until the queue is below the high-water mark again (after a `write` returned
@@ -493,9 +499,15 @@ fn transmit(inner: &mut Inner, now: Instant) {
 pub type Write<'a> = net_core::io_view::Write<'a, Socket>;
 
 impl net_core::io_view::WaitWrite for Socket {
-    fn poll_write_done(&self, cx: &mut Context<'_>, accepted: bool, len: usize) -> Poll<io::Result<usize>> {
+    fn poll_write_done(
+        &self,
+        cx: &mut Context<'_>,
+        accepted: bool,
+        refused: bool,
+        len: usize,
+    ) -> Poll<io::Result<usize>> {
         let mut inner = self.shared.lock();
-        let ready = net_core::io_view::poll_write_done(&inner.core, accepted, len);
+        let ready = net_core::io_view::poll_write_done(&inner.core, accepted, refused, len);
         if ready.is_pending() {
             inner.write_waiters.register(cx.waker());
         }
@@ -783,12 +795,18 @@ impl tokio::io::AsyncWrite for Socket {
 
     /// Node's `end()`; ready once the FIN is out, or failed with what the socket died of.
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.with(|inner| {
-            let ready = net_core::io_view::poll_shutdown(&mut inner.core);
-            if ready.is_pending() {
-                inner.write_waiters.register(cx.waker());
-            }
-            ready
-        })
+        // `end()` (once) and its outputs first; registering before that pump would have the
+        // pump wake this very task at once, and the task would spin until the FIN is out.
+        let ready = self.with(|inner| net_core::io_view::poll_shutdown(&mut inner.core));
+        if ready.is_ready() {
+            return ready;
+        }
+        let mut inner = self.shared.lock();
+        // Checked again under the lock that registers: a FIN that went out in between is seen.
+        let ready = net_core::io_view::poll_shutdown(&mut inner.core);
+        if ready.is_pending() {
+            inner.write_waiters.register(cx.waker());
+        }
+        ready
     }
 }

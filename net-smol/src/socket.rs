@@ -14,7 +14,8 @@ use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::atomic::{AtomicBool, Ordering, fence};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -56,12 +57,70 @@ pub(crate) struct Shared {
     spawner: Spawner,
     /// The only waker ever registered for readability ([`ReadWake`]).
     read_waker: Waker,
+    /// The last user handle was dropped while the lock was held (a `Server` dropped inside
+    /// this socket's own `connection_closed` drops the sockets it still queued): whoever
+    /// releases the lock carries the drop out ([`Locked`]), so it never waits for a lock its
+    /// own thread holds.
+    last_dropped: AtomicBool,
+    /// This socket, for carrying out a flagged drop from [`Locked`]'s drop.
+    me: Weak<Self>,
     span: tracing::Span,
 }
 
+/// The socket's lock. Releasing it carries out a last-handle drop that came while it was held.
+pub(crate) struct Locked<'a> {
+    guard: Option<MutexGuard<'a, Inner>>,
+    shared: &'a Shared,
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        self.guard.as_ref().expect("held until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Inner {
+        self.guard.as_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        // Pairs with the fence in `LastHandle::drop`.
+        fence(Ordering::SeqCst);
+        if self.shared.last_dropped.load(Ordering::SeqCst) {
+            if let Some(shared) = self.shared.me.upgrade() {
+                shared.hand_on();
+            }
+        }
+    }
+}
+
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> Locked<'_> {
+        Locked { guard: Some(self.inner.lock().unwrap_or_else(|e| e.into_inner())), shared: self }
+    }
+
+    /// Carry out a flagged last-handle drop if the lock can be had now; if not, its holder
+    /// does it when it releases the lock.
+    fn hand_on(self: &Arc<Self>) {
+        let guard = match self.inner.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(TryLockError::WouldBlock) => return,
+        };
+        let mut inner = Locked { guard: Some(guard), shared: self };
+        if self.last_dropped.swap(false, Ordering::SeqCst) {
+            let _span = self.span.enter();
+            let now = Instant::now();
+            net_core::io_view::last_handle_dropped(&mut inner.core, now);
+            pump_at(&mut inner, self, now);
+            // The driver task carries on (flushing, the FIN, timers) until the socket is destroyed.
+            self.wake_driver(&mut inner);
+        }
     }
 
     /// Have the driver task take a turn, spawning it if it never ran (and there is anything
@@ -131,14 +190,10 @@ struct LastHandle(Arc<Shared>);
 
 impl Drop for LastHandle {
     fn drop(&mut self) {
-        let shared = &self.0;
-        let _span = shared.span.enter();
-        let mut inner = shared.lock();
-        let now = Instant::now();
-        net_core::io_view::last_handle_dropped(&mut inner.core, now);
-        pump_at(&mut inner, shared, now);
-        // The driver task carries on (flushing, the FIN, timers) until the socket is destroyed.
-        shared.wake_driver(&mut inner);
+        // Flag first, then try the lock: this thread may hold it (see `Shared::last_dropped`).
+        self.0.last_dropped.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        self.0.hand_on();
     }
 }
 
@@ -228,6 +283,8 @@ impl Socket {
             }),
             spawner: spawner.clone(),
             read_waker: Waker::from(Arc::new(ReadWake(weak.clone()))),
+            last_dropped: AtomicBool::new(false),
+            me: weak.clone(),
             span,
         });
         if driver_now {

@@ -70,6 +70,10 @@ pub(crate) struct Shared {
     /// whoever releases it hands the wake-up on ([`Locked`]'s drop). Never lost, never a
     /// self-deadlock.
     read_woken: AtomicBool,
+    /// The last user handle was dropped while the lock was held (a `Server` dropped inside
+    /// this socket's own `connection_closed` drops the sockets it still queued): handed on the
+    /// same way, so the drop never waits for a lock its own thread holds.
+    last_dropped: AtomicBool,
     /// This socket, for handing on a wake-up from [`Locked`]'s drop.
     me: Weak<Self>,
     /// `net_socket{id, remote}`: every trace of this socket sits under it.
@@ -102,9 +106,9 @@ impl Drop for Locked<'_> {
         // that side's `try_lock` sees the lock free (the unlock and the failed `try_lock` alone
         // would not order the two).
         fence(Ordering::SeqCst);
-        if self.shared.read_woken.load(Ordering::SeqCst) {
+        if self.shared.read_woken.load(Ordering::SeqCst) || self.shared.last_dropped.load(Ordering::SeqCst) {
             if let Some(shared) = self.shared.me.upgrade() {
-                shared.hand_on_read_wake();
+                shared.hand_on();
             }
         }
     }
@@ -115,15 +119,23 @@ impl Shared {
         Locked { guard: Some(self.inner.lock().unwrap_or_else(|e| e.into_inner())), shared: self }
     }
 
-    /// Readability came ([`ReadWake`]): wake the task that will read, if the lock can be had
-    /// now; if not, its holder does it when it releases the lock.
-    fn hand_on_read_wake(self: &Arc<Self>) {
+    /// Carry out what was flagged ([`ReadWake`]'s wake-up, the last handle's drop) if the lock
+    /// can be had now; if not, its holder does it when it releases the lock.
+    fn hand_on(self: &Arc<Self>) {
         let guard = match self.inner.try_lock() {
             Ok(guard) => guard,
             Err(TryLockError::Poisoned(e)) => e.into_inner(),
             Err(TryLockError::WouldBlock) => return,
         };
         let mut inner = Locked { guard: Some(guard), shared: self };
+        if self.last_dropped.swap(false, Ordering::SeqCst) {
+            let _span = self.span.enter();
+            let now = Instant::now();
+            net_core::io_view::last_handle_dropped(&mut inner.core, now);
+            pump_at(&mut inner, self, now);
+            // The driver task carries on (flushing, the FIN, timers) until the socket is destroyed.
+            self.wake_driver(&mut inner);
+        }
         if !self.read_woken.swap(false, Ordering::SeqCst) {
             return;
         }
@@ -167,7 +179,7 @@ impl std::task::Wake for ReadWake {
         // Flag first, then try the lock: a holder that releases it after this sees the flag.
         shared.read_woken.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        shared.hand_on_read_wake();
+        shared.hand_on();
     }
 }
 
@@ -197,14 +209,10 @@ struct LastHandle(Arc<Shared>);
 
 impl Drop for LastHandle {
     fn drop(&mut self) {
-        let shared = &self.0;
-        let _span = shared.span.enter();
-        let mut inner = shared.lock();
-        let now = Instant::now();
-        net_core::io_view::last_handle_dropped(&mut inner.core, now);
-        pump_at(&mut inner, shared, now);
-        // The driver task carries on (flushing, the FIN, timers) until the socket is destroyed.
-        shared.wake_driver(&mut inner);
+        // Flag first, then try the lock, as for a read wake-up: this thread may hold it.
+        self.0.last_dropped.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        self.0.hand_on();
     }
 }
 
@@ -314,6 +322,7 @@ impl Socket {
             rt: tokio::runtime::Handle::current(),
             read_waker: Waker::from(Arc::new(ReadWake(weak.clone()))),
             read_woken: AtomicBool::new(false),
+            last_dropped: AtomicBool::new(false),
             me: weak.clone(),
             span,
         });

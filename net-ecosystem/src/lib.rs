@@ -133,11 +133,6 @@ pub mod tls {
     }
 }
 
-/// How many descriptors this process holds (`/proc/self/fd`).
-pub fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
-
 /// How many of this process's descriptors are TCP connections (not listeners) whose local port
 /// is `port`: a server's accepted sockets still open. Exact while other tests of the same
 /// process open and close sockets of their own, which a plain descriptor count is not.

@@ -53,7 +53,16 @@ impl Stream {
     /// Read straight into the io-trait reader's buffer (no zeroing; tokio's `ReadBuf` is a
     /// `BufMut`). A short read clears readiness, as in [`Transport::try_read_buf`].
     pub(crate) fn try_read_into(&self, out: &mut tokio::io::ReadBuf<'_>) -> io::Result<usize> {
-        let max = out.remaining();
+        self.read_clearing_on_short(out)
+    }
+
+    /// Read into `buf`'s spare capacity, without zeroing it. A short read emptied the kernel's
+    /// queue (a stream socket), so tokio is told the socket is no longer readable, as its own
+    /// `poll_read` does: the next read then answers `WouldBlock` without the syscall that would
+    /// say so. `try_io` clears only the readiness seen before the read, and keeps the peer's FIN,
+    /// so no later bytes or EOF are missed.
+    fn read_clearing_on_short<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        let max = buf.remaining_mut();
         let mut short = None;
         let mut read = |r: io::Result<usize>| match r {
             Ok(n) if n > 0 && n < max => {
@@ -63,8 +72,8 @@ impl Stream {
             other => other,
         };
         let r = match self {
-            Self::Tcp(s) => s.try_io(Interest::READABLE, || read(s.try_read_buf(out))),
-            Self::Unix(s) => s.try_io(Interest::READABLE, || read(s.try_read_buf(out))),
+            Self::Tcp(s) => s.try_io(Interest::READABLE, || read(s.try_read_buf(buf))),
+            Self::Unix(s) => s.try_io(Interest::READABLE, || read(s.try_read_buf(buf))),
         };
         short.map_or(r, Ok)
     }
@@ -86,30 +95,10 @@ impl Transport for Stream {
         }
     }
 
-    /// Reads into the block's spare capacity (tokio does that without zeroing it first).
-    ///
-    /// A short read emptied the kernel's queue (a stream socket), so tokio is told the socket is
-    /// no longer readable, as its own `poll_read` does: the driver's next read then answers
-    /// `WouldBlock` without the syscall that would say so. `try_io` clears only the readiness seen
-    /// before the read, and keeps the peer's FIN, so no later bytes or EOF are missed.
+    /// Reads into the block's spare capacity, clearing readiness on a short read
+    /// ([`Stream::read_clearing_on_short`]).
     fn try_read_buf(&self, buf: &mut BytesMut, max: usize) -> io::Result<usize> {
-        let mut short = None;
-        let mut read = |r: io::Result<usize>| match r {
-            Ok(n) if n > 0 && n < max => {
-                short = Some(n);
-                Err(io::ErrorKind::WouldBlock.into())
-            }
-            other => other,
-        };
-        let r = match self {
-            Self::Tcp(s) => {
-                s.try_io(Interest::READABLE, || read(s.try_read_buf(&mut (&mut *buf).limit(max))))
-            }
-            Self::Unix(s) => {
-                s.try_io(Interest::READABLE, || read(s.try_read_buf(&mut (&mut *buf).limit(max))))
-            }
-        };
-        short.map_or(r, Ok)
+        self.read_clearing_on_short(&mut (&mut *buf).limit(max))
     }
 
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {

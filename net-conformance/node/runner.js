@@ -2,7 +2,8 @@
 // The Node side of the conformance suite: runs one scenario (see ../README.md) on Node's own
 // `net` module and prints its trace to stdout.
 //
-//   node runner.js FILE.scn
+//   node runner.js FILE.scn     one scenario; its trace on stdout
+//   node runner.js --serve      many: JSON lines in, JSON lines out (see serve() below)
 //
 // Exit status: 0 after printing the trace, 2 on a usage or scenario parse error (message on
 // stderr). No dependencies beyond Node's standard library.
@@ -36,7 +37,7 @@ const CONNECT_OPTIONS = [
   'localPort', 'blockList',
 ];
 const LITERAL_CONNECT_OPTIONS = ['port', 'path', ...CONNECT_OPTIONS];
-const HEADERS = ['title', 'ports', 'nondeterministic', 'deviation'];
+const HEADERS = ['title', 'ports', 'nondeterministic', 'deviation', 'await_limit'];
 // An error code for a step whose actor does not exist because the step creating it threw.
 const NO_ACTOR = 'ERR_NO_ACTOR';
 
@@ -303,56 +304,7 @@ function parseScenario(source) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Normalisation of ports, paths and previews. Ports and paths are normalised when the trace is
-// printed, against every server port and path seen in the run (the latest owner wins).
-
-let tmpDir;
-const portOwners = []; // [port, serverName], most recent last
-const pathOwners = []; // [path, serverName], most recent last
-
-function remember(rec) {
-  let addr;
-  try { addr = rec.obj.address(); } catch { return; }
-  if (addr == null) return;
-  if (typeof addr === 'string') {
-    rec.path = addr;
-    pathOwners.push([addr, rec.name]);
-  } else if (typeof addr.port === 'number') {
-    rec.port = addr.port;
-    portOwners.push([addr.port, rec.name]);
-  }
-}
-
-function owner(list, key) {
-  for (let i = list.length - 1; i >= 0; i--) if (list[i][0] === key) return list[i][1];
-  return undefined;
-}
-
-function fmtPort(port) {
-  if (typeof port !== 'number') return String(port);
-  const s = owner(portOwners, port);
-  return s === undefined ? '$eph' : `$${s}`;
-}
-
-function fmtPath(p) {
-  const s = owner(pathOwners, p);
-  if (s !== undefined) return `$${s}`;
-  if (typeof p === 'string' && tmpDir && p.startsWith(tmpDir + path.sep)) {
-    return p.slice(tmpDir.length + 1);
-  }
-  return String(p);
-}
-
-function fmtHostPort(address, port) {
-  if (address == null) return String(address);
-  const host = address.includes(':') ? `[${address}]` : address;
-  return `${host}:${fmtPort(port)}`;
-}
-
-// An address that is either an IP or (for IPC) a path.
-function fmtIpOrPath(ip) {
-  return typeof ip === 'string' && net.isIP(ip) === 0 ? fmtPath(ip) : String(ip);
-}
+// Helpers without state
 
 function preview(buf) {
   let out = '';
@@ -383,117 +335,6 @@ function bytes(n) {
   return Buffer.alloc(n, 'abcdefghijklmnopqrstuvwxyz');
 }
 
-// ---------------------------------------------------------------------------------------------
-// Running
-
-let recording = true;
-const actors = new Map(); // name -> rec
-const allRecs = []; // every rec, in creation order
-const acceptOrder = []; // accepted socket recs, in order of acceptance
-const values = []; // [step, "verb actor", value (a string, or a function normalising it)]
-let steps;
-let stepIdx = 0;
-let pending = null; // the await in progress: { rec, test, timer }
-let finishing = false;
-
-function newRec(kind, name) {
-  const rec = {
-    kind, name, obj: null, events: [], counts: Object.create(null), awaited: Object.create(null),
-    received: 0, conns: [], server: null, index: 0,
-  };
-  allRecs.push(rec);
-  return rec;
-}
-
-// Records one event of an actor (`data` holds the chunk of a data event, or the accepted
-// socket's rec of a connection event), then resumes the steps if the await in progress holds.
-function record(rec, event, line, data) {
-  rec.counts[event] = (rec.counts[event] || 0) + 1;
-  if (event === 'data') rec.received += data.length;
-  if (recording) {
-    // A data event keeps its length and its first bytes (all a merged preview needs).
-    if (event === 'data') rec.events.push({ event, len: data.length, head: Buffer.from(data.subarray(0, 16)) });
-    else if (event === 'connection') rec.events.push({ event, conn: data });
-    else rec.events.push({ event, line });
-  }
-  if (pending && pending.rec === rec && pending.test()) {
-    clearTimeout(pending.timer);
-    pending = null;
-    runSteps();
-  }
-}
-
-function watchSocket(rec) {
-  const sock = rec.obj;
-  sock.on('lookup', (err, address, family, host) => record(rec, 'lookup',
-    err ? `lookup error ${errCode(err)} ${host}` : `lookup ${address} ${family} ${host}`));
-  // Lines holding ports or paths are functions: they are normalised when the trace is printed.
-  sock.on('connectionAttempt', (ip, port, family) => record(rec, 'connectionAttempt',
-    () => `connectionAttempt ${fmtIpOrPath(ip)} ${fmtPort(port)} ${family}`));
-  sock.on('connectionAttemptFailed', (ip, port, family, err) => record(rec,
-    'connectionAttemptFailed',
-    () => `connectionAttemptFailed ${fmtIpOrPath(ip)} ${fmtPort(port)} ${family} ${errCode(err)}`));
-  sock.on('connectionAttemptTimeout', (ip, port, family) => record(rec,
-    'connectionAttemptTimeout',
-    () => `connectionAttemptTimeout ${fmtIpOrPath(ip)} ${fmtPort(port)} ${family}`));
-  for (const event of ['connect', 'ready', 'end', 'drain', 'timeout', 'finish']) {
-    sock.on(event, () => record(rec, event, event));
-  }
-  sock.on('data', (chunk) => record(rec, 'data', null, chunk));
-  sock.on('error', (err) => record(rec, 'error', `error ${errCode(err)}`));
-  sock.on('close', (hadError) => record(rec, 'close', `close ${hadError}`));
-}
-
-function watchServer(rec) {
-  const server = rec.obj;
-  server.on('listening', () => {
-    remember(rec);
-    record(rec, 'listening', 'listening');
-  });
-  server.on('connection', (sock) => {
-    const conn = newRec('socket', null);
-    conn.obj = sock;
-    conn.server = rec;
-    rec.conns.push(conn);
-    conn.index = rec.conns.length;
-    acceptOrder.push(conn);
-    watchSocket(conn);
-    record(rec, 'connection', null, conn);
-  });
-  server.on('drop', (data) => record(rec, 'drop', data
-    ? () => `drop ${fmtHostPort(data.localAddress, data.localPort)} ${fmtHostPort(data.remoteAddress, data.remotePort)}`
-    : 'drop -'));
-  server.on('error', (err) => record(rec, 'error', `error ${errCode(err)}`));
-  server.on('close', () => record(rec, 'close', 'close'));
-}
-
-// A property's value: a string, or for addresses a function normalising it when printed.
-function readProp(rec, prop) {
-  const o = rec.obj;
-  if (rec.kind === 'server') {
-    if (prop === 'listening') return fmtValue(o.listening);
-    const a = o.address();
-    if (a == null) return fmtValue(a);
-    if (typeof a === 'string') return () => fmtPath(a);
-    return () => fmtHostPort(a.address, a.port);
-  }
-  if (prop === 'localAddress' || prop === 'remoteAddress') {
-    const address = o[prop];
-    const port = prop === 'localAddress' ? o.localPort : o.remotePort;
-    return () => fmtHostPort(address, port);
-  }
-  return fmtValue(o[prop]);
-}
-
-function actorOf(st) {
-  const rec = actors.get(st.actor);
-  if (!rec || !rec.obj) throw Object.assign(new Error(`no actor ${st.actor}`), { code: NO_ACTOR });
-  return rec;
-}
-
-const CONTINUE = 0;
-const BLOCK = 1;
-
 // `blockList=A,B/24,…`: a net.BlockList of those addresses and subnets.
 function blockList(spec) {
   const list = new net.BlockList();
@@ -506,231 +347,459 @@ function blockList(spec) {
   return list;
 }
 
-// Runs one step. Returns BLOCK when the scenario must wait (runSteps is then called again later).
-function execStep(st) {
-  const label = st.verb === 'record' ? `record ${st.actor} ${st.prop}` : `${st.verb} ${st.actor}`;
-  const value = (v) => values.push([st.n, label, v]);
-  try {
-    switch (st.verb) {
-      case 'server': {
-        const rec = newRec('server', st.actor);
-        actors.set(st.actor, rec);
-        const opts = { ...st.opts };
-        delete opts.maxConnections;
-        if (opts.blockList !== undefined) opts.blockList = blockList(opts.blockList);
-        rec.obj = net.createServer(opts);
-        watchServer(rec);
-        if (st.opts.maxConnections !== undefined) rec.obj.maxConnections = st.opts.maxConnections;
-        return CONTINUE;
-      }
-      case 'listen': {
-        const rec = actorOf(st);
-        const o = st.opts;
-        const opts = {};
-        let host;
-        if (st.kind === 'ipc') {
-          if (o.path === undefined) opts.path = path.join(tmpDir, `${st.actor}.sock`);
-          else if (o.path.server) opts.path = actors.get(o.path.server).path;
-          else opts.path = path.join(tmpDir, o.path.file);
-        } else {
-          host = o.host === undefined ? (st.kind === 'tcp6' ? '::1' : '127.0.0.1') : o.host;
-          if (host !== 'default') opts.host = host;
-          if (o.port === undefined) opts.port = 0;
-          else if (o.port.server) opts.port = actors.get(o.port.server).port;
-          else opts.port = o.port;
-        }
-        if (o.backlog !== undefined) opts.backlog = o.backlog;
-        rec.obj.listen(opts);
-        // What `connect C S` needs: the path, or the host the server listens on.
-        rec.ipc = st.kind === 'ipc';
-        rec.host = host;
-        if (rec.ipc) rec.path = opts.path;
-        // Bound synchronously (an IPC path, or TCP without a host to look up): the address is
-        // known now. A failed IPC listen still reports its path from address(), hence the check.
-        if (rec.obj.listening) remember(rec);
-        return CONTINUE;
-      }
-      case 'connect': {
-        let opts;
-        if (st.literal) {
-          opts = { ...st.opts };
-          if (opts.path !== undefined) opts.path = path.join(tmpDir, opts.path.file);
-        } else {
-          const srv = actors.get(st.server);
-          if (srv.ipc) {
-            opts = { path: srv.path };
-          } else {
-            let host = srv.host;
-            if (host === '127.0.0.1' || host === '0.0.0.0' || host === 'default') host = '127.0.0.1';
-            else if (host === '::1' || host === '::') host = '::1';
-            opts = { port: srv.port, host };
-          }
-          Object.assign(opts, st.opts);
-        }
-        if (opts.blockList !== undefined) opts.blockList = blockList(opts.blockList);
-        // What net.connect(opts) does, with the listeners attached before connect() runs
-        // (an IPC connect emits connectionAttempt synchronously).
-        const rec = newRec('socket', st.actor);
-        const sock = new net.Socket(opts);
-        rec.obj = sock;
-        watchSocket(rec);
-        if (opts.timeout) sock.setTimeout(opts.timeout);
-        sock.connect(opts);
-        actors.set(st.actor, rec);
-        return CONTINUE;
-      }
-      case 'write': {
-        const rec = actorOf(st);
-        value(fmtValue(rec.obj.write(typeof st.data === 'number' ? bytes(st.data) : st.data)));
-        return CONTINUE;
-      }
-      case 'end': {
-        const rec = actorOf(st);
-        if (st.data === undefined) rec.obj.end();
-        else rec.obj.end(typeof st.data === 'number' ? bytes(st.data) : st.data);
-        return CONTINUE;
-      }
-      case 'destroy': {
-        const rec = actorOf(st);
-        if (st.code === undefined) rec.obj.destroy();
-        else rec.obj.destroy(Object.assign(new Error(`destroyed with ${st.code}`), { code: st.code }));
-        return CONTINUE;
-      }
-      case 'destroy_soon': actorOf(st).obj.destroySoon(); return CONTINUE;
-      case 'reset_and_destroy': actorOf(st).obj.resetAndDestroy(); return CONTINUE;
-      case 'pause': actorOf(st).obj.pause(); return CONTINUE;
-      case 'resume': actorOf(st).obj.resume(); return CONTINUE;
-      case 'set_timeout': actorOf(st).obj.setTimeout(st.ms); return CONTINUE;
-      case 'set_no_delay': actorOf(st).obj.setNoDelay(st.enable); return CONTINUE;
-      case 'set_keep_alive': actorOf(st).obj.setKeepAlive(st.enable, st.ms); return CONTINUE;
-      case 'max_connections': actorOf(st).obj.maxConnections = st.value; return CONTINUE;
-      case 'close': actorOf(st).obj.close(); return CONTINUE;
-      case 'get_connections': {
-        const rec = actorOf(st);
-        let inStep = true;
-        let calledBack = false;
-        rec.obj.getConnections((err, n) => {
-          value(err ? `throws ${errCode(err)}` : fmtValue(n));
-          if (inStep) calledBack = true;
-          else if (!finishing) runSteps();
-        });
-        inStep = false;
-        return calledBack ? CONTINUE : BLOCK;
-      }
-      case 'record':
-        value(readProp(actorOf(st), st.prop));
-        return CONTINUE;
-      case 'await': {
-        const rec = actorOf(st);
-        let test;
-        if (st.event === 'data') {
-          test = () => rec.received >= st.bytes;
-        } else {
-          const want = rec.awaited[st.event] = (rec.awaited[st.event] || 0) + 1;
-          test = () => (rec.counts[st.event] || 0) >= want;
-          if (st.name !== undefined) {
-            const inner = test;
-            test = () => {
-              if (!inner()) return false;
-              const conn = rec.conns[want - 1];
-              conn.name = st.name;
-              actors.set(st.name, conn);
-              return true;
-            };
-          }
-        }
-        if (test()) return CONTINUE;
-        pending = {
-          rec,
-          test,
-          timer: setTimeout(() => {
-            pending = null;
-            value('timed out');
-            stepIdx = steps.length;
-            runSteps();
-          }, AWAIT_GIVE_UP_MS),
-        };
-        return BLOCK;
-      }
-      case 'sleep':
-        setTimeout(runSteps, st.ms);
-        return BLOCK;
-      default:
-        throw new Error(`unhandled step ${st.verb}`);
+// ---------------------------------------------------------------------------------------------
+// One run of one scenario. Every piece of state lives in this closure, so that a serving process
+// can run many scenarios one after the other: a late event of an earlier run's socket reaches
+// only that run's records.
+
+function runScenario(scenario, tmpDir, onDone) {
+  // ---------------------------------------------------------------------------------------------
+  // Normalisation of ports, paths and previews. Ports and paths are normalised when the trace is
+  // printed, against every server port and path seen in the run (the latest owner wins).
+
+  const portOwners = []; // [port, serverName], most recent last
+  const pathOwners = []; // [path, serverName], most recent last
+
+  function remember(rec) {
+    let addr;
+    try { addr = rec.obj.address(); } catch { return; }
+    if (addr == null) return;
+    if (typeof addr === 'string') {
+      rec.path = addr;
+      pathOwners.push([addr, rec.name]);
+    } else if (typeof addr.port === 'number') {
+      rec.port = addr.port;
+      portOwners.push([addr.port, rec.name]);
     }
-  } catch (err) {
-    if (err instanceof ParseError) throw err;
-    value(`throws ${errCode(err)}`);
-    return CONTINUE;
   }
-}
 
-function runSteps() {
-  while (stepIdx < steps.length) {
-    const st = steps[stepIdx++];
-    if (execStep(st) === BLOCK) return;
+  function owner(list, key) {
+    for (let i = list.length - 1; i >= 0; i--) if (list[i][0] === key) return list[i][1];
+    return undefined;
   }
-  if (!finishing) {
-    finishing = true;
-    setTimeout(stop, LATE_EVENTS_MS);
-  }
-}
 
-function traceText(mentions) {
-  const out = [];
-  const emit = (name, rec) => {
-    const evs = rec.events;
-    for (let i = 0; i < evs.length; i++) {
-      const e = evs[i];
-      if (e.event === 'data') {
-        let len = e.len;
-        const heads = [e.head];
-        while (i + 1 < evs.length && evs[i + 1].event === 'data') {
-          len += evs[++i].len;
-          heads.push(evs[i].head);
-        }
-        out.push(`${name}: data ${len} "${preview(Buffer.concat(heads))}"`);
-      } else if (e.event === 'connection') {
-        out.push(`${name}: connection ${connName(e.conn)}`);
-      } else {
-        out.push(`${name}: ${typeof e.line === 'function' ? e.line() : e.line}`);
-      }
+  function fmtPort(port) {
+    if (typeof port !== 'number') return String(port);
+    const s = owner(portOwners, port);
+    return s === undefined ? '$eph' : `$${s}`;
+  }
+
+  function fmtPath(p) {
+    const s = owner(pathOwners, p);
+    if (s !== undefined) return `$${s}`;
+    if (typeof p === 'string' && tmpDir && p.startsWith(tmpDir + path.sep)) {
+      return p.slice(tmpDir.length + 1);
     }
-  };
-  for (const name of mentions) {
-    const rec = actors.get(name);
-    if (rec && rec.obj) emit(name, rec);
+    return String(p);
   }
-  for (const conn of acceptOrder) if (conn.name === null) emit(connName(conn), conn);
-  out.push('values:');
-  for (const [n, label, v] of values) out.push(`${n}: ${label} = ${typeof v === 'function' ? v() : v}`);
-  return out.join('\n') + '\n';
-}
 
-function connName(conn) {
-  return conn.name !== null ? conn.name : `${conn.server.name}#${conn.index}`;
-}
+  function fmtHostPort(address, port) {
+    if (address == null) return String(address);
+    const host = address.includes(':') ? `[${address}]` : address;
+    return `${host}:${fmtPort(port)}`;
+  }
 
-let scenario;
+  // An address that is either an IP or (for IPC) a path.
+  function fmtIpOrPath(ip) {
+    return typeof ip === 'string' && net.isIP(ip) === 0 ? fmtPath(ip) : String(ip);
+  }
 
-function stop() {
-  recording = false;
-  if (pending) { clearTimeout(pending.timer); pending = null; }
-  const text = traceText(scenario.mentions);
-  for (const rec of allRecs) {
+
+
+
+
+  // ---------------------------------------------------------------------------------------------
+  // Running
+
+  let recording = true;
+  const actors = new Map(); // name -> rec
+  const allRecs = []; // every rec, in creation order
+  const acceptOrder = []; // accepted socket recs, in order of acceptance
+  const values = []; // [step, "verb actor", value (a string, or a function normalising it)]
+  let steps;
+  let stepIdx = 0;
+  let pending = null; // the await in progress: { rec, test, timer }
+  let finishing = false;
+
+  function newRec(kind, name) {
+    const rec = {
+      kind, name, obj: null, events: [], counts: Object.create(null), awaited: Object.create(null),
+      received: 0, conns: [], server: null, index: 0,
+    };
+    allRecs.push(rec);
+    return rec;
+  }
+
+  // Records one event of an actor (`data` holds the chunk of a data event, or the accepted
+  // socket's rec of a connection event), then resumes the steps if the await in progress holds.
+  function record(rec, event, line, data) {
+    rec.counts[event] = (rec.counts[event] || 0) + 1;
+    if (event === 'data') rec.received += data.length;
+    if (recording) {
+      // A data event keeps its length and its first bytes (all a merged preview needs).
+      if (event === 'data') rec.events.push({ event, len: data.length, head: Buffer.from(data.subarray(0, 16)) });
+      else if (event === 'connection') rec.events.push({ event, conn: data });
+      else rec.events.push({ event, line });
+    }
+    if (pending && pending.rec === rec && pending.test()) {
+      clearTimeout(pending.timer);
+      pending = null;
+      runSteps();
+    }
+  }
+
+  function watchSocket(rec) {
+    const sock = rec.obj;
+    sock.on('lookup', (err, address, family, host) => record(rec, 'lookup',
+      err ? `lookup error ${errCode(err)} ${host}` : `lookup ${address} ${family} ${host}`));
+    // Lines holding ports or paths are functions: they are normalised when the trace is printed.
+    sock.on('connectionAttempt', (ip, port, family) => record(rec, 'connectionAttempt',
+      () => `connectionAttempt ${fmtIpOrPath(ip)} ${fmtPort(port)} ${family}`));
+    sock.on('connectionAttemptFailed', (ip, port, family, err) => record(rec,
+      'connectionAttemptFailed',
+      () => `connectionAttemptFailed ${fmtIpOrPath(ip)} ${fmtPort(port)} ${family} ${errCode(err)}`));
+    sock.on('connectionAttemptTimeout', (ip, port, family) => record(rec,
+      'connectionAttemptTimeout',
+      () => `connectionAttemptTimeout ${fmtIpOrPath(ip)} ${fmtPort(port)} ${family}`));
+    for (const event of ['connect', 'ready', 'end', 'drain', 'timeout', 'finish']) {
+      sock.on(event, () => record(rec, event, event));
+    }
+    sock.on('data', (chunk) => record(rec, 'data', null, chunk));
+    sock.on('error', (err) => record(rec, 'error', `error ${errCode(err)}`));
+    sock.on('close', (hadError) => record(rec, 'close', `close ${hadError}`));
+  }
+
+  function watchServer(rec) {
+    const server = rec.obj;
+    server.on('listening', () => {
+      remember(rec);
+      record(rec, 'listening', 'listening');
+    });
+    server.on('connection', (sock) => {
+      const conn = newRec('socket', null);
+      conn.obj = sock;
+      conn.server = rec;
+      rec.conns.push(conn);
+      conn.index = rec.conns.length;
+      acceptOrder.push(conn);
+      watchSocket(conn);
+      record(rec, 'connection', null, conn);
+    });
+    server.on('drop', (data) => record(rec, 'drop', data
+      ? () => `drop ${fmtHostPort(data.localAddress, data.localPort)} ${fmtHostPort(data.remoteAddress, data.remotePort)}`
+      : 'drop -'));
+    server.on('error', (err) => record(rec, 'error', `error ${errCode(err)}`));
+    server.on('close', () => record(rec, 'close', 'close'));
+  }
+
+  // A property's value: a string, or for addresses a function normalising it when printed.
+  function readProp(rec, prop) {
+    const o = rec.obj;
+    if (rec.kind === 'server') {
+      if (prop === 'listening') return fmtValue(o.listening);
+      const a = o.address();
+      if (a == null) return fmtValue(a);
+      if (typeof a === 'string') return () => fmtPath(a);
+      return () => fmtHostPort(a.address, a.port);
+    }
+    if (prop === 'localAddress' || prop === 'remoteAddress') {
+      const address = o[prop];
+      const port = prop === 'localAddress' ? o.localPort : o.remotePort;
+      return () => fmtHostPort(address, port);
+    }
+    return fmtValue(o[prop]);
+  }
+
+  function actorOf(st) {
+    const rec = actors.get(st.actor);
+    if (!rec || !rec.obj) throw Object.assign(new Error(`no actor ${st.actor}`), { code: NO_ACTOR });
+    return rec;
+  }
+
+  const CONTINUE = 0;
+  const BLOCK = 1;
+
+
+  // Runs one step. Returns BLOCK when the scenario must wait (runSteps is then called again later).
+  function execStep(st) {
+    const label = st.verb === 'record' ? `record ${st.actor} ${st.prop}` : `${st.verb} ${st.actor}`;
+    const value = (v) => values.push([st.n, label, v]);
     try {
-      if (rec.kind === 'socket') rec.obj.destroy();
-      else rec.obj.close();
-    } catch { /* cleanup is not recorded */ }
+      switch (st.verb) {
+        case 'server': {
+          const rec = newRec('server', st.actor);
+          actors.set(st.actor, rec);
+          const opts = { ...st.opts };
+          delete opts.maxConnections;
+          if (opts.blockList !== undefined) opts.blockList = blockList(opts.blockList);
+          rec.obj = net.createServer(opts);
+          watchServer(rec);
+          if (st.opts.maxConnections !== undefined) rec.obj.maxConnections = st.opts.maxConnections;
+          return CONTINUE;
+        }
+        case 'listen': {
+          const rec = actorOf(st);
+          const o = st.opts;
+          const opts = {};
+          let host;
+          if (st.kind === 'ipc') {
+            if (o.path === undefined) opts.path = path.join(tmpDir, `${st.actor}.sock`);
+            else if (o.path.server) opts.path = actors.get(o.path.server).path;
+            else opts.path = path.join(tmpDir, o.path.file);
+          } else {
+            host = o.host === undefined ? (st.kind === 'tcp6' ? '::1' : '127.0.0.1') : o.host;
+            if (host !== 'default') opts.host = host;
+            if (o.port === undefined) opts.port = 0;
+            else if (o.port.server) opts.port = actors.get(o.port.server).port;
+            else opts.port = o.port;
+          }
+          if (o.backlog !== undefined) opts.backlog = o.backlog;
+          rec.obj.listen(opts);
+          // What `connect C S` needs: the path, or the host the server listens on.
+          rec.ipc = st.kind === 'ipc';
+          rec.host = host;
+          if (rec.ipc) rec.path = opts.path;
+          // Bound synchronously (an IPC path, or TCP without a host to look up): the address is
+          // known now. A failed IPC listen still reports its path from address(), hence the check.
+          if (rec.obj.listening) remember(rec);
+          return CONTINUE;
+        }
+        case 'connect': {
+          let opts;
+          if (st.literal) {
+            opts = { ...st.opts };
+            if (opts.path !== undefined) opts.path = path.join(tmpDir, opts.path.file);
+          } else {
+            const srv = actors.get(st.server);
+            if (srv.ipc) {
+              opts = { path: srv.path };
+            } else {
+              let host = srv.host;
+              if (host === '127.0.0.1' || host === '0.0.0.0' || host === 'default') host = '127.0.0.1';
+              else if (host === '::1' || host === '::') host = '::1';
+              opts = { port: srv.port, host };
+            }
+            Object.assign(opts, st.opts);
+          }
+          if (opts.blockList !== undefined) opts.blockList = blockList(opts.blockList);
+          // What net.connect(opts) does, with the listeners attached before connect() runs
+          // (an IPC connect emits connectionAttempt synchronously).
+          const rec = newRec('socket', st.actor);
+          const sock = new net.Socket(opts);
+          rec.obj = sock;
+          watchSocket(rec);
+          if (opts.timeout) sock.setTimeout(opts.timeout);
+          sock.connect(opts);
+          actors.set(st.actor, rec);
+          return CONTINUE;
+        }
+        case 'write': {
+          const rec = actorOf(st);
+          value(fmtValue(rec.obj.write(typeof st.data === 'number' ? bytes(st.data) : st.data)));
+          return CONTINUE;
+        }
+        case 'end': {
+          const rec = actorOf(st);
+          if (st.data === undefined) rec.obj.end();
+          else rec.obj.end(typeof st.data === 'number' ? bytes(st.data) : st.data);
+          return CONTINUE;
+        }
+        case 'destroy': {
+          const rec = actorOf(st);
+          if (st.code === undefined) rec.obj.destroy();
+          else rec.obj.destroy(Object.assign(new Error(`destroyed with ${st.code}`), { code: st.code }));
+          return CONTINUE;
+        }
+        case 'destroy_soon': actorOf(st).obj.destroySoon(); return CONTINUE;
+        case 'reset_and_destroy': actorOf(st).obj.resetAndDestroy(); return CONTINUE;
+        case 'pause': actorOf(st).obj.pause(); return CONTINUE;
+        case 'resume': actorOf(st).obj.resume(); return CONTINUE;
+        case 'set_timeout': actorOf(st).obj.setTimeout(st.ms); return CONTINUE;
+        case 'set_no_delay': actorOf(st).obj.setNoDelay(st.enable); return CONTINUE;
+        case 'set_keep_alive': actorOf(st).obj.setKeepAlive(st.enable, st.ms); return CONTINUE;
+        case 'max_connections': actorOf(st).obj.maxConnections = st.value; return CONTINUE;
+        case 'close': actorOf(st).obj.close(); return CONTINUE;
+        case 'get_connections': {
+          const rec = actorOf(st);
+          let inStep = true;
+          let calledBack = false;
+          rec.obj.getConnections((err, n) => {
+            value(err ? `throws ${errCode(err)}` : fmtValue(n));
+            if (inStep) calledBack = true;
+            else if (!finishing) runSteps();
+          });
+          inStep = false;
+          return calledBack ? CONTINUE : BLOCK;
+        }
+        case 'record':
+          value(readProp(actorOf(st), st.prop));
+          return CONTINUE;
+        case 'await': {
+          const rec = actorOf(st);
+          let test;
+          if (st.event === 'data') {
+            test = () => rec.received >= st.bytes;
+          } else {
+            const want = rec.awaited[st.event] = (rec.awaited[st.event] || 0) + 1;
+            test = () => (rec.counts[st.event] || 0) >= want;
+            if (st.name !== undefined) {
+              const inner = test;
+              test = () => {
+                if (!inner()) return false;
+                const conn = rec.conns[want - 1];
+                conn.name = st.name;
+                actors.set(st.name, conn);
+                return true;
+              };
+            }
+          }
+          if (test()) return CONTINUE;
+          pending = {
+            rec,
+            test,
+            timer: setTimeout(() => {
+              pending = null;
+              value('timed out');
+              stepIdx = steps.length;
+              runSteps();
+            }, scenario.headers.await_limit !== undefined ? Number(scenario.headers.await_limit) : AWAIT_GIVE_UP_MS),
+          };
+          return BLOCK;
+        }
+        case 'sleep':
+          setTimeout(runSteps, st.ms);
+          return BLOCK;
+        default:
+          throw new Error(`unhandled step ${st.verb}`);
+      }
+    } catch (err) {
+      if (err instanceof ParseError) throw err;
+      value(`throws ${errCode(err)}`);
+      return CONTINUE;
+    }
   }
-  try { fs.rmSync(tmpDir, { recursive: true, force: true }); } catch { /* ignore */ }
-  process.stdout.write(text, () => process.exit(0));
+
+  function runSteps() {
+    while (stepIdx < steps.length) {
+      const st = steps[stepIdx++];
+      if (execStep(st) === BLOCK) return;
+    }
+    if (!finishing) {
+      finishing = true;
+      setTimeout(stop, LATE_EVENTS_MS);
+    }
+  }
+
+  function traceText(mentions) {
+    const out = [];
+    const emit = (name, rec) => {
+      const evs = rec.events;
+      for (let i = 0; i < evs.length; i++) {
+        const e = evs[i];
+        if (e.event === 'data') {
+          let len = e.len;
+          const heads = [e.head];
+          while (i + 1 < evs.length && evs[i + 1].event === 'data') {
+            len += evs[++i].len;
+            heads.push(evs[i].head);
+          }
+          out.push(`${name}: data ${len} "${preview(Buffer.concat(heads))}"`);
+        } else if (e.event === 'connection') {
+          out.push(`${name}: connection ${connName(e.conn)}`);
+        } else {
+          out.push(`${name}: ${typeof e.line === 'function' ? e.line() : e.line}`);
+        }
+      }
+    };
+    for (const name of mentions) {
+      const rec = actors.get(name);
+      if (rec && rec.obj) emit(name, rec);
+    }
+    for (const conn of acceptOrder) if (conn.name === null) emit(connName(conn), conn);
+    out.push('values:');
+    for (const [n, label, v] of values) out.push(`${n}: ${label} = ${typeof v === 'function' ? v() : v}`);
+    return out.join('\n') + '\n';
+  }
+
+  function connName(conn) {
+    return conn.name !== null ? conn.name : `${conn.server.name}#${conn.index}`;
+  }
+
+  function stop() {
+    recording = false;
+    if (pending) { clearTimeout(pending.timer); pending = null; }
+    const text = traceText(scenario.mentions);
+    for (const rec of allRecs) {
+      try {
+        if (rec.kind === 'socket') rec.obj.destroy();
+        else rec.obj.close();
+      } catch { /* cleanup is not recorded */ }
+    }
+    try { fs.rmSync(tmpDir, { recursive: true, force: true }); } catch { /* ignore */ }
+    onDone(text);
+  }
+
+  steps = scenario.steps;
+  runSteps();
+}
+
+function newTmpDir() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'net-conformance-'));
+}
+
+// `--serve`: one request a line on stdin, `{"id": N, "source": "<scenario text>"}`, one answer a
+// line on stdout, `{"id": N, "trace": "<trace text>"}` or `{"id": N, "error": "<parse error>"}`.
+// Scenarios run one after the other, each with its own state and temp dir.
+function serve() {
+  const queue = [];
+  let busy = false;
+  let buffered = '';
+  const answer = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+  const next = () => {
+    if (busy || !queue.length) return;
+    const req = queue.shift();
+    let scenario;
+    try {
+      scenario = parseScenario(req.source);
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      answer({ id: req.id, error: err.message });
+      setImmediate(next);
+      return;
+    }
+    busy = true;
+    runScenario(scenario, newTmpDir(), (trace) => {
+      answer({ id: req.id, trace });
+      busy = false;
+      // The finished run's sockets close in the background; start the next run on a fresh tick.
+      setImmediate(next);
+    });
+  };
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk) => {
+    buffered += chunk;
+    let nl;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (line.trim()) queue.push(JSON.parse(line));
+    }
+    next();
+  });
+  process.stdin.on('end', () => {
+    const wait = () => (busy || queue.length ? setTimeout(wait, 10) : process.exit(0));
+    wait();
+  });
 }
 
 function main() {
+  if (process.argv[2] === '--serve' && process.argv.length === 3) {
+    serve();
+    return;
+  }
   const file = process.argv[2];
   if (!file || process.argv.length > 3) {
-    process.stderr.write('usage: node runner.js FILE.scn\n');
+    process.stderr.write('usage: node runner.js FILE.scn | node runner.js --serve\n');
     process.exit(2);
   }
   let source;
@@ -740,6 +809,7 @@ function main() {
     process.stderr.write(`${file}: ${err.message}\n`);
     process.exit(2);
   }
+  let scenario;
   try {
     scenario = parseScenario(source);
   } catch (err) {
@@ -747,9 +817,7 @@ function main() {
     process.stderr.write(`${file}: ${err.message}\n`);
     process.exit(2);
   }
-  steps = scenario.steps;
-  tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'net-conformance-'));
-  runSteps();
+  runScenario(scenario, newTmpDir(), (trace) => process.stdout.write(trace, () => process.exit(0)));
 }
 
 main();

@@ -16,7 +16,7 @@ use crate::harness::{Harness, Observed, SockId, SrvId, Target};
 use crate::scenario::{Scenario, Step, Word};
 use crate::trace::{Actor, Ev, Trace, Value};
 
-/// How long an `await` waits before giving up.
+/// How long an `await` waits before giving up, unless the scenario says (`await_limit:`).
 pub const AWAIT_LIMIT: Duration = Duration::from_secs(5);
 /// How long the run keeps recording after the last step.
 pub const SETTLE: Duration = Duration::from_millis(50);
@@ -49,6 +49,8 @@ struct Run<'h> {
     endpoints: HashMap<usize, Endpoint>,
     /// Servers that listened on Node's default host (`::`): clients connect to 127.0.0.1.
     default_host: std::collections::HashSet<usize>,
+    /// How long an `await` waits.
+    await_limit: Duration,
 }
 
 /// The bytes `write C N` sends: `abc…xyzabc…`.
@@ -127,6 +129,7 @@ pub fn run(scenario: &Scenario, h: &mut dyn Harness, tmp: &Path) -> Trace {
         accepted: HashMap::new(),
         endpoints: HashMap::new(),
         default_host: Default::default(),
+        await_limit: scenario.await_limit.map_or(AWAIT_LIMIT, Duration::from_millis),
     };
     for step in &scenario.steps {
         if let Err(stop) = run.step(step) {
@@ -505,7 +508,7 @@ impl Run<'_> {
         let a = self.actor(step.arg(0))?;
         let event =
             crate::scenario::EVENTS.iter().copied().find(|e| *e == step.arg(1)).ok_or("unknown event")?;
-        let until = self.h.now() + AWAIT_LIMIT;
+        let until = self.h.now() + self.await_limit;
         let met = if event == "data" {
             let want: u64 = step.args.get(2).and_then(|w| w.text.parse().ok()).unwrap_or(1);
             self.pump_until(until, |run| run.received.get(&a).copied().unwrap_or(0) >= want)

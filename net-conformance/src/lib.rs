@@ -12,6 +12,7 @@ pub mod backend;
 pub mod harness;
 pub mod interp;
 pub mod node;
+pub mod random;
 pub mod scenario;
 pub mod trace;
 

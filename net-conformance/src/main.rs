@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use net_conformance::{Backend, Outcome, Scenario, check, node, scenario, scenarios_dir, trace};
 
 const USAGE: &str = "usage: net-conformance [--node PATH] [run --backend <sim|tokio|smol|mio|node|all> [PATHS…] \
-                     | trace --backend <name> FILE | record [PATHS…] | verify-node]";
+                     | trace --backend <name> FILE | record [PATHS…] | verify-node \
+                     | explore [--cases N] [--seed S] [--jobs J] [--keep-going]]";
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -100,6 +101,7 @@ fn main() -> ExitCode {
             }
         }
         "record" => record(&paths, node.as_deref()),
+        "explore" => explore(&args, node.as_deref()),
         "verify-node" => {
             let Some(node) = node else {
                 eprintln!("Node.js not found (--node PATH, NODE, or scripts/install-node.sh)");
@@ -259,4 +261,62 @@ fn record(paths: &[PathBuf], node: Option<&Path>) -> ExitCode {
         println!("recorded {} ({} trace{})", sc.name(), alts.len(), if alts.len() == 1 { "" } else { "s" });
     }
     if bad == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// `explore`: random scenarios judged by Node (see `net_conformance::random`).
+fn explore(args: &[String], node: Option<&Path>) -> ExitCode {
+    use net_conformance::random;
+    let Some(node) = node else {
+        eprintln!("Node.js not found (--node PATH, NODE, or scripts/install-node.sh)");
+        return ExitCode::FAILURE;
+    };
+    let value =
+        |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).map(String::as_str);
+    let parse = |flag: &str, default: u64| match value(flag) {
+        None => Some(default),
+        Some(v) => v.parse().ok(),
+    };
+    let (Some(cases), Some(seed), Some(jobs)) =
+        (parse("--cases", 200), parse("--seed", random::fresh_seed()), parse("--jobs", 2))
+    else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let mut opts = random::Explore::new(cases as u32, seed);
+    opts.jobs = jobs as usize;
+    opts.save_to = Some(scenarios_dir().join("found"));
+    if args.iter().any(|a| a == "--keep-going") {
+        opts.max_found = usize::MAX;
+    }
+    println!("explore: {cases} cases, seed {seed}, {jobs} at a time, against {}", node.display());
+    let oracle = random::Oracle::new(node, &Backend::RUST);
+    let started = std::time::Instant::now();
+    let progress = |r: &random::Report| {
+        if r.ran % 50 == 0 {
+            println!("  {} cases ({} unsettled) in {:.0?}", r.ran, r.unsettled, started.elapsed());
+        }
+    };
+    let report = match random::explore(&oracle, &opts, &progress) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("explore: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for f in &report.found {
+        println!(
+            "\n== {}\n{}\n{}",
+            f.saved.as_ref().map_or("(not saved)".into(), |p| p.display().to_string()),
+            f.text,
+            f.report
+        );
+    }
+    println!(
+        "explore: {} cases, {} unsettled (Node varied), {} differences, {:.0?}, seed {seed}",
+        report.ran,
+        report.unsettled,
+        report.found.len(),
+        started.elapsed()
+    );
+    if report.found.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

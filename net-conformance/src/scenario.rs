@@ -55,6 +55,9 @@ pub struct Scenario {
     /// scenario still runs; its Rust trials are ignored by `cargo test` and marked `dev` in the
     /// matrix instead of failing. Remove the header once fixed.
     pub deviation: Option<String>,
+    /// `await_limit: MS`: how long an `await` waits before giving up (default 5,000 ms). The
+    /// random scenarios set it low, as an event they await may never come.
+    pub await_limit: Option<u64>,
     /// The steps in order.
     pub steps: Vec<Step>,
 }
@@ -211,6 +214,7 @@ impl Scenario {
             ports: Vec::new(),
             nondeterministic: None,
             deviation: None,
+            await_limit: None,
             steps: Vec::new(),
         };
         let mut servers: Vec<String> = Vec::new();
@@ -238,6 +242,13 @@ impl Scenario {
                     }
                     "deviation" => {
                         sc.deviation = Some(value.to_owned());
+                        continue;
+                    }
+                    "await_limit" => {
+                        let ms = value
+                            .parse()
+                            .map_err(|_| err(format!("await_limit takes milliseconds, not `{value}`")))?;
+                        sc.await_limit = Some(ms);
                         continue;
                     }
                     _ if !key.contains(' ') => return Err(err(format!("unknown header `{key}`"))),

@@ -609,7 +609,9 @@ impl Future for Driver {
                         inner.stream = stream.map(Arc::new);
                     }
                     inner.core.handle_io(Instant::now(), input);
-                    progress = true;
+                    // The loop's top pumps first: the writes queued while connecting go out
+                    // before the socket's readability is looked at (`drain` before a waiting FIN).
+                    continue;
                 }
             }
             if let Some(stream) = inner.stream.clone() {

@@ -353,6 +353,9 @@ impl SimHarness {
         }
         self.sockets[i].stream = Some((conn, 0));
         self.sockets[i].core.handle_io(now, IoInput::Connected(client_info));
+        // A driver carries out what the connect made owed (the queued writes) at once, before
+        // it looks at the socket's readability: `drain` comes before a FIN already waiting.
+        self.pump(i);
     }
 
     /// Move whatever can move without time passing; whether anything did.

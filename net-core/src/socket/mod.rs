@@ -773,7 +773,9 @@ impl Socket {
     /// `ready`; with no handle at all it fails with `ERR_SOCKET_CLOSED`; on IPC it is refused
     /// with `ERR_INVALID_HANDLE_TYPE`, which Node throws.
     pub fn reset_and_destroy(&mut self) -> Result<(), NetError> {
-        if self.ipc {
+        // Node looks at the handle's type only while there is a handle: a Unix socket that is
+        // closed (or never connected) takes the `destroy(ERR_SOCKET_CLOSED)` path like TCP.
+        if self.ipc && matches!(self.phase, Phase::Connecting | Phase::Open) {
             return Err(NetError::invalid_handle_type());
         }
         match self.phase {

@@ -226,7 +226,9 @@ pub fn poll_user_event(side: &mut impl UserSide, now: Instant) -> UserPoll {
     }
     // The pull may have left outputs (next-tick work without an event: an IPC connect to start),
     // and a read that raised no event may have changed what the socket waits for.
-    if read || side.core().has_action() {
+    // A pull that ended the user's handling of `connect` lets the queued writes and `ready`
+    // go: the pump offers the bytes and hands next-tick work to the backend's turn.
+    if read || side.core().has_action() || side.core().tick_owed() {
         side.pump_command(now);
     }
     UserPoll::Wait

@@ -24,6 +24,7 @@ use crate::socket::Socket;
 /// The user reads through `AsyncRead`: from now on the socket half-closes as a `TcpStream` does
 /// (the peer's EOF does not end our side). Idempotent.
 pub fn take_read_view(sock: &mut Socket) {
+    sock.set_events_unobserved();
     if !sock.allow_half_open() {
         sock.set_allow_half_open(true);
     }
@@ -56,6 +57,9 @@ pub fn poll_flush(sock: &Socket) -> Poll<io::Result<()>> {
 /// the socket failed or was destroyed first. The caller carries out the core's outputs after
 /// it, as after any command.
 pub fn poll_shutdown(sock: &mut Socket) -> Poll<io::Result<()>> {
+    // A shutdown through the io traits waits for no event to be handled (the FIN of a socket
+    // still connecting goes out once connected, whether or not anyone pulls `connect`).
+    sock.set_events_unobserved();
     if let Some(e) = write_failure(sock) {
         return Poll::Ready(Err(e));
     }
@@ -82,6 +86,7 @@ pub fn last_handle_dropped(sock: &mut Socket, now: Instant) {
         return;
     }
     sock.set_now(now);
+    sock.set_events_unobserved();
     sock.destroy_soon();
     sock.handled(now);
 }

@@ -199,6 +199,12 @@ impl Side {
             }
             let jobs = self.pump(now, true);
             self.take_jobs(jobs);
+            // The pump may have made the socket want what it did not (reading starts once
+            // `ready` is out): a backend registering that interest finds the kernel's readiness
+            // at once, so the turn goes on.
+            if (self.sock.wants_read(), self.sock.wants_write()) != (read, write) {
+                progress = true;
+            }
             if self.waiting.is_some() {
                 self.waiting = Some(Interest::of(&self.sock));
             }

@@ -648,6 +648,18 @@ impl EventLoop {
                     return Some(Event::Socket(SocketId(key, entry_serial), ev));
                 }
                 None => {
+                    // The pull ended the user's handling of `connect`: the writes queued while
+                    // connecting, `ready` and the FIN may go now.
+                    if entry.core.tick_owed() || entry.core.has_action() {
+                        self.pump_socket(key);
+                        if self.sockets.get(key).is_some_and(|e| e.core.has_event()) {
+                            continue;
+                        }
+                    }
+                    let Some(entry) = self.sockets.get_mut(key) else {
+                        self.dirty_sockets.pop_front();
+                        continue;
+                    };
                     self.dirty_sockets.pop_front();
                     if entry.closed && entry.stream.is_none() {
                         let gone = self.sockets.remove(key);

@@ -83,6 +83,17 @@ pub struct PendingWrite {
     accepted: bool,
 }
 
+/// Where the user is with an event whose listeners Node lets run before its own work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handout {
+    /// Handled (or never queued).
+    Done,
+    /// Queued, not handed out yet.
+    Queued,
+    /// Handed out; the user has not asked for the next event yet.
+    HandedOut,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Phase {
     /// `new net.Socket()`: no handle yet.
@@ -186,6 +197,31 @@ pub struct Socket {
     auto_end_owed: bool,
     /// `end()` was called and the queue is empty: `prefinish` and the FIN come next turn.
     shutdown_owed: bool,
+    /// Where the user is with the `connect` event. Node's `_final` of a socket ended while
+    /// connecting runs in a `connect` listener added by `end()`, after the user's own: the FIN
+    /// waits until the user has handled `connect`, so a `write()` there fails as a write after end.
+    connect_handout: Handout,
+    /// Both sides are done (or `destroySoon()` saw `finish`): Node's automatic destroy, which
+    /// runs once the listeners of the last `end` / `finish` returned, so that they still see a
+    /// live socket (`destroyed` false, `write()` a write after end, `destroy(err)` an error).
+    auto_destroy_owed: bool,
+    /// Nobody handles events one by one (an io-trait user): work that waits for the user to
+    /// handle an event runs without waiting.
+    events_unobserved: bool,
+    /// The user handled `connect` with bytes queued: `ready` (and a reset asked for while
+    /// connecting) wait until the driver offered them (its next [`Socket::tick`]), as Node
+    /// flushes them in a `connect` listener, before it emits `ready`.
+    ready_waits_offer: bool,
+    /// Bytes were queued when the connection opened (writes made while connecting).
+    connected_with_bytes: bool,
+    /// Writes or `end()` were made while connecting: Node carries them out in `connect`
+    /// listeners of its own, after the user's, so they (and writes queued behind them) wait
+    /// until the user handled `connect`. Without them, a write in the user's `connect`
+    /// listener goes to the kernel at once.
+    connect_hold: bool,
+    /// `resetAndDestroy()` while connecting came before any write: its `connect` listener runs
+    /// before the one flushing those writes, so they never go out.
+    reset_before_writes: bool,
     /// Node's `writeAfterFIN`: after the peer's `end` without half-open, writes after our own
     /// end fail with EPIPE.
     peer_ended_guard: bool,
@@ -237,6 +273,13 @@ impl Socket {
             ready_owed: false,
             auto_end_owed: false,
             shutdown_owed: false,
+            connect_handout: Handout::Done,
+            auto_destroy_owed: false,
+            events_unobserved: false,
+            ready_waits_offer: false,
+            connected_with_bytes: false,
+            connect_hold: false,
+            reset_before_writes: false,
             peer_ended_guard: false,
             timer: Timer::default(),
             now,
@@ -450,6 +493,10 @@ impl Socket {
     /// high-water mark too, so a slow event consumer pushes back on the peer.
     pub fn wants_read(&self) -> bool {
         self.phase == Phase::Open
+            // Node starts reading after `connect` and `ready` were emitted (afterConnect's read(0)).
+            && !self.ready_owed
+            // Destroyed as soon as the last `end` / `finish` is handled: nothing is read between.
+            && !self.auto_destroy_owed
             && self.read.wants_read()
             && self.queued_data < self.opts.readable_high_water_mark.max(1)
     }
@@ -483,7 +530,7 @@ impl Socket {
 
     /// Whether queued bytes wait for the kernel.
     pub fn wants_write(&self) -> bool {
-        self.phase == Phase::Open && self.queue.byte_len() > 0
+        self.phase == Phase::Open && self.queue.byte_len() > 0 && !self.held_for_connect()
     }
 
     // ------------------------------------------------------------------------------------------
@@ -504,6 +551,12 @@ impl Socket {
     /// Whether [`Socket::poll_action`] has something for the driver.
     pub fn has_action(&self) -> bool {
         !self.actions.is_empty()
+    }
+
+    /// Whether an event waits to be handed out ([`Socket::poll_event`] would answer one without
+    /// running next-tick work).
+    pub fn has_event(&self) -> bool {
+        !self.events.is_empty()
     }
 
     /// The next thing the driver must do.
@@ -533,8 +586,13 @@ impl Socket {
     /// `ready` after `connect`, the automatic `end()` after the peer's `end`), so this can queue
     /// new actions and bytes: drivers loop over all outputs until each is empty.
     pub fn poll_event(&mut self) -> Option<SocketEvent> {
+        // Asking for the next event means the listeners of the last one returned.
+        self.connect_listeners_returned();
         self.run_deferred();
         let event = self.events.pop_front()?;
+        if event == SocketEvent::Connect && self.connect_handout == Handout::Queued {
+            self.connect_handout = Handout::HandedOut;
+        }
         if let SocketEvent::Data(d) = &event {
             self.queued_data -= d.len();
         }
@@ -578,7 +636,8 @@ impl Socket {
             }
             IoInput::Read(data) => self.on_read(data),
             IoInput::ReadEof => {
-                if self.phase == Phase::Open && self.read.state == ReadState::Open {
+                if self.phase == Phase::Open && self.read.state == ReadState::Open && !self.auto_destroy_owed
+                {
                     self.read.state = ReadState::EofPending;
                     self.flow();
                 }
@@ -589,7 +648,9 @@ impl Socket {
                     self.write_state = WriteState::Finished;
                     self.events.push_back(SocketEvent::Finish);
                     if self.destroy_on_finish {
-                        self.destroy_inner(None, false);
+                        // Node's destroySoon: `once('finish', destroy)`, after the user's listeners.
+                        self.auto_destroy_owed = true;
+                        self.run_deferred_if_unobserved();
                     } else {
                         self.maybe_close();
                     }
@@ -782,7 +843,10 @@ impl Socket {
             Phase::Destroyed => {}
             // Node emits `close` without an argument here; `had_error: false` is our reading of it.
             Phase::Idle => self.destroy_inner(Some(NetError::socket_closed()), false),
-            Phase::Connecting => self.reset_on_connect = true,
+            Phase::Connecting => {
+                self.reset_before_writes = self.queue.byte_len() == 0;
+                self.reset_on_connect = true;
+            }
             Phase::Open => self.reset(),
         }
         self.check_invariants();
@@ -869,7 +933,44 @@ impl Socket {
 
     /// Whether [`Socket::tick`] has work: a connect to start, `ready` to emit or a FIN to send.
     pub fn tick_owed(&self) -> bool {
-        self.connect_owed.is_some() || self.ready_owed || self.shutdown_owed
+        self.connect_owed.is_some()
+            || (self.ready_owed && self.connect_handled())
+            || (self.shutdown_owed && !self.held_for_connect())
+    }
+
+    /// Whether the user is past the `connect` event (or nobody pulls events).
+    fn connect_handled(&self) -> bool {
+        self.connect_handout == Handout::Done || self.events_unobserved
+    }
+
+    /// Whether what was written or ended while connecting still waits for the user to handle
+    /// `connect` ([`Socket::connect_hold`]).
+    fn held_for_connect(&self) -> bool {
+        self.connect_hold && !self.connect_handled()
+    }
+
+    /// The user's `connect` listeners returned: Node's own run next, in the order they were
+    /// added. The writes made while connecting are flushed (then `ready`), unless a reset asked
+    /// for before them comes first.
+    fn connect_listeners_returned(&mut self) {
+        if self.connect_handout != Handout::HandedOut {
+            return;
+        }
+        self.connect_handout = Handout::Done;
+        let reset_first = self.reset_on_connect && self.reset_before_writes && self.connected_with_bytes;
+        self.ready_waits_offer = self.queue.byte_len() > 0 && !reset_first;
+    }
+
+    /// The user of this socket does not handle events one by one (an io-trait reader or writer,
+    /// or nobody at all once the last handle is dropped): work Node runs after an event's
+    /// listeners (the FIN of a socket ended while connecting, the automatic destroy after the
+    /// last `end` / `finish`) no longer waits for the event to be handed out. Sticky.
+    pub fn set_events_unobserved(&mut self) {
+        if !self.events_unobserved {
+            self.events_unobserved = true;
+            self.run_deferred_if_unobserved();
+            self.check_invariants();
+        }
     }
 
     /// The user finished handling the events handed out so far: run all of Node's next-tick work,
@@ -877,6 +978,7 @@ impl Socket {
     /// after `end` (an `AsyncRead` at EOF) calls it so the FIN still goes out.
     pub fn handled(&mut self, now: Instant) {
         self.now = now;
+        self.connect_listeners_returned();
         self.run_deferred();
         self.check_invariants();
     }
@@ -888,6 +990,8 @@ impl Socket {
     /// run here: it waits until the user was handed `end` ([`Socket::poll_event`]).
     pub fn tick(&mut self, now: Instant) {
         self.now = now;
+        // The driver offered the queued bytes just before (its pump writes, then ticks).
+        self.ready_waits_offer = false;
         self.run_ticks();
         self.check_invariants();
     }
@@ -895,24 +999,37 @@ impl Socket {
     fn run_ticks(&mut self) {
         self.start_owed_connect();
         if self.ready_owed {
-            self.ready_owed = false;
-            self.events.push_back(SocketEvent::Ready);
-            if self.reset_on_connect {
-                self.reset();
+            if !self.connect_handled() || self.ready_waits_offer {
+                return; // what follows `ready` waits for it
+            }
+            if !self.emit_ready() {
                 return;
             }
         }
-        if self.shutdown_owed {
+        if self.shutdown_owed && !self.held_for_connect() {
             self.shutdown_owed = false;
             self.start_shutdown();
         }
+    }
+
+    /// `ready`, then the reset asked for while connecting; whether the socket is still open.
+    fn emit_ready(&mut self) -> bool {
+        self.ready_owed = false;
+        self.events.push_back(SocketEvent::Ready);
+        if self.reset_on_connect {
+            self.reset();
+            return false;
+        }
+        true
     }
 
     /// Work Node defers to a later tick, run at the next input or event poll.
     fn run_deferred(&mut self) {
         if self.ready_owed && self.reset_on_connect {
             self.run_ticks();
-            return;
+            if self.phase == Phase::Destroyed {
+                return;
+            }
         }
         if self.ready_owed {
             self.run_ticks();
@@ -922,6 +1039,13 @@ impl Socket {
             if self.phase != Phase::Destroyed && self.write_state == WriteState::Open {
                 self.end_inner(None);
             }
+        }
+        if self.auto_destroy_owed
+            && (self.events_unobserved
+                || !self.events.iter().any(|e| matches!(e, SocketEvent::End | SocketEvent::Finish)))
+        {
+            self.auto_destroy_owed = false;
+            self.destroy_inner(None, false);
         }
         self.run_ticks();
     }
@@ -950,12 +1074,19 @@ impl Socket {
         self.info = info;
         self.apply_pending_options();
         self.events.push_back(SocketEvent::Connect);
+        self.connect_handout = Handout::Queued;
+        self.connected_with_bytes = self.queue.byte_len() > 0;
+        self.connect_hold = self.connected_with_bytes || self.write_state != WriteState::Open;
         self.ready_owed = true;
         self.after_queue_progress();
     }
 
     fn on_read(&mut self, data: Bytes) {
-        if self.phase != Phase::Open || self.read.state != ReadState::Open || data.is_empty() {
+        if self.phase != Phase::Open
+            || self.read.state != ReadState::Open
+            || data.is_empty()
+            || self.auto_destroy_owed
+        {
             return;
         }
         self.bytes_read += data.len() as u64;
@@ -983,6 +1114,7 @@ impl Socket {
         if self.phase != Phase::Open {
             return;
         }
+        let offered = std::mem::take(&mut self.ready_waits_offer);
         let events = &mut self.events;
         let taken = self.queue.consume(n, |id| {
             if let Some(id) = id {
@@ -992,6 +1124,11 @@ impl Socket {
         debug_assert_eq!(taken, n, "driver reported more bytes written than were offered");
         self.touch();
         self.after_queue_progress();
+        // The flush in Node's `connect` listener is synchronous: `ready` follows it at once,
+        // before anything the kernel says next (the peer's FIN).
+        if offered && self.ready_owed && self.connect_handled() {
+            self.emit_ready();
+        }
     }
 
     /// The queue may have emptied: `drain` if owed, and the FIN (next turn) if `end()` was called.
@@ -1007,7 +1144,10 @@ impl Socket {
         }
         if self.need_drain {
             self.need_drain = false;
-            self.events.push_back(SocketEvent::Drain);
+            // Node's afterWrite emits `drain` only while not ending (`!state.ending`).
+            if self.write_state == WriteState::Open {
+                self.events.push_back(SocketEvent::Drain);
+            }
         }
         if self.write_state == WriteState::Ending {
             // Node's `prefinish` comes from a later tick (and after `ready`).
@@ -1128,6 +1268,15 @@ impl Socket {
     /// Close when both halves are done: `end` emitted and `finish` emitted.
     fn maybe_close(&mut self) {
         if self.read.state == ReadState::Ended && self.write_state == WriteState::Finished {
+            self.auto_destroy_owed = true;
+            self.run_deferred_if_unobserved();
+        }
+    }
+
+    /// Nobody will hand events out one by one: the automatic destroy runs now.
+    fn run_deferred_if_unobserved(&mut self) {
+        if self.events_unobserved && self.auto_destroy_owed {
+            self.auto_destroy_owed = false;
             self.destroy_inner(None, false);
         }
     }
@@ -1141,6 +1290,12 @@ impl Socket {
     }
 
     fn destroy_with_action(&mut self, err: Option<NetError>, had_error: bool, action: SocketAction) {
+        // Destroyed by a `connect` listener: Node's afterConnect still emits `ready` once the
+        // listeners return, before the error and `close` that come on later ticks.
+        if self.ready_owed && self.connect_handout == Handout::HandedOut && self.phase == Phase::Open {
+            self.ready_owed = false;
+            self.events.push_back(SocketEvent::Ready);
+        }
         let was_connecting = match self.phase {
             Phase::Destroyed => return,
             Phase::Idle => false,
@@ -1171,6 +1326,8 @@ impl Socket {
         self.ready_owed = false;
         self.auto_end_owed = false;
         self.shutdown_owed = false;
+        self.auto_destroy_owed = false;
+        self.connect_handout = Handout::Done;
         self.destroy_on_finish = false;
         self.errored.clone_from(&err);
         let pending: Vec<_> = self.queue.drain_ids().collect();

@@ -260,7 +260,9 @@ impl Socket {
         spawner: &Spawner,
     ) -> Self {
         // The core's copy: asking the kernel again (getpeername) per connection costs a syscall.
-        let remote = core.remote_address();
+        // Not `remote_address()`: Node's getter caches what it read, and a span label must not
+        // change what `remoteAddress` answers after close.
+        let remote = core.peer_for_logs();
         let span = tracing::debug_span!("net_socket", remote = ?remote);
         // A timer or next-tick work already owed needs the driver task now; otherwise it starts
         // when first needed ([`Shared::wake_driver`]).

@@ -299,7 +299,9 @@ impl Socket {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         // The core's copy: asking the kernel again (getpeername) per connection costs a syscall.
-        let remote = core.remote_address();
+        // Not `remote_address()`: Node's getter caches what it read, and a span label must not
+        // change what `remoteAddress` answers after close.
+        let remote = core.peer_for_logs();
         let span = tracing::debug_span!("net_socket", id, remote = ?remote);
         // A timer or next-tick work already owed needs the driver task now; otherwise it starts
         // when first needed ([`Shared::wake_driver`]).

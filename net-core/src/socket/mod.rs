@@ -482,6 +482,13 @@ impl Socket {
         if self.peer_read.get() { self.info.remote } else { None }
     }
 
+    /// The peer address the connection was made with, for logs and tracing spans: unlike
+    /// [`Socket::remote_address`] (Node's getter), reading it leaves no trace in what
+    /// `remoteAddress` answers after close.
+    pub fn peer_for_logs(&self) -> Option<SocketAddr> {
+        self.info.remote
+    }
+
     /// `remoteFamily`.
     pub fn remote_family(&self) -> Option<Family> {
         self.remote_address().map(|a| Family::of(a.ip()))
@@ -648,9 +655,12 @@ impl Socket {
                     self.write_state = WriteState::Finished;
                     self.events.push_back(SocketEvent::Finish);
                     if self.destroy_on_finish {
-                        // Node's destroySoon: `once('finish', destroy)`, after the user's listeners.
-                        self.auto_destroy_owed = true;
-                        self.run_deferred_if_unobserved();
+                        // Node's destroySoon adds `once('finish', destroy)`, so its destroy too
+                        // runs after the user's `finish` listeners; done at once here, because a
+                        // backend that hands out another socket's events first (mio's loop)
+                        // would otherwise let the peer read our FIN before we close (scenario
+                        // ipc/destroy-soon-unread-resets).
+                        self.destroy_inner(None, false);
                     } else {
                         self.maybe_close();
                     }

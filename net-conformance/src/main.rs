@@ -312,9 +312,10 @@ fn explore(args: &[String], node: Option<&Path>) -> ExitCode {
         );
     }
     println!(
-        "explore: {} cases, {} unsettled (Node varied), {} differences, {:.0?}, seed {seed}",
+        "explore: {} cases judged, {} unsettled (Node varied), {} in a known deviation class (not judged), {} differences, {:.0?}, seed {seed}",
         report.ran,
         report.unsettled,
+        report.known,
         report.found.len(),
         started.elapsed()
     );

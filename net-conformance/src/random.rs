@@ -191,6 +191,56 @@ fn mentions_a(op: &Op) -> bool {
     )
 }
 
+impl Case {
+    /// The open deviation class this case falls in, if any: such cases are generated but not
+    /// judged (and counted as `known`), so that a run stays about what is not known yet. Each
+    /// class has `deviation:` scenarios; remove its line here when it is fixed.
+    pub fn known_deviation(&self) -> Option<&'static str> {
+        // Node connects a Unix socket synchronously inside connect(): any step in the same tick
+        // (destroy, end, a write, closing the server) sees a connection net-core has not made yet
+        // (ipc/connect-then-*-same-tick).
+        let same_tick = |ops: &[Op]| !ops.is_empty();
+        let unawaited: &[Op] = if self.accept { &[] } else { &self.ops };
+        if self.transport == Transport::Ipc && (same_tick(&self.early) || same_tick(unawaited)) {
+            return Some("Unix-socket connect synchronous in Node");
+        }
+        let while_connecting = self.early.iter().chain(unawaited);
+        for op in while_connecting.clone() {
+            match op {
+                // getConnections() calls back a tick later, when Node's connect has started
+                // (server/get-connections-lets-the-connect-start).
+                Op::GetConnections => return Some("getConnections' later tick"),
+                // rst/reset-after-two-writes-while-connecting.
+                Op::ResetAndDestroy(_) => return Some("reset while connecting after writes"),
+                _ => {}
+            }
+        }
+        // Node's remoteAddress asks the kernel the first time it is read, which fails once the
+        // connection is being torn down (address/remote-address-after-peer-reset-inside-connect).
+        let mut torn = false;
+        for op in self.early.iter().chain(&self.ops) {
+            match op {
+                Op::End(..) | Op::Destroy(..) | Op::DestroySoon(_) | Op::ResetAndDestroy(_) => torn = true,
+                Op::Record(_, "remoteAddress" | "remoteFamily") if torn => {
+                    return Some("remoteAddress from getpeername");
+                }
+                _ => {}
+            }
+        }
+        // libuv refuses a reset after a shutdown (rst/reset-after-end-inside-connect).
+        let mut ended = [false; 2];
+        for op in self.early.iter().chain(&self.ops) {
+            let who = |a: &str| usize::from(a == "a");
+            match op {
+                Op::End(a, _) | Op::DestroySoon(a) => ended[who(a)] = true,
+                Op::ResetAndDestroy(a) if ended[who(a)] => return Some("reset after end: EINVAL"),
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
 /// How long a generated `await` waits: an event it asks for may never come.
 pub const AWAIT_LIMIT_MS: u64 = 400;
 
@@ -370,6 +420,8 @@ pub struct Report {
     pub ran: u32,
     /// Cases set aside because Node's own trace varied.
     pub unsettled: u32,
+    /// Cases not judged because they fall in an open deviation class ([`Case::known_deviation`]).
+    pub known: u32,
     /// Differences found, each shrunk.
     pub found: Vec<Found>,
 }
@@ -428,6 +480,10 @@ pub fn explore(
                             return;
                         }
                     };
+                    if tree.current().known_deviation().is_some() {
+                        report.lock().unwrap().known += 1;
+                        continue;
+                    }
                     let text = tree.current().text();
                     let verdict = match oracle.judge(&text) {
                         Ok(v) => v,
@@ -471,6 +527,12 @@ fn shrink(
     if tree.simplify() {
         while steps < opts.max_shrink {
             steps += 1;
+            if tree.current().known_deviation().is_some() {
+                if !tree.complicate() {
+                    break;
+                }
+                continue;
+            }
             let candidate = tree.current().text();
             match oracle.judge(&candidate) {
                 Ok(Verdict::Differ(r)) => {

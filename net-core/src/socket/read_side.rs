@@ -74,7 +74,8 @@ impl ReadSide {
 
     /// The FIN arrived and everything before it was emitted, so `end` is due.
     pub(crate) fn end_due(&self) -> bool {
-        self.state == ReadState::EofPending && !self.paused && self.buffer.is_empty()
+        // Node emits `end` for a FIN with nothing buffered even while paused.
+        self.state == ReadState::EofPending && self.buffer.is_empty()
     }
 
     pub(crate) fn clear(&mut self) {

@@ -9,6 +9,7 @@
 //! ```
 
 pub mod backend;
+pub mod coverage;
 pub mod harness;
 pub mod interp;
 pub mod node;

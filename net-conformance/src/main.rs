@@ -9,7 +9,7 @@ use net_conformance::{Backend, Outcome, Scenario, check, node, scenario, scenari
 
 const USAGE: &str = "usage: net-conformance [--node PATH] [run --backend <sim|tokio|smol|mio|node|all> [PATHS…] \
                      | trace --backend <name> FILE | record [PATHS…] | verify-node \
-                     | explore [--cases N] [--seed S] [--jobs J] [--keep-going]]";
+                     | explore [--cases N] [--seed S] [--jobs J] [--keep-going] | coverage]";
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -102,6 +102,7 @@ fn main() -> ExitCode {
         }
         "record" => record(&paths, node.as_deref()),
         "explore" => explore(&args, node.as_deref()),
+        "coverage" => coverage(&paths),
         "verify-node" => {
             let Some(node) = node else {
                 eprintln!("Node.js not found (--node PATH, NODE, or scripts/install-node.sh)");
@@ -320,4 +321,29 @@ fn explore(args: &[String], node: Option<&Path>) -> ExitCode {
         started.elapsed()
     );
     if report.found.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// `coverage`: Node's test files named by the scenarios' `ports:`, per feature group.
+fn coverage(paths: &[PathBuf]) -> ExitCode {
+    use net_conformance::coverage::{NodeTests, coverage};
+    let scenarios = match load_all(paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let tests = NodeTests::load();
+    let cov = coverage(&tests, &scenarios);
+    let (mut named, mut all) = (0, 0);
+    for (group, yes, no) in &cov.groups {
+        named += yes.len();
+        all += yes.len() + no.len();
+        println!("{:>3}/{:<3} {group}", yes.len(), yes.len() + no.len());
+        if !no.is_empty() {
+            println!("        not named: {}", no.join(" "));
+        }
+    }
+    println!("{named} of {all} Node test files named by {} scenarios", scenarios.len());
+    for (name, by) in &cov.unknown {
+        println!("not a Node test file: {name} (in {})", by.join(", "));
+    }
+    if cov.unknown.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

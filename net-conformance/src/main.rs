@@ -307,7 +307,7 @@ fn explore(args: &[String], node: Option<&Path>) -> ExitCode {
     for f in &report.found {
         println!(
             "\n== {}\n{}\n{}",
-            f.saved.as_ref().map_or("(not saved)".into(), |p| p.display().to_string()),
+            f.saved.as_ref().map_or_else(|| "(not saved)".into(), |p| p.display().to_string()),
             f.text,
             f.report
         );

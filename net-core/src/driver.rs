@@ -128,11 +128,14 @@ pub struct Pumped {
 pub struct EventWaiter {
     waker: Option<Waker>,
     id: u64,
+    /// Woken, and not known to have stopped pulling since (a dropped future cancels).
+    woken: bool,
 }
 
 impl EventWaiter {
     /// Register `waker` as the task to wake; returns the registration's id.
     pub fn park(&mut self, waker: &Waker) -> u64 {
+        self.woken = false;
         match &mut self.waker {
             Some(w) => w.clone_from(waker),
             None => self.waker = Some(waker.clone()),
@@ -141,16 +144,29 @@ impl EventWaiter {
         self.id
     }
 
+    /// Whether a task pulls this socket's events: it waits now, or it was woken to pull and
+    /// has not dropped its future since. A backend's own task that finds nobody pulling runs
+    /// what would wait for a listener ([`crate::Socket::unwatched`]).
+    pub fn is_watched(&self) -> bool {
+        self.waker.is_some() || self.woken
+    }
+
     /// The waiting task's waker, to wake it; nobody waits afterwards.
     pub fn take(&mut self) -> Option<Waker> {
-        self.waker.take()
+        let w = self.waker.take();
+        self.woken |= w.is_some();
+        w
     }
 
     /// The future that made registration `id` is dropped. Returns `true` when it had been woken
     /// and not polled since: whatever it was woken for (an event, or bytes to read) is nobody's
     /// now, and the backend's own task must take it up.
     pub fn cancel(&mut self, id: u64) -> bool {
-        self.id == id && self.waker.take().is_none()
+        if self.id != id {
+            return false;
+        }
+        self.woken = false;
+        self.waker.take().is_none()
     }
 }
 

@@ -580,6 +580,10 @@ impl Future for Driver {
             }
             let now = Instant::now();
             pump_turn(&mut inner, None, now);
+            // Nobody waits for events: nothing is owed to a listener (Node with none).
+            if !inner.event_waiter.is_watched() && inner.core.unwatched() {
+                pump_turn(&mut inner, None, now);
+            }
             for job in std::mem::take(&mut inner.jobs) {
                 match job {
                     SocketAction::Lookup { host, family, .. } => {

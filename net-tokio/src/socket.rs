@@ -602,6 +602,10 @@ async fn drive(shared: Arc<Shared>) {
             let now = Instant::now();
             loop {
                 pump_turn(&mut inner, None, now);
+                // Nobody waits for events: nothing is owed to a listener (Node with none).
+                if !inner.event_waiter.is_watched() && inner.core.unwatched() {
+                    continue;
+                }
                 if !read_if_ready(&mut inner, &shared.read_waker, now) {
                     break;
                 }

@@ -971,6 +971,26 @@ impl Socket {
         self.ready_waits_offer = self.queue.byte_len() > 0 && !reset_first;
     }
 
+    /// A backend's own task found nobody waiting for this socket's events: as in Node with no
+    /// listener, what waits for the user to handle `connect` (the writes and FIN made while
+    /// connecting) and the automatic destroy after the last `end` / `finish` run now. The events
+    /// stay queued for a user who pulls later. Whether anything changed (pump again if so).
+    pub fn unwatched(&mut self) -> bool {
+        let mut changed = false;
+        if matches!(self.connect_handout, Handout::Queued | Handout::HandedOut) {
+            self.connect_handout = Handout::HandedOut;
+            self.connect_listeners_returned();
+            changed = true;
+        }
+        if self.auto_destroy_owed {
+            self.auto_destroy_owed = false;
+            self.destroy_inner(None, false);
+            changed = true;
+        }
+        self.check_invariants();
+        changed
+    }
+
     /// The user of this socket does not handle events one by one (an io-trait reader or writer,
     /// or nobody at all once the last handle is dropped): work Node runs after an event's
     /// listeners (the FIN of a socket ended while connecting, the automatic destroy after the

@@ -375,7 +375,9 @@ fn a_waiting_close_does_not_spin() {
         shut.unwrap();
         assert_eq!(got, sent);
         let polls = polls.load(Ordering::Relaxed);
-        assert!(polls < 2000, "close was polled {polls} times while it waited");
+        // One poll per write progress the reader allows; more under the load of the other
+        // tests (smaller reads); the spinning this guards against was over 100,000.
+        assert!(polls < 10_000, "close was polled {polls} times while it waited");
     })
 }
 

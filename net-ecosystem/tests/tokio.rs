@@ -455,7 +455,9 @@ fn a_waiting_shutdown_does_not_spin() {
         shut.unwrap();
         assert_eq!(got, sent);
         let polls = polls.load(Ordering::Relaxed);
-        assert!(polls < 2000, "shutdown was polled {polls} times while it waited");
+        // One poll per write progress the reader allows: about 1,000 here, 2,600 seen under the
+        // load of the other tests (smaller reads); the spinning this guards against was 115,678.
+        assert!(polls < 10_000, "shutdown was polled {polls} times while it waited");
     })
 }
 

@@ -303,6 +303,13 @@ impl Run<'_> {
                 let (_, id) = self.server(a0)?;
                 let n = self.h.get_connections(id);
                 self.value(step, Value::Text(n.to_string()));
+                // Node calls back on a later tick: the listener the step ran in has returned
+                // by then, and Node's own work after it (the flush of writes made while
+                // connecting, the automatic end) has run.
+                let socks: Vec<SockId> = self.sock_actor.keys().copied().collect();
+                for c in socks {
+                    self.h.with_core(c, &mut |s, now| s.handled(now));
+                }
             }
             "record" => {
                 let v = self.record(a0, step.arg(1))?;

@@ -219,6 +219,10 @@ pub struct Socket {
     /// until the user handled `connect`. Without them, a write in the user's `connect`
     /// listener goes to the kernel at once.
     connect_hold: bool,
+    /// The first write made while connecting goes out alone: Node writes it from its
+    /// `connect` listener, and the ones queued behind it only from its callback (so a peer that
+    /// closed meanwhile answers the second with EPIPE, as two writes meet it).
+    first_chunk_alone: bool,
     /// `resetAndDestroy()` while connecting came before any write: its `connect` listener runs
     /// before the one flushing those writes, so they never go out.
     reset_before_writes: bool,
@@ -279,6 +283,7 @@ impl Socket {
             ready_waits_offer: false,
             connected_with_bytes: false,
             connect_hold: false,
+            first_chunk_alone: false,
             reset_before_writes: false,
             peer_ended_guard: false,
             timer: Timer::default(),
@@ -552,7 +557,11 @@ impl Socket {
 
     /// Fill `out` for a vectored write of the queued bytes; returns how many slices were filled.
     pub fn io_slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
-        if self.phase == Phase::Open { self.queue.io_slices(out) } else { 0 }
+        match self.phase {
+            Phase::Open if self.first_chunk_alone && !out.is_empty() => self.queue.io_slices(&mut out[..1]),
+            Phase::Open => self.queue.io_slices(out),
+            _ => 0,
+        }
     }
 
     /// Whether [`Socket::poll_action`] has something for the driver.
@@ -967,6 +976,7 @@ impl Socket {
             return;
         }
         self.connect_handout = Handout::Done;
+        self.first_chunk_alone = self.connected_with_bytes && self.queue.chunks().count() > 1;
         let reset_first = self.reset_on_connect && self.reset_before_writes && self.connected_with_bytes;
         self.ready_waits_offer = self.queue.byte_len() > 0 && !reset_first;
     }
@@ -1144,7 +1154,7 @@ impl Socket {
         if self.phase != Phase::Open {
             return;
         }
-        let offered = std::mem::take(&mut self.ready_waits_offer);
+        let alone = std::mem::take(&mut self.first_chunk_alone);
         let events = &mut self.events;
         let taken = self.queue.consume(n, |id| {
             if let Some(id) = id {
@@ -1152,6 +1162,13 @@ impl Socket {
             }
         });
         debug_assert_eq!(taken, n, "driver reported more bytes written than were offered");
+        // After the first write alone, the ones behind it go in the same flush (Node writes
+        // them from its callback, synchronously): `ready` waits for that second offer.
+        let offered = if alone && self.queue.byte_len() > 0 {
+            false
+        } else {
+            std::mem::take(&mut self.ready_waits_offer)
+        };
         self.touch();
         self.after_queue_progress();
         // The flush in Node's `connect` listener is synchronous: `ready` follows it at once,
@@ -1322,7 +1339,7 @@ impl Socket {
     fn destroy_with_action(&mut self, err: Option<NetError>, had_error: bool, action: SocketAction) {
         // Destroyed by a `connect` listener: Node's afterConnect still emits `ready` once the
         // listeners return, before the error and `close` that come on later ticks.
-        if self.ready_owed && self.connect_handout == Handout::HandedOut && self.phase == Phase::Open {
+        if self.ready_owed && self.connect_handout != Handout::Queued && self.phase == Phase::Open {
             self.ready_owed = false;
             self.events.push_back(SocketEvent::Ready);
         }
@@ -1357,6 +1374,7 @@ impl Socket {
         self.auto_end_owed = false;
         self.shutdown_owed = false;
         self.auto_destroy_owed = false;
+        self.first_chunk_alone = false;
         self.connect_handout = Handout::Done;
         self.destroy_on_finish = false;
         self.errored.clone_from(&err);

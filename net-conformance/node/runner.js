@@ -24,7 +24,9 @@ const SOCKET_EVENTS = [
 const SERVER_EVENTS = ['listening', 'connection', 'drop', 'error', 'close'];
 const SOCKET_PROPS = [
   'readyState', 'bytesRead', 'bytesWritten', 'writableLength', 'destroyed', 'pending',
-  'connecting', 'localAddress', 'remoteAddress', 'remoteFamily',
+  'connecting', 'localAddress', 'remoteAddress', 'remoteFamily', 'readable', 'writable',
+  'readableLength', 'isPaused', 'writableNeedDrain', 'writableEnded', 'writableFinished', 'errored',
+  'timeout',
 ];
 const SERVER_PROPS = ['address', 'listening'];
 const SERVER_OPTIONS = [
@@ -507,6 +509,8 @@ function runScenario(scenario, tmpDir, onDone) {
       const port = prop === 'localAddress' ? o.localPort : o.remotePort;
       return () => fmtHostPort(address, port);
     }
+    if (prop === 'isPaused') return fmtValue(o.isPaused());
+    if (prop === 'errored') return o.errored == null ? 'null' : errCode(o.errored);
     return fmtValue(o[prop]);
   }
 

@@ -303,13 +303,6 @@ impl Run<'_> {
                 let (_, id) = self.server(a0)?;
                 let n = self.h.get_connections(id);
                 self.value(step, Value::Text(n.to_string()));
-                // Node calls back on a later tick: the listener the step ran in has returned
-                // by then, and Node's own work after it (the flush of writes made while
-                // connecting, the automatic end) has run.
-                let socks: Vec<SockId> = self.sock_actor.keys().copied().collect();
-                for c in socks {
-                    self.h.with_core(c, &mut |s, now| s.handled(now));
-                }
             }
             "record" => {
                 let v = self.record(a0, step.arg(1))?;
@@ -502,6 +495,19 @@ impl Run<'_> {
                         "remoteFamily" => text(
                             s.remote_family()
                                 .map_or_else(|| "undefined".to_owned(), |f| f.as_str().to_owned()),
+                        ),
+                        "readable" => text(s.readable().to_string()),
+                        "writable" => text(s.writable().to_string()),
+                        "readableLength" => text(s.readable_length().to_string()),
+                        "isPaused" => text(s.is_paused().to_string()),
+                        "writableNeedDrain" => text(s.writable_need_drain().to_string()),
+                        "writableEnded" => text(s.writable_ended().to_string()),
+                        "writableFinished" => text(s.writable_finished().to_string()),
+                        "errored" => {
+                            text(s.errored().map_or_else(|| "null".to_owned(), |e| e.code().to_owned()))
+                        }
+                        "timeout" => text(
+                            s.timeout().map_or_else(|| "undefined".to_owned(), |d| d.as_millis().to_string()),
                         ),
                         _ => Err(format!("{prop} is not a socket property")),
                     };

@@ -16,6 +16,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
+use crate::scenario::SOCKET_PROPS;
 use crate::{Backend, Scenario, node, trace, trace_rust};
 
 /// How the two ends reach each other.
@@ -96,28 +97,6 @@ pub struct Case {
     pub accept: bool,
     pub ops: Vec<Op>,
 }
-
-const SOCKET_PROPS: &[&str] = &[
-    "readyState",
-    "bytesRead",
-    "bytesWritten",
-    "writableLength",
-    "destroyed",
-    "pending",
-    "connecting",
-    "localAddress",
-    "remoteAddress",
-    "remoteFamily",
-    "readable",
-    "writable",
-    "readableLength",
-    "isPaused",
-    "writableNeedDrain",
-    "writableEnded",
-    "writableFinished",
-    "errored",
-    "timeout",
-];
 
 const AWAITED: &[&str] = &["connect", "end", "finish", "close", "drain", "timeout", "error"];
 

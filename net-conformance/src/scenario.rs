@@ -114,8 +114,8 @@ const VERBS: &[(&str, usize, usize)] = &[
     ("sleep", 1, 1),
 ];
 
-/// Socket and server properties `record` knows.
-pub const PROPS: &[&str] = &[
+/// Socket properties `record` knows.
+pub const SOCKET_PROPS: &[&str] = &[
     "readyState",
     "bytesRead",
     "bytesWritten",
@@ -135,9 +135,10 @@ pub const PROPS: &[&str] = &[
     "writableFinished",
     "errored",
     "timeout",
-    "address",
-    "listening",
 ];
+
+/// Server properties `record` knows.
+pub const SERVER_PROPS: &[&str] = &["address", "listening"];
 
 /// Events `await` knows.
 pub const EVENTS: &[&str] = &[
@@ -293,7 +294,10 @@ impl Scenario {
             if verb == "server" {
                 servers.push(args[0].text.clone());
             }
-            if verb == "record" && !PROPS.contains(&args[1].text.as_str()) {
+            if verb == "record"
+                && !SOCKET_PROPS.contains(&args[1].text.as_str())
+                && !SERVER_PROPS.contains(&args[1].text.as_str())
+            {
                 return Err(err(format!("unknown property `{}`", args[1].text)));
             }
             if verb == "await" && !EVENTS.contains(&args[1].text.as_str()) {

@@ -111,11 +111,7 @@ pub fn poll_write_done(sock: &Socket, accepted: bool, refused: bool, len: usize)
     if let Some(e) = write_failure(sock) {
         return Poll::Ready(Err(e));
     }
-    if accepted || !sock.writable_need_drain() || sock.destroyed() {
-        Poll::Ready(Ok(len))
-    } else {
-        Poll::Pending
-    }
+    if accepted || !sock.drain_owed() || sock.destroyed() { Poll::Ready(Ok(len)) } else { Poll::Pending }
 }
 
 /// The io-trait reader's read straight into its own buffer, when

@@ -462,7 +462,7 @@ impl StateMachineTest for SocketMachine {
             let sock = sut.pair.sock(s.side());
             if !sock.destroyed() {
                 assert!(!owed, "{s:?}: write() returned false, the queue emptied, no drain");
-                assert!(!sock.writable_need_drain(), "{s:?}: drain still owed with an empty queue");
+                assert!(!sock.drain_owed(), "{s:?}: drain still owed with an empty queue");
             }
         }
         // Destroy both and check each closed exactly once, last.

@@ -387,7 +387,7 @@ impl Socket {
     pub async fn drained(&self) {
         poll_fn(|cx| {
             let mut inner = self.shared.lock();
-            if !inner.core.writable_need_drain() || inner.core.destroyed() {
+            if !inner.core.drain_owed() || inner.core.destroyed() {
                 return Poll::Ready(());
             }
             inner.write_waiters.register(cx.waker());

@@ -388,8 +388,16 @@ impl Socket {
         self.read.buffered()
     }
 
-    /// Node's `writableNeedDrain`.
+    /// Node's `writableNeedDrain`: a write returned `false` and `drain` has not come yet; false
+    /// once `end()` was called (Node's getter checks `!ending`) or the socket is destroyed.
     pub fn writable_need_drain(&self) -> bool {
+        self.need_drain && self.write_state == WriteState::Open && self.phase != Phase::Destroyed
+    }
+
+    /// Whether a task waiting for room (`drained()`, an awaited write) still waits: a write
+    /// returned `false` and the queue has not gone below the mark since. Unlike
+    /// [`Socket::writable_need_drain`] it stays set after `end()`, until the queue empties.
+    pub fn drain_owed(&self) -> bool {
         self.need_drain
     }
 

@@ -158,6 +158,14 @@ impl EventWaiter {
         w
     }
 
+    /// [`EventWaiter::take`], if the socket has something for the waiting task's pull: a queued
+    /// event, or next-tick work that the pull runs. A wake-up with nothing to pull costs a task
+    /// poll, and worse, it leaves nobody waiting, so the readability that follows goes to the
+    /// backend's own task instead of the task that was about to read inline.
+    pub fn take_if_due(&mut self, sock: &Socket) -> Option<Waker> {
+        if sock.has_event() || sock.tick_owed() { self.take() } else { None }
+    }
+
     /// The future that made registration `id` is dropped. Returns `true` when it had been woken
     /// and not polled since: whatever it was woken for (an event, or bytes to read) is nobody's
     /// now, and the backend's own task must take it up.

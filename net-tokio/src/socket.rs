@@ -572,7 +572,7 @@ fn pump_turn(inner: &mut Inner, driver: Option<&Arc<Shared>>, now: Instant) {
             link.connection_closed();
         }
     }
-    if let Some(w) = inner.event_waiter.take() {
+    if let Some(w) = inner.event_waiter.take_if_due(&inner.core) {
         w.wake();
     }
     // Waiters on the queue (`drained`, `AsyncWrite`) re-check their own condition.

@@ -19,7 +19,7 @@ const LATE_EVENTS_MS = 50;
 
 const SOCKET_EVENTS = [
   'lookup', 'connectionAttempt', 'connectionAttemptFailed', 'connectionAttemptTimeout',
-  'connect', 'ready', 'data', 'end', 'drain', 'timeout', 'finish', 'error', 'close',
+  'connect', 'ready', 'data', 'end', 'drain', 'timeout', 'finish', 'callback', 'error', 'close',
 ];
 const SERVER_EVENTS = ['listening', 'connection', 'drop', 'error', 'close'];
 const SOCKET_PROPS = [
@@ -224,9 +224,20 @@ function parseScenario(source) {
         maxArgs(2);
         break;
       case 'end':
+      case 'end_cb':
         st.actor = use(lineNo, bare(args[0], 'socket'), 'socket');
         if (args[1]) st.data = payload(args[1]);
         maxArgs(2);
+        break;
+      case 'write_cb':
+        st.actor = use(lineNo, bare(args[0], 'socket'), 'socket');
+        if (!args[1]) fail(lineNo, 'write_cb: missing data');
+        st.data = payload(args[1]);
+        maxArgs(2);
+        break;
+      case 'mark':
+        st.actors = args.map((w) => use(lineNo, bare(w, 'actor')));
+        st.actor = '';
         break;
       case 'destroy':
         st.actor = use(lineNo, bare(args[0], 'socket'), 'socket');
@@ -450,6 +461,11 @@ function runScenario(scenario, tmpDir, onDone) {
     }
   }
 
+  // A write or end callback: recorded as an event of the socket, with the step that asked.
+  function callbackOf(rec, n) {
+    return (err) => record(rec, 'callback', err ? `callback ${n} ${errCode(err)}` : `callback ${n}`);
+  }
+
   function watchSocket(rec) {
     const sock = rec.obj;
     sock.on('lookup', (err, address, family, host) => record(rec, 'lookup',
@@ -606,6 +622,27 @@ function runScenario(scenario, tmpDir, onDone) {
           const rec = actorOf(st);
           if (st.data === undefined) rec.obj.end();
           else rec.obj.end(typeof st.data === 'number' ? bytes(st.data) : st.data);
+          return CONTINUE;
+        }
+        case 'write_cb': {
+          const rec = actorOf(st);
+          const data = typeof st.data === 'number' ? bytes(st.data) : st.data;
+          value(fmtValue(rec.obj.write(data, callbackOf(rec, st.n))));
+          return CONTINUE;
+        }
+        case 'end_cb': {
+          const rec = actorOf(st);
+          if (st.data === undefined) rec.obj.end(callbackOf(rec, st.n));
+          else rec.obj.end(typeof st.data === 'number' ? bytes(st.data) : st.data, callbackOf(rec, st.n));
+          return CONTINUE;
+        }
+        case 'mark': {
+          // Every actor named so far (a socket that exists), or those listed.
+          const names = st.actors.length ? st.actors : [...actors.keys()];
+          for (const name of names) {
+            const rec = actors.get(name);
+            if (rec && rec.obj && recording) rec.events.push({ event: 'mark', line: `mark ${st.n}` });
+          }
           return CONTINUE;
         }
         case 'destroy': {

@@ -51,6 +51,8 @@ struct Run<'h> {
     default_host: std::collections::HashSet<usize>,
     /// How long an `await` waits.
     await_limit: Duration,
+    /// The step of each write or end callback still to come.
+    callbacks: HashMap<(SockId, net_core::WriteId), usize>,
 }
 
 /// The bytes `write C N` sends: `abc…xyzabc…`.
@@ -108,7 +110,8 @@ fn block_list(spec: &str) -> Result<net_core::BlockList, String> {
 fn code_error(code: &str) -> NetError {
     match ErrorCode::ALL.iter().find(|c| c.as_str() == code) {
         Some(&c) => NetError::new(c, format!("destroyed with {code}")),
-        None => NetError::user(format!("destroyed with {code}")),
+        // A scenario's own code: the run lives as long as the tool, and a scenario names few.
+        None => NetError::user_with_code(Box::leak(code.into()), format!("destroyed with {code}")),
     }
 }
 
@@ -130,6 +133,7 @@ pub fn run(scenario: &Scenario, h: &mut dyn Harness, tmp: &Path) -> Trace {
         endpoints: HashMap::new(),
         default_host: Default::default(),
         await_limit: scenario.await_limit.map_or(AWAIT_LIMIT, Duration::from_millis),
+        callbacks: HashMap::new(),
     };
     for step in &scenario.steps {
         if let Err(stop) = run.step(step) {
@@ -249,6 +253,38 @@ impl Run<'_> {
                     let _ = self.h.write(id, bytes_of(w));
                 }
                 self.command(a0, |s, _| s.end())?;
+            }
+            "write_cb" => {
+                // Node's write(data, cb): queued, offered to the kernel (the command's pump), and
+                // only then is the return value read, as `write` does.
+                let data = bytes_of(&step.args[1]);
+                let mut queued = None;
+                self.command(a0, |s, _| queued = Some(s.write_with_callback(data.clone())))?;
+                let (pending, wid) = queued.expect("the command ran");
+                let mut ok = false;
+                self.command(a0, |s, _| ok = s.settle(pending))?;
+                self.callbacks.insert((self.socket(a0)?, wid), step.number);
+                self.value(step, Value::Text(ok.to_string()));
+            }
+            "end_cb" => {
+                let id = self.socket(a0)?;
+                if let Some(w) = step.args.get(1) {
+                    let _ = self.h.write(id, bytes_of(w));
+                }
+                let mut wid = None;
+                self.command(a0, |s, _| wid = Some(s.end_with_callback()))?;
+                self.callbacks.insert((id, wid.expect("the command ran")), step.number);
+            }
+            "mark" => {
+                let line = format!("mark {}", step.number);
+                let actors: Vec<usize> = if step.args.is_empty() {
+                    self.names.values().copied().collect()
+                } else {
+                    step.args.iter().map(|w| self.actor(&w.text)).collect::<Result<_, _>>()?
+                };
+                for a in actors {
+                    self.trace.actors[a].events.push(Ev::Text(line.clone()));
+                }
             }
             "destroy" => {
                 let err = step.args.get(1).map(|w| code_error(&w.text));
@@ -602,7 +638,16 @@ impl Run<'_> {
                     SocketEvent::Finish => ("finish", text("finish")),
                     SocketEvent::Error(e) => ("error", Ev::Text(format!("error {}", e.code()))),
                     SocketEvent::Close { had_error } => ("close", Ev::Text(format!("close {had_error}"))),
-                    SocketEvent::WriteDone(..) | SocketEvent::Prefinish => return,
+                    SocketEvent::WriteDone(wid, err) => {
+                        // Only the callbacks a step asked for (the harness's own writes have none).
+                        let Some(step) = self.callbacks.remove(&(id, wid)) else { return };
+                        let line = match err {
+                            Some(e) => format!("callback {step} {}", e.code()),
+                            None => format!("callback {step}"),
+                        };
+                        ("callback", Ev::Text(line))
+                    }
+                    SocketEvent::Prefinish => return,
                     // An event this harness does not know yet shows up in the trace's diff.
                     other => ("unknown", Ev::Text(format!("unknown event {other:?}"))),
                 };

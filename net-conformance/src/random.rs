@@ -59,8 +59,12 @@ impl Data {
 #[derive(Debug, Clone)]
 #[allow(missing_docs)]
 pub enum Op {
-    Write(&'static str, Data),
-    End(&'static str, Option<Data>),
+    /// `write` (or `write_cb`, with a callback).
+    Write(&'static str, Data, bool),
+    /// `end` (or `end_cb`).
+    End(&'static str, Option<Data>, bool),
+    /// `mark ACTOR`.
+    Mark(&'static str),
     Destroy(&'static str, Option<&'static str>),
     DestroySoon(&'static str),
     ResetAndDestroy(&'static str),
@@ -98,9 +102,14 @@ pub struct Case {
     pub ops: Vec<Op>,
 }
 
-const AWAITED: &[&str] = &["connect", "end", "finish", "close", "drain", "timeout", "error"];
+const AWAITED: &[&str] = &["connect", "end", "finish", "close", "drain", "timeout", "error", "callback"];
 
-const CODES: &[&str] = &["ETIMEDOUT", "ECONNRESET", "EPIPE", "ECONNREFUSED"];
+/// Codes for `destroy A CODE`: some Node uses, and one of the caller's own.
+const CODES: &[&str] = &["ETIMEDOUT", "ECONNRESET", "EPIPE", "ECONNREFUSED", "E_APP_QUIT"];
+
+fn cb_suffix(cb: bool) -> &'static str {
+    if cb { "_cb" } else { "" }
+}
 
 const TEXTS: &[&str] = &["hello", "x", "line\n", "bye"];
 
@@ -115,8 +124,10 @@ fn data() -> impl Strategy<Value = Data> {
 fn op(actors: &'static [&'static str]) -> impl Strategy<Value = Op> {
     let actor = move || prop::sample::select(actors);
     prop_oneof![
-        5 => (actor(), data()).prop_map(|(a, d)| Op::Write(a, d)),
-        2 => (actor(), prop::option::weighted(0.3, data())).prop_map(|(a, d)| Op::End(a, d)),
+        5 => (actor(), data(), prop::bool::weighted(0.3)).prop_map(|(a, d, cb)| Op::Write(a, d, cb)),
+        2 => (actor(), prop::option::weighted(0.3, data()), prop::bool::weighted(0.3))
+            .prop_map(|(a, d, cb)| Op::End(a, d, cb)),
+        2 => actor().prop_map(Op::Mark),
         1 => (actor(), prop::option::weighted(0.4, prop::sample::select(CODES))).prop_map(|(a, c)| Op::Destroy(a, c)),
         1 => actor().prop_map(Op::DestroySoon),
         1 => actor().prop_map(Op::ResetAndDestroy),
@@ -163,8 +174,9 @@ pub fn case() -> impl Strategy<Value = Case> {
 fn mentions_a(op: &Op) -> bool {
     matches!(
         op,
-        Op::Write("a", _)
-            | Op::End("a", _)
+        Op::Write("a", ..)
+            | Op::End("a", ..)
+            | Op::Mark("a")
             | Op::Destroy("a", _)
             | Op::DestroySoon("a")
             | Op::ResetAndDestroy("a")
@@ -231,7 +243,7 @@ impl Case {
         for op in self.early.iter().chain(&self.ops) {
             let who = |a: &str| usize::from(a == "a");
             match op {
-                Op::End(a, _) | Op::DestroySoon(a) => ended[who(a)] = true,
+                Op::End(a, ..) | Op::DestroySoon(a) => ended[who(a)] = true,
                 Op::ResetAndDestroy(a) if ended[who(a)] => return Some("reset after end: EINVAL"),
                 _ => {}
             }
@@ -296,14 +308,15 @@ impl Case {
             true
         };
         Some(match op {
-            Op::Write(a, d) => {
+            Op::Write(a, d, cb) => {
                 if !send(a, d) {
                     return None;
                 }
-                format!("write {a} {}", d.word())
+                format!("write{} {a} {}", cb_suffix(*cb), d.word())
             }
-            Op::End(a, Some(d)) if send(a, d) => format!("end {a} {}", d.word()),
-            Op::End(a, _) => format!("end {a}"),
+            Op::End(a, Some(d), cb) if send(a, d) => format!("end{} {a} {}", cb_suffix(*cb), d.word()),
+            Op::End(a, _, cb) => format!("end{} {a}", cb_suffix(*cb)),
+            Op::Mark(a) => format!("mark {a}"),
             Op::Destroy(a, Some(code)) => format!("destroy {a} {code}"),
             Op::Destroy(a, None) => format!("destroy {a}"),
             Op::DestroySoon(a) => format!("destroy_soon {a}"),

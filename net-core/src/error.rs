@@ -195,6 +195,9 @@ mod repr {
         pub(super) address: Option<String>,
         pub(super) port: Option<u16>,
         pub(super) user_error: bool,
+        /// A caller's own `code` (`destroy(Object.assign(new Error(), {code: 'EFOO'}))`), which
+        /// none of [`ErrorCode`]'s variants spells.
+        pub(super) user_code: Option<&'static str>,
         /// The attempts' errors of an `AggregateError` (every address failed), in attempt order.
         pub(super) errors: Vec<super::NetError>,
     }
@@ -216,6 +219,7 @@ impl NetError {
             address: None,
             port: None,
             user_error: false,
+            user_code: None,
             errors: Vec::new(),
         }))
     }
@@ -233,6 +237,28 @@ impl NetError {
     pub fn user(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::EUNKNOWN, message).with(|r| {
             r.user_error = true;
+        })
+    }
+
+    /// A caller-made error with a `code` of the caller's choosing, as Node's
+    /// `destroy(Object.assign(new Error(message), { code }))`: [`NetError::code`] reports it as
+    /// given (a code [`ErrorCode`] knows becomes that variant), [`NetError::kind`] reports
+    /// [`ErrorKind::User`].
+    ///
+    /// ```
+    /// use net_core::{ErrorKind, NetError};
+    /// let e = NetError::user_with_code("E_APP_QUIT", "the app is done");
+    /// assert_eq!(e.code(), "E_APP_QUIT");
+    /// assert_eq!(e.kind(), ErrorKind::User);
+    /// assert_eq!(NetError::user_with_code("ETIMEDOUT", "slow").code(), "ETIMEDOUT");
+    /// ```
+    pub fn user_with_code(code: &'static str, message: impl Into<String>) -> Self {
+        let known = ErrorCode::ALL.iter().copied().find(|c| c.as_str() == code);
+        Self::new(known.unwrap_or(ErrorCode::EUNKNOWN), message).with(|r| {
+            r.user_error = true;
+            if known.is_none() {
+                r.user_code = Some(code);
+            }
         })
     }
 
@@ -342,7 +368,7 @@ impl NetError {
 
     /// Node's `error.code`.
     pub fn code(&self) -> &'static str {
-        self.0.code.as_str()
+        self.0.user_code.unwrap_or(self.0.code.as_str())
     }
 
     /// The code as an enum.

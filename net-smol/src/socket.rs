@@ -342,7 +342,8 @@ impl Socket {
     /// [`Socket::poll_next_event`], noting in `waiting` which registration a `Pending` left.
     fn poll_event_as(&self, cx: &mut Context<'_>, waiting: &mut Option<u64>) -> Poll<Option<SocketEvent>> {
         let mut inner = self.shared.lock();
-        if inner.closed {
+        // After `close`, only the callbacks of calls made since (Node still runs them).
+        if inner.closed && !inner.core.has_event() {
             *waiting = None;
             return Poll::Ready(None);
         }

@@ -223,6 +223,19 @@ pub struct Socket {
     /// `connect` listener, and the ones queued behind it only from its callback (so a peer that
     /// closed meanwhile answers the second with EPIPE, as two writes meet it).
     first_chunk_alone: bool,
+    /// Callbacks of that first write, held while the rest is flushed in the same turn: Node
+    /// runs them from the first write's completion after that flush, so a `drain` the flush
+    /// owes comes first ([`Socket::flush_alone_done`]).
+    alone_done: Vec<WriteId>,
+    /// The first write made while connecting is still at the queue's front. Node writes it
+    /// from its own `connect` listener and its completion is asynchronous, so its callback runs
+    /// at once, before `ready`; every later write completes within a synchronous flush, and its
+    /// callback waits for the next tick.
+    first_write_pending: bool,
+    /// Callbacks of writes that completed while `ready` is owed (made in a `connect`
+    /// listener): Node emits `ready` as those listeners return, and runs the callbacks of writes
+    /// the kernel took at once on the next tick, after it.
+    done_before_ready: Vec<WriteId>,
     /// `resetAndDestroy()` while connecting came before any write: its `connect` listener runs
     /// before the one flushing those writes, so they never go out.
     reset_before_writes: bool,
@@ -284,6 +297,9 @@ impl Socket {
             connected_with_bytes: false,
             connect_hold: false,
             first_chunk_alone: false,
+            alone_done: Vec::new(),
+            first_write_pending: false,
+            done_before_ready: Vec::new(),
             reset_before_writes: false,
             peer_ended_guard: false,
             timer: Timer::default(),
@@ -985,6 +1001,7 @@ impl Socket {
         }
         self.connect_handout = Handout::Done;
         self.first_chunk_alone = self.connected_with_bytes && self.queue.chunks().count() > 1;
+        self.first_write_pending = self.connected_with_bytes && !self.queue.is_empty();
         let reset_first = self.reset_on_connect && self.reset_before_writes && self.connected_with_bytes;
         self.ready_waits_offer = self.queue.byte_len() > 0 && !reset_first;
     }
@@ -1045,6 +1062,7 @@ impl Socket {
     }
 
     fn run_ticks(&mut self) {
+        self.flush_alone_done();
         self.start_owed_connect();
         if self.ready_owed {
             if !self.connect_handled() || self.ready_waits_offer {
@@ -1064,6 +1082,7 @@ impl Socket {
     fn emit_ready(&mut self) -> bool {
         self.ready_owed = false;
         self.events.push_back(SocketEvent::Ready);
+        self.release_done_before_ready();
         if self.reset_on_connect {
             self.reset();
             return false;
@@ -1163,26 +1182,59 @@ impl Socket {
             return;
         }
         let alone = std::mem::take(&mut self.first_chunk_alone);
-        let events = &mut self.events;
+        let mut done = Vec::new();
+        let mut early = Vec::new();
+        let mut first = self.first_write_pending;
         let taken = self.queue.consume(n, |id| {
-            if let Some(id) = id {
-                events.push_back(SocketEvent::WriteDone(id, None));
+            if std::mem::take(&mut first) {
+                early.extend(id);
+            } else {
+                done.extend(id);
             }
         });
+        self.first_write_pending = first;
         debug_assert_eq!(taken, n, "driver reported more bytes written than were offered");
-        // After the first write alone, the ones behind it go in the same flush (Node writes
-        // them from its callback, synchronously): `ready` waits for that second offer.
-        let offered = if alone && self.queue.byte_len() > 0 {
-            false
-        } else {
-            std::mem::take(&mut self.ready_waits_offer)
-        };
         self.touch();
+        // After the first write alone, the ones behind it go in the same flush (Node writes
+        // them from its callback, synchronously): `ready` and that write's callbacks wait for
+        // the second offer.
+        if alone && self.queue.byte_len() > 0 {
+            self.alone_done.extend(early);
+            self.alone_done.extend(done);
+            self.after_queue_progress();
+            return;
+        }
+        let offered = std::mem::take(&mut self.ready_waits_offer);
+        // Node's afterWrite: `drain` first, then the callbacks of what completed.
         self.after_queue_progress();
+        self.flush_alone_done();
+        self.events.extend(early.into_iter().map(|id| SocketEvent::WriteDone(id, None)));
         // The flush in Node's `connect` listener is synchronous: `ready` follows it at once,
-        // before anything the kernel says next (the peer's FIN).
+        // before anything the kernel says next (the peer's FIN), and before the callbacks of
+        // writes that flush completed (Node runs those on the next tick).
         if offered && self.ready_owed && self.connect_handled() {
             self.emit_ready();
+        }
+        if self.ready_owed && self.phase == Phase::Open {
+            self.done_before_ready.extend(done);
+        } else {
+            self.events.extend(done.into_iter().map(|id| SocketEvent::WriteDone(id, None)));
+        }
+    }
+
+    /// The callbacks held for `ready` ([`Socket::done_before_ready`]): it was emitted, or will
+    /// not be.
+    fn release_done_before_ready(&mut self) {
+        for id in self.done_before_ready.drain(..) {
+            self.events.push_back(SocketEvent::WriteDone(id, None));
+        }
+    }
+
+    /// The held callbacks of the first write made while connecting: the flush behind it is
+    /// over (or the kernel took no more this turn).
+    fn flush_alone_done(&mut self) {
+        for id in self.alone_done.drain(..) {
+            self.events.push_back(SocketEvent::WriteDone(id, None));
         }
     }
 
@@ -1281,6 +1333,12 @@ impl Socket {
 
     fn end_inner(&mut self, id: Option<WriteId>) {
         match (&self.phase, self.write_state) {
+            // Node's `end()` looks at `finished` before `destroyed`.
+            (Phase::Destroyed, WriteState::Finished) => {
+                if let Some(id) = id {
+                    self.push_before_close(SocketEvent::WriteDone(id, Some(NetError::already_finished())));
+                }
+            }
             (Phase::Destroyed, _) => {
                 if let Some(id) = id {
                     let err = NetError::new(
@@ -1345,12 +1403,15 @@ impl Socket {
     }
 
     fn destroy_with_action(&mut self, err: Option<NetError>, had_error: bool, action: SocketAction) {
+        // Those bytes reached the kernel: their callbacks succeed, before what destroy brings.
+        self.flush_alone_done();
         // Destroyed by a `connect` listener: Node's afterConnect still emits `ready` once the
         // listeners return, before the error and `close` that come on later ticks.
         if self.ready_owed && self.connect_handout != Handout::Queued && self.phase == Phase::Open {
             self.ready_owed = false;
             self.events.push_back(SocketEvent::Ready);
         }
+        self.release_done_before_ready();
         let was_connecting = match self.phase {
             Phase::Destroyed => return,
             Phase::Idle => false,
@@ -1383,12 +1444,25 @@ impl Socket {
         self.shutdown_owed = false;
         self.auto_destroy_owed = false;
         self.first_chunk_alone = false;
+        self.first_write_pending = false;
         self.connect_handout = Handout::Done;
         self.destroy_on_finish = false;
         self.errored.clone_from(&err);
         let pending: Vec<_> = self.queue.drain_ids().collect();
         let ends = std::mem::take(&mut self.end_ids);
-        if was_connecting || pending.is_empty() && ends.is_empty() {
+        if was_connecting && pending.is_empty() {
+            // Only `end()` waits (its final write waits for the connection): Node's destroy
+            // fails its callback at once, ahead of `error` and `close` (checked with Node 26).
+            let why = err.clone().unwrap_or_else(NetError::stream_destroyed);
+            for id in ends {
+                self.events.push_back(SocketEvent::WriteDone(id, Some(why.clone())));
+            }
+            if let Some(err) = &err {
+                self.events.push_back(SocketEvent::Error(err.clone()));
+            }
+            self.events.push_back(SocketEvent::Close { had_error });
+            self.close_queued = true;
+        } else if was_connecting || pending.is_empty() && ends.is_empty() {
             if let Some(err) = &err {
                 self.events.push_back(SocketEvent::Error(err.clone()));
             }
@@ -1406,8 +1480,11 @@ impl Socket {
                 };
                 self.events.push_back(SocketEvent::WriteDone(id, Some(why)));
             }
+            // `end()`'s callback fails as the writes after the first do.
+            let why =
+                if was_connecting && err.is_none() { NetError::closed_before_connection() } else { fallback };
             for id in ends {
-                self.events.push_back(SocketEvent::WriteDone(id, Some(fallback.clone())));
+                self.events.push_back(SocketEvent::WriteDone(id, Some(why.clone())));
             }
         } else if err.as_ref().is_some_and(|e| e.syscall_name() == Some("write")) {
             // The write at the front failed (EPIPE…): Node's onwriteError calls it back with the
@@ -1452,6 +1529,12 @@ impl Socket {
             let closes = self.events.iter().filter(|e| matches!(e, SocketEvent::Close { .. })).count();
             assert!(closes <= 1, "more than one close queued");
             assert_eq!(self.close_queued, self.phase == Phase::Destroyed, "close queued iff destroyed");
+            assert!(self.done_before_ready.is_empty() || self.ready_owed, "callbacks held for no ready");
+            assert!(
+                self.phase != Phase::Destroyed
+                    || (self.alone_done.is_empty() && self.done_before_ready.is_empty()),
+                "callbacks held past destroy"
+            );
             if self.phase == Phase::Destroyed {
                 assert!(self.queue.is_empty(), "destroyed socket holds bytes");
                 assert!(self.timer.deadline().is_none(), "destroyed socket holds a timer");

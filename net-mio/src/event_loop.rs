@@ -130,6 +130,9 @@ pub struct EventLoop {
     /// (`bytes_read`, addresses, `ready_state`) still answer as Node's socket object does after
     /// `close`. Bounded by [`CLOSED_KEPT`]: the loop cannot know when the user drops an id.
     closed: VecDeque<(SocketId, net_core::Socket)>,
+    /// Events of those closed sockets after their `close`: the callbacks of calls made since
+    /// (Node still runs them), delivered by the next [`EventLoop::next_event`].
+    late_events: VecDeque<(SocketId, SocketEvent)>,
     /// Sockets given a command since the last turn: their next-tick work is owed.
     to_tick: Vec<usize>,
     /// `to_tick`'s spare buffer while it is worked through.
@@ -190,6 +193,7 @@ impl EventLoop {
             retry_accept: Vec::new(),
             retry_accept_at: None,
             closed: VecDeque::new(),
+            late_events: VecDeque::new(),
             to_tick: Vec::new(),
             ticking: Vec::new(),
             now: Instant::now(),
@@ -618,6 +622,9 @@ impl EventLoop {
     /// when the next event is pulled, so commands given while handling an event come first.
     pub fn next_event(&mut self) -> Option<Event> {
         self.run_ticks();
+        if let Some((id, ev)) = self.late_events.pop_front() {
+            return Some(Event::Socket(id, ev));
+        }
         while let Some(key) = self.dirty_servers.front().copied() {
             let Some(entry) = self.servers.get_mut(key) else {
                 self.dirty_servers.pop_front();
@@ -848,9 +855,12 @@ impl SocketHandle for SocketCtx<'_> {
         let Some(entry) = lp.entry_mut(id) else {
             // A socket whose close was handed out and whose entry is gone: its kept core (or a
             // fresh destroyed one) answers every command as a closed socket does; nothing it
-            // queues can be delivered any more.
+            // queues after `close` (a callback's failure) comes as a late event.
             if let Some((_, core)) = lp.closed.iter_mut().find(|(k, _)| *k == id) {
-                return f(core, Instant::now());
+                let r = f(core, Instant::now());
+                let late: Vec<_> = std::iter::from_fn(|| core.poll_event()).collect();
+                lp.late_events.extend(late.into_iter().map(|ev| (id, ev)));
+                return r;
             }
             let mut gone = net_core::Socket::new(SocketOptions::default(), Instant::now());
             gone.destroy();

@@ -92,6 +92,8 @@ impl Harness for SmolHarness {
     }
 
     fn with_core(&mut self, c: SockId, f: &mut dyn FnMut(&mut net_core::Socket, Instant)) {
+        // A command after `close` may queue one more event (a callback's failure).
+        self.done[c] = false;
         self.sockets[c].with_core(|s, now| f(s, now));
     }
 

@@ -1448,11 +1448,14 @@ impl Socket {
         self.connect_handout = Handout::Done;
         self.destroy_on_finish = false;
         self.errored.clone_from(&err);
+        // Bytes queued, with or without callbacks: Node's first write is still in progress.
+        let writing = !self.queue.is_empty();
         let pending: Vec<_> = self.queue.drain_ids().collect();
         let ends = std::mem::take(&mut self.end_ids);
-        if was_connecting && pending.is_empty() {
-            // Only `end()` waits (its final write waits for the connection): Node's destroy
-            // fails its callback at once, ahead of `error` and `close` (checked with Node 26).
+        if !writing {
+            // No write in progress, only `end()`'s callback waits: Node's destroy fails it on
+            // the next tick (errorBuffer), ahead of `error` and `close` (checked with Node 26:
+            // destroy while connecting, and a write after end on an open socket).
             let why = err.clone().unwrap_or_else(NetError::stream_destroyed);
             for id in ends {
                 self.events.push_back(SocketEvent::WriteDone(id, Some(why.clone())));

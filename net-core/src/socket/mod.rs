@@ -235,7 +235,7 @@ pub struct Socket {
     /// Callbacks of writes that completed while `ready` is owed (made in a `connect`
     /// listener): Node emits `ready` as those listeners return, and runs the callbacks of writes
     /// the kernel took at once on the next tick, after it.
-    done_before_ready: Vec<WriteId>,
+    done_before_ready: Vec<(WriteId, Option<NetError>)>,
     /// `resetAndDestroy()` while connecting came before any write: its `connect` listener runs
     /// before the one flushing those writes, so they never go out.
     reset_before_writes: bool,
@@ -1216,7 +1216,7 @@ impl Socket {
             self.emit_ready();
         }
         if self.ready_owed && self.phase == Phase::Open {
-            self.done_before_ready.extend(done);
+            self.done_before_ready.extend(done.into_iter().map(|id| (id, None)));
         } else {
             self.events.extend(done.into_iter().map(|id| SocketEvent::WriteDone(id, None)));
         }
@@ -1225,8 +1225,8 @@ impl Socket {
     /// The callbacks held for `ready` ([`Socket::done_before_ready`]): it was emitted, or will
     /// not be.
     fn release_done_before_ready(&mut self) {
-        for id in self.done_before_ready.drain(..) {
-            self.events.push_back(SocketEvent::WriteDone(id, None));
+        for (id, err) in self.done_before_ready.drain(..) {
+            self.events.push_back(SocketEvent::WriteDone(id, err));
         }
     }
 
@@ -1280,7 +1280,7 @@ impl Socket {
             // Node's writeAfterFIN: the callback fails, then destroy (a no-op if destroyed).
             let err = NetError::ended_by_other_party();
             if let Some(id) = id {
-                self.events.push_back(SocketEvent::WriteDone(id, Some(err.clone())));
+                self.push_failed_callback(id, err.clone());
             }
             self.destroy_inner(Some(err), true);
             self.check_invariants();
@@ -1302,7 +1302,7 @@ impl Socket {
         if self.write_state != WriteState::Open {
             let err = NetError::write_after_end();
             if let Some(id) = id {
-                self.events.push_back(SocketEvent::WriteDone(id, Some(err.clone())));
+                self.push_failed_callback(id, err.clone());
             }
             self.destroy_inner(Some(err), true);
             self.check_invariants();
@@ -1329,6 +1329,16 @@ impl Socket {
         self.touch();
         self.check_invariants();
         PendingWrite { accepted: true }
+    }
+
+    /// A callback Node fails on the next tick: after `ready` when a `connect` listener made the
+    /// call (`ready` follows those listeners at once).
+    fn push_failed_callback(&mut self, id: WriteId, err: NetError) {
+        if self.ready_owed && self.phase == Phase::Open {
+            self.done_before_ready.push((id, Some(err)));
+        } else {
+            self.events.push_back(SocketEvent::WriteDone(id, Some(err)));
+        }
     }
 
     fn end_inner(&mut self, id: Option<WriteId>) {
@@ -1405,6 +1415,26 @@ impl Socket {
     fn destroy_with_action(&mut self, err: Option<NetError>, had_error: bool, action: SocketAction) {
         // Those bytes reached the kernel: their callbacks succeed, before what destroy brings.
         self.flush_alone_done();
+        // Destroyed by a `connect` listener while the writes made before the connection wait
+        // for it: Node's own `connect` listener, which flushes them, runs next and finds no
+        // handle: the first write fails ERR_SOCKET_CLOSED, the rest and `end()` with the error
+        // or the same (checked with Node 26), all before `ready`.
+        if self.phase == Phase::Open
+            && self.connect_handout == Handout::HandedOut
+            && self.held_for_connect()
+            && !self.queue.is_empty()
+        {
+            let closed = NetError::socket_closed();
+            let pending: Vec<_> = self.queue.drain_ids().collect();
+            for (first, id) in pending {
+                let why = if first { closed.clone() } else { err.clone().unwrap_or_else(|| closed.clone()) };
+                self.events.push_back(SocketEvent::WriteDone(id, Some(why)));
+            }
+            for id in std::mem::take(&mut self.end_ids) {
+                let why = err.clone().unwrap_or_else(|| closed.clone());
+                self.events.push_back(SocketEvent::WriteDone(id, Some(why)));
+            }
+        }
         // Destroyed by a `connect` listener: Node's afterConnect still emits `ready` once the
         // listeners return, before the error and `close` that come on later ticks.
         if self.ready_owed && self.connect_handout != Handout::Queued && self.phase == Phase::Open {

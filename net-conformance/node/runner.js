@@ -602,6 +602,10 @@ function runScenario(scenario, tmpDir, onDone) {
             Object.assign(opts, st.opts);
           }
           if (opts.blockList !== undefined) opts.blockList = blockList(opts.blockList);
+          // localPort=S2: the port server S2 listens on (a port in use).
+          if (typeof opts.localPort === 'string' && actors.has(opts.localPort)) {
+            opts.localPort = actors.get(opts.localPort).port;
+          }
           // What net.connect(opts) does, with the listeners attached before connect() runs
           // (an IPC connect emits connectionAttempt synchronously).
           const rec = newRec('socket', st.actor);

@@ -427,6 +427,14 @@ impl Run<'_> {
 
     fn connect(&mut self, step: &Step) -> Result<(), String> {
         let name = step.arg(0).to_owned();
+        // localPort=S2: the port server S2 listens on (a port in use).
+        let server_port = step.opt("localPort").and_then(|name| {
+            let actor = *self.names.get(name)?;
+            match self.endpoints.get(&actor) {
+                Some(Endpoint::Tcp(addr)) => Some(addr.port().to_string()),
+                _ => None,
+            }
+        });
         let mut args = ConnectArgs::default();
         let (host, port, path);
         if step.args.len() > 1 {
@@ -472,6 +480,9 @@ impl Run<'_> {
             if let Some(v) = step.opt(key) {
                 *slot = arg_of(v);
             }
+        }
+        if let Some(p) = &server_port {
+            args.local_port = arg_of(p);
         }
         let target = match args.validate() {
             Ok(ConnectTarget::Tcp(mut opts)) => {

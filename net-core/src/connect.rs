@@ -129,6 +129,9 @@ pub(crate) struct Connector {
     attempt_timer: Timer,
     /// `autoSelectFamilyAttemptedAddresses` (multi-address path only).
     attempted: Option<Vec<SocketAddr>>,
+    /// The single attempt binds first: its `connectionAttempt` waits for the driver's answer,
+    /// since Node binds before it announces the attempt and a failed bind is no attempt.
+    attempt_held: bool,
 }
 
 impl Connector {
@@ -139,8 +142,13 @@ impl Connector {
         actions: &mut VecDeque<SocketAction>,
     ) -> (Self, Step) {
         let literal = if is_ip(&opts.host) == 0 { None } else { opts.host.parse::<IpAddr>().ok() };
-        let mut connector =
-            Self { stage: Stage::Resolving, attempt_timer: Timer::default(), attempted: None, opts };
+        let mut connector = Self {
+            stage: Stage::Resolving,
+            attempt_timer: Timer::default(),
+            attempted: None,
+            opts,
+            attempt_held: false,
+        };
         let step = match literal {
             Some(ip) => connector.single(SocketAddr::new(ip, connector.opts.port), events, actions),
             None => {
@@ -232,11 +240,17 @@ impl Connector {
         if let Some(err) = self.opts.bind_mismatch(to.ip()) {
             return Step::Fail(err);
         }
-        events.push_back(SocketEvent::ConnectionAttempt(Endpoint::Tcp(to)));
+        let local = self.opts.local(to.ip());
         if self.blocked(to.ip()) {
+            events.push_back(SocketEvent::ConnectionAttempt(Endpoint::Tcp(to)));
             return Step::Fail(NetError::ip_blocked(to.ip()));
         }
-        actions.push_back(SocketAction::Connect { to: Endpoint::Tcp(to), local: self.opts.local(to.ip()) });
+        if local.is_some() {
+            self.attempt_held = true;
+        } else {
+            events.push_back(SocketEvent::ConnectionAttempt(Endpoint::Tcp(to)));
+        }
+        actions.push_back(SocketAction::Connect { to: Endpoint::Tcp(to), local });
         Step::Pending
     }
 
@@ -304,6 +318,12 @@ impl Connector {
         match &mut self.stage {
             Stage::Resolving => Step::Pending,
             Stage::Single(to) => {
+                if std::mem::take(&mut self.attempt_held) {
+                    if err.syscall_name() == Some("bind") {
+                        return Step::Fail(err);
+                    }
+                    events.push_back(SocketEvent::ConnectionAttempt(Endpoint::Tcp(*to)));
+                }
                 events.push_back(SocketEvent::ConnectionAttemptFailed(Endpoint::Tcp(*to), err.clone()));
                 Step::Fail(err)
             }
@@ -334,9 +354,15 @@ impl Connector {
         self.next_attempt(now, events, actions)
     }
 
-    /// The connect succeeded; the attempt timer stops.
-    pub(crate) fn connected(&mut self) {
+    /// The connect succeeded; the attempt timer stops, and a held `connectionAttempt` goes out
+    /// (before `connect`).
+    pub(crate) fn connected(&mut self, events: &mut Queue<SocketEvent>) {
         self.attempt_timer.stop();
+        if std::mem::take(&mut self.attempt_held) {
+            if let Stage::Single(to) = self.stage {
+                events.push_back(SocketEvent::ConnectionAttempt(Endpoint::Tcp(to)));
+            }
+        }
     }
 }
 

@@ -466,9 +466,40 @@ fn read_loop<T: Transport + ?Sized>(
                 return false;
             }
             Ok(n) => {
-                let data = buf.take(n, offered);
+                let mut data = buf.take(n, offered);
+                // Node reads up to 64 KiB at once: a smaller block the kernel filled is topped
+                // up before the bytes go out, so `data` events split where Node's do.
+                let mut short = n < offered;
+                let mut after = None;
+                while !short && data.len() < READ_CHUNK {
+                    let offered = buf.room().min(READ_CHUNK - data.len());
+                    match io.try_read_buf(&mut buf.block, offered) {
+                        Ok(0) => {
+                            after = Some(IoInput::ReadEof);
+                            break;
+                        }
+                        Ok(m) => {
+                            let more = buf.take(m, offered);
+                            short = m < offered;
+                            let mut joined = BytesMut::with_capacity(data.len() + more.len());
+                            joined.extend_from_slice(&data);
+                            joined.extend_from_slice(&more);
+                            data = joined.freeze();
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => short = true,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            after = Some(IoInput::Failed(NetError::from_io(&e, "read")));
+                            break;
+                        }
+                    }
+                }
                 sock.handle_io(now, IoInput::Read(data));
-                if stop_at_short && n < offered {
+                if let Some(input) = after {
+                    sock.handle_io(now, input);
+                    return false;
+                }
+                if stop_at_short && short {
                     return true;
                 }
             }
@@ -515,6 +546,9 @@ pub fn accepted_local(listening: Option<&Endpoint>) -> Option<SocketAddr> {
 /// The input for a failed connect: Node's error for the endpoint (with the local binding in the
 /// message when there was one).
 pub fn connect_failed(err: &io::Error, to: &Endpoint, local: Option<SocketAddr>) -> IoInput {
+    if let (Some(bind), Some(local)) = (err.get_ref().and_then(|e| e.downcast_ref::<BindFailed>()), local) {
+        return IoInput::ConnectFailed(NetError::bind(ErrorCode::from_io(&bind.0), local));
+    }
     let code = ErrorCode::from_io(err);
     IoInput::ConnectFailed(match (to, local) {
         (Endpoint::Tcp(addr), Some(l)) => NetError::connect_from(code, *addr, l),
@@ -522,6 +556,27 @@ pub fn connect_failed(err: &io::Error, to: &Endpoint, local: Option<SocketAddr>)
         (Endpoint::Ipc(path), _) => NetError::connect_path(code, &path.display().to_string()),
     })
 }
+
+/// A connect's local bind failed (not the connect itself): Node reports it as `bind …`, with no
+/// `connectionAttempt`. A backend wraps the bind's error with [`BindFailed::wrap`] and hands the
+/// result to [`connect_failed`].
+#[derive(Debug)]
+pub struct BindFailed(pub io::Error);
+
+impl BindFailed {
+    /// `err`, marked as the bind's.
+    pub fn wrap(err: io::Error) -> io::Error {
+        io::Error::new(err.kind(), Self(err))
+    }
+}
+
+impl std::fmt::Display for BindFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "bind: {}", self.0)
+    }
+}
+
+impl std::error::Error for BindFailed {}
 
 /// The input for a lookup's answer: the addresses in the resolver's order (only `family`'s when
 /// asked), or Node's `getaddrinfo ENOTFOUND host`.

@@ -324,6 +324,16 @@ impl NetError {
         err
     }
 
+    /// Node's `bind CODE ADDRESS:PORT`: binding the local address of a connect failed.
+    pub fn bind(code: ErrorCode, local: SocketAddr) -> Self {
+        Self::syscall(code, "bind").with_message(format!("bind {code} {}:{}", local.ip(), local.port())).with(
+            |r| {
+                r.address = Some(local.ip().to_string());
+                r.port = Some(local.port());
+            },
+        )
+    }
+
     /// The same error with another message.
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
         self.0.message = message.into();

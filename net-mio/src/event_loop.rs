@@ -906,7 +906,7 @@ fn start_tcp_connect(addr: SocketAddr, local: Option<SocketAddr>) -> io::Result<
     let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
     // libuv binds with SO_REUSEADDR: a local port in TIME_WAIT can be reused.
     socket.set_reuse_address(true)?;
-    socket.bind(&local.into())?;
+    socket.bind(&local.into()).map_err(driver::BindFailed::wrap)?;
     socket.set_nonblocking(true)?;
     match socket.connect(&addr.into()) {
         Ok(()) => {}

@@ -700,7 +700,7 @@ async fn open(to: Endpoint, local: Option<SocketAddr>) -> (IoInput, Option<Strea
                 if let Some(local) = local {
                     // libuv binds with SO_REUSEADDR: a local port in TIME_WAIT can be reused.
                     sock.set_reuseaddr(true)?;
-                    sock.bind(local)?;
+                    sock.bind(local).map_err(driver::BindFailed::wrap)?;
                 }
                 sock.connect(*addr).await.map(Stream::Tcp)
             }

@@ -306,6 +306,18 @@ impl SimHarness {
 
     fn connect_now(&mut self, i: SockId, to: Endpoint, local: Option<SocketAddr>) {
         let now = self.now;
+        // Binding a port a listener holds fails (SO_REUSEADDR does not share a listening port).
+        if let Some(l) = local.filter(|l| l.port() != 0) {
+            let held = self.servers.iter().any(|srv| {
+                matches!(&srv.bound, Some(Endpoint::Tcp(b)) if b.port() == l.port()
+                    && (b.ip() == l.ip() || b.ip().is_unspecified() || l.ip().is_unspecified()))
+            });
+            if held {
+                let err = driver::BindFailed::wrap(io::Error::from_raw_os_error(EADDRINUSE));
+                self.sockets[i].core.handle_io(now, driver::connect_failed(&err, &to, local));
+                return;
+            }
+        }
         let Some(srv) = self.find_listener(&to) else {
             let errno = match &to {
                 Endpoint::Ipc(p) if !self.files.contains(p) => ENOENT,

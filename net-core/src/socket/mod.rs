@@ -227,6 +227,9 @@ pub struct Socket {
     /// runs them from the first write's completion after that flush, so a `drain` the flush
     /// owes comes first ([`Socket::flush_alone_done`]).
     alone_done: Vec<WriteId>,
+    /// An event was handed out and the user has not asked for the next since: its listener
+    /// is still running (the pull model's "the listener returned" is the next poll).
+    in_listener: bool,
     /// The first write made while connecting is still at the queue's front. Node writes it
     /// from its own `connect` listener and its completion is asynchronous, so its callback runs
     /// at once, before `ready`; every later write completes within a synchronous flush, and its
@@ -298,6 +301,7 @@ impl Socket {
             connect_hold: false,
             first_chunk_alone: false,
             alone_done: Vec::new(),
+            in_listener: false,
             first_write_pending: false,
             done_before_ready: Vec::new(),
             reset_before_writes: false,
@@ -627,6 +631,7 @@ impl Socket {
     /// new actions and bytes: drivers loop over all outputs until each is empty.
     pub fn poll_event(&mut self) -> Option<SocketEvent> {
         // Asking for the next event means the listeners of the last one returned.
+        self.in_listener = false;
         self.connect_listeners_returned();
         self.run_deferred();
         let event = self.events.pop_front()?;
@@ -636,6 +641,7 @@ impl Socket {
         if let SocketEvent::Data(d) = &event {
             self.queued_data -= d.len();
         }
+        self.in_listener = true;
         if event == SocketEvent::End && !self.opts.allow_half_open {
             // Node ends our side in a tick queued right after the `end` emission, so writes the
             // user makes while handling `end` still go out first; and from the emission on, a
@@ -849,12 +855,14 @@ impl Socket {
 
     /// `socket.destroy()`: close at once; `close(false)` follows. Harmless when repeated.
     pub fn destroy(&mut self) {
+        self.drop_unemitted_reads();
         self.destroy_inner(None, false);
         self.check_invariants();
     }
 
     /// `socket.destroy(err)`: `error`, then `close(true)`. A later error is dropped.
     pub fn destroy_with_error(&mut self, err: NetError) {
+        self.drop_unemitted_reads();
         self.destroy_inner(Some(err), true);
         self.check_invariants();
     }
@@ -890,7 +898,10 @@ impl Socket {
                 self.reset_before_writes = self.queue.byte_len() == 0;
                 self.reset_on_connect = true;
             }
-            Phase::Open => self.reset(),
+            Phase::Open => {
+                self.drop_unemitted_reads();
+                self.reset();
+            }
         }
         self.check_invariants();
         Ok(())
@@ -1134,7 +1145,7 @@ impl Socket {
             return; // destroyed meanwhile: the driver closes the late handle
         }
         if let Some(mut c) = self.connector.take() {
-            c.connected();
+            c.connected(&mut self.events);
             self.attempted = c.attempted().map(<[SocketAddr]>::to_vec);
         }
         self.phase = Phase::Open;
@@ -1217,6 +1228,12 @@ impl Socket {
         }
         if self.ready_owed && self.phase == Phase::Open {
             self.done_before_ready.extend(done.into_iter().map(|id| (id, None)));
+        } else if self.phase == Phase::Destroyed {
+            // `ready` reset the socket (resetAndDestroy() while connecting): these bytes were
+            // written, and their callbacks run before the `close` that reset brings.
+            for id in done {
+                self.push_before_close(SocketEvent::WriteDone(id, None));
+            }
         } else {
             self.events.extend(done.into_iter().map(|id| SocketEvent::WriteDone(id, None)));
         }
@@ -1339,6 +1356,26 @@ impl Socket {
         } else {
             self.events.push_back(SocketEvent::WriteDone(id, Some(err)));
         }
+    }
+
+    /// Destroyed by the user from a listener of this socket's: the `data` and `end` queued
+    /// behind the event it handles came from reads Node makes only after that listener returns
+    /// (one read, one `data`; the FIN on a read of its own), and a destroyed socket reads no
+    /// more. Queued while the user was elsewhere, they stay: Node would have emitted them.
+    fn drop_unemitted_reads(&mut self) {
+        if !self.in_listener || self.phase == Phase::Destroyed {
+            return;
+        }
+        let mut dropped = 0;
+        self.events.retain(|e| match e {
+            SocketEvent::Data(d) => {
+                dropped += d.len();
+                false
+            }
+            SocketEvent::End => false,
+            _ => true,
+        });
+        self.queued_data -= dropped;
     }
 
     fn end_inner(&mut self, id: Option<WriteId>) {
@@ -1563,6 +1600,13 @@ impl Socket {
             assert!(closes <= 1, "more than one close queued");
             assert_eq!(self.close_queued, self.phase == Phase::Destroyed, "close queued iff destroyed");
             assert!(self.done_before_ready.is_empty() || self.ready_owed, "callbacks held for no ready");
+            let close_at = self.events.iter().position(|e| matches!(e, SocketEvent::Close { .. }));
+            if let Some(at) = close_at {
+                assert!(
+                    !self.events.iter().skip(at).any(|e| matches!(e, SocketEvent::WriteDone(_, None))),
+                    "a callback succeeds after close"
+                );
+            }
             assert!(
                 self.phase != Phase::Destroyed
                     || (self.alone_done.is_empty() && self.done_before_ready.is_empty()),

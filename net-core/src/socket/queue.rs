@@ -66,6 +66,12 @@ impl<T> Queue<T> {
         }
     }
 
+    /// Keep only the elements `keep` accepts, in order.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        let all: Vec<T> = self.drain().collect();
+        self.extend(all.into_iter().filter(|e| keep(e)));
+    }
+
     /// Remove every element, front first.
     pub(crate) fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
         self.head.take().into_iter().chain(self.rest.drain(..))

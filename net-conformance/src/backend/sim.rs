@@ -391,11 +391,11 @@ impl SimHarness {
             if let Some((conn, side)) = s.stream {
                 let stream = SimStream { kernel: &self.kernel, conn, side };
                 if s.core.wants_read() && self.kernel.borrow().readable(conn, side) {
-                    let before = s.core.bytes_read();
+                    let before = s.core.bytes_received();
                     let was = (s.core.destroyed(), s.core.ready_state());
                     driver::read_ready(&mut s.core, &stream, &mut s.buf, now);
-                    moved |=
-                        s.core.bytes_read() != before || (s.core.destroyed(), s.core.ready_state()) != was;
+                    moved |= s.core.bytes_received() != before
+                        || (s.core.destroyed(), s.core.ready_state()) != was;
                 }
                 if s.core.wants_write() && self.kernel.borrow().writable(conn, side) {
                     let before = (s.core.writable_length(), s.core.bytes_written(), s.core.destroyed());

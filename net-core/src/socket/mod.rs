@@ -459,8 +459,16 @@ impl Socket {
         self.read.paused
     }
 
-    /// Node's `bytesRead`.
+    /// Node's `bytesRead`. Read inside a listener of this socket's, it leaves out the bytes of
+    /// the `data` events queued behind the one being handled: Node makes those reads only after
+    /// the listener returns (one read, one `data`).
     pub fn bytes_read(&self) -> u64 {
+        if self.in_listener { self.bytes_read - self.queued_data as u64 } else { self.bytes_read }
+    }
+
+    /// Every byte the driver fed in ([`IoInput::Read`]), whether its `data` was handed out yet
+    /// or not: what was taken from the kernel.
+    pub fn bytes_received(&self) -> u64 {
         self.bytes_read
     }
 

@@ -268,11 +268,14 @@ impl Run<'_> {
             }
             "end_cb" => {
                 let id = self.socket(a0)?;
-                if let Some(w) = step.args.get(1) {
-                    let _ = self.h.write(id, bytes_of(w));
-                }
+                let data = step.args.get(1).map(bytes_of);
                 let mut wid = None;
-                self.command(a0, |s, _| wid = Some(s.end_with_callback()))?;
+                self.command(a0, |s, _| {
+                    wid = Some(match &data {
+                        Some(d) => s.end_data_with_callback(d.clone()).1,
+                        None => s.end_with_callback(),
+                    })
+                })?;
                 self.callbacks.insert((id, wid.expect("the command ran")), step.number);
             }
             "mark" => {

@@ -227,6 +227,8 @@ pub struct Socket {
     /// runs them from the first write's completion after that flush, so a `drain` the flush
     /// owes comes first ([`Socket::flush_alone_done`]).
     alone_done: Vec<WriteId>,
+    /// Node's `timeout` property: the last `setTimeout` value, 0 included.
+    timeout_prop: Option<Duration>,
     /// An event was handed out and the user has not asked for the next since: its listener
     /// is still running (the pull model's "the listener returned" is the next poll).
     in_listener: bool,
@@ -301,6 +303,7 @@ impl Socket {
             connect_hold: false,
             first_chunk_alone: false,
             alone_done: Vec::new(),
+            timeout_prop: None,
             in_listener: false,
             first_write_pending: false,
             done_before_ready: Vec::new(),
@@ -477,9 +480,9 @@ impl Socket {
         self.bytes_written
     }
 
-    /// Node's `timeout`: the idle timeout, if set.
+    /// Node's `timeout`: the last `set_timeout` value (0 when it turned the timer off), `None` if never set.
     pub fn timeout(&self) -> Option<Duration> {
-        self.idle_timeout
+        self.timeout_prop
     }
 
     /// Node's `autoSelectFamilyAttemptedAddresses`: the addresses tried on the multi-address
@@ -861,6 +864,27 @@ impl Socket {
         id
     }
 
+    /// `socket.end(data, cb)`: the write, then `end(cb)`. A write Node refuses (after `end()`,
+    /// or destroyed) fails the callback with the write's error, after the `error` it raises
+    /// and before `close`, and `end()` itself is not called.
+    pub fn end_data_with_callback(&mut self, data: Bytes) -> (PendingWrite, WriteId) {
+        let refused = if self.write_state != WriteState::Open {
+            Some(NetError::write_after_end())
+        } else if self.phase == Phase::Destroyed {
+            Some(NetError::stream_destroyed())
+        } else {
+            None
+        };
+        let pending = self.write_inner(data, None);
+        let id = self.next_id();
+        match refused {
+            Some(err) => self.push_before_close(SocketEvent::WriteDone(id, Some(err))),
+            None => self.end_inner(Some(id)),
+        }
+        self.check_invariants();
+        (pending, id)
+    }
+
     /// `socket.destroy()`: close at once; `close(false)` follows. Harmless when repeated.
     pub fn destroy(&mut self) {
         self.drop_unemitted_reads();
@@ -938,6 +962,8 @@ impl Socket {
         if self.phase == Phase::Destroyed {
             return; // no handle, no timer (found by the property test)
         }
+        // Node's `this.timeout = msecs`, 0 included (the getter reads 0, not undefined).
+        self.timeout_prop = Some(timeout.min(crate::TIMEOUT_MAX));
         if timeout.is_zero() {
             self.idle_timeout = None;
             self.timer.stop();
@@ -1320,7 +1346,19 @@ impl Socket {
                 NetError::write_after_end()
             };
             if let Some(id) = id {
-                self.push_before_close(SocketEvent::WriteDone(id, Some(err)));
+                // A write the kernel just refused (EPIPE) destroys on Node's next tick: until
+                // then a write is buffered, and fails with that error ahead of its `error`.
+                let error_at = self.events.iter().position(|e| matches!(e, SocketEvent::Error(_)));
+                match (&self.errored, error_at) {
+                    (Some(e), Some(at))
+                        if e.syscall_name() == Some("write")
+                            && err.code() != "ERR_STREAM_WRITE_AFTER_END" =>
+                    {
+                        let e = e.clone();
+                        self.events.insert(at, SocketEvent::WriteDone(id, Some(e)));
+                    }
+                    _ => self.push_before_close(SocketEvent::WriteDone(id, Some(err))),
+                }
             }
             return rejected;
         }
@@ -1394,6 +1432,11 @@ impl Socket {
                     self.push_before_close(SocketEvent::WriteDone(id, Some(NetError::already_finished())));
                 }
             }
+            // Destroyed before `end()` was ever called, `close` not emitted yet: Node's `end()`
+            // takes the ending path and files the callback for a `finish` that never comes: it
+            // is never called (checked with Node 26). After `close`, it fails as below.
+            (Phase::Destroyed, WriteState::Open)
+                if self.events.iter().any(|e| matches!(e, SocketEvent::Close { .. })) => {}
             (Phase::Destroyed, _) => {
                 if let Some(id) = id {
                     let err = NetError::new(
@@ -1478,6 +1521,18 @@ impl Socket {
             for id in std::mem::take(&mut self.end_ids) {
                 let why = err.clone().unwrap_or_else(|| closed.clone());
                 self.events.push_back(SocketEvent::WriteDone(id, Some(why)));
+            }
+        }
+        // The first write made while connecting failed in the kernel (the peer reset meanwhile):
+        // Node writes it from its own `connect` listener and calls it back there, before `ready`.
+        if self.first_write_pending
+            && self.ready_owed
+            && self.connect_handout != Handout::Queued
+            && self.phase == Phase::Open
+            && err.as_ref().is_some_and(|e| e.syscall_name() == Some("write"))
+        {
+            if let (Some(id), Some(e)) = (self.queue.take_front_id(), &err) {
+                self.events.push_back(SocketEvent::WriteDone(id, Some(e.clone())));
             }
         }
         // Destroyed by a `connect` listener: Node's afterConnect still emits `ready` once the

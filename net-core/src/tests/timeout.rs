@@ -54,14 +54,16 @@ fn activity_rearms() {
     assert_eq!(split(&mut pair).0, ["timeout"]);
 }
 
-/// `setTimeout(0)` disables it.
+/// `setTimeout(0)` disables it; the `timeout` property then reads 0 (scenario
+/// timeout/set-timeout-zero-reads-zero).
 #[test]
 fn zero_disables() {
     let mut pair = Pair::connected();
     let now = pair.now;
+    assert_eq!(pair.client().timeout(), None);
     pair.client().set_timeout(now, ms(50));
     pair.client().set_timeout(now, Duration::ZERO);
-    assert_eq!(pair.client().timeout(), None);
+    assert_eq!(pair.client().timeout(), Some(Duration::ZERO));
     pair.advance(ms(500));
     assert!(pair.take_trace().is_empty());
 }

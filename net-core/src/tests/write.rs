@@ -137,10 +137,11 @@ fn write_and_end_after_destroy() {
     pair.client().destroy();
     let (ok, w) = pair.write_cb(Side::Client, b"x");
     assert!(!ok);
-    let e = pair.client().end_with_callback();
+    let (_, e) = pair.client().end_data_with_callback(Bytes::from_static(b"y"));
     pair.drive();
     let (client, conn) = split(&mut pair);
-    // Node's order [write_after_destroy]: both callbacks, then `close` (the handle closes later).
+    // Node's order [write_after_destroy]: both callbacks (the end's fails with its write's
+    // error), then `close` (the handle closes later).
     assert_eq!(
         client,
         [
@@ -159,6 +160,22 @@ fn write_and_end_after_destroy() {
     pair.drive();
     assert_eq!(split(&mut pair).0.len(), 1);
     assert_eq!(pair.client().bytes_written(), 0);
+}
+
+/// `end(cb)` with no data after `destroy()`, before `close`: Node files the callback for a
+/// `finish` that never comes, so it is never called (scenario
+/// callbacks/end-cb-on-a-destroyed-socket-before-close); after `close`, ERR_STREAM_DESTROYED.
+#[test]
+fn end_cb_after_destroy_is_never_called_before_close() {
+    let mut pair = Pair::connected();
+    pair.client().destroy();
+    let _ = pair.client().end_with_callback();
+    pair.drive();
+    let (client, _) = split(&mut pair);
+    assert_eq!(client, ["close had_error=false"]);
+    let e = pair.client().end_with_callback();
+    pair.drive();
+    assert_eq!(split(&mut pair).0, [format!("cb:{}(ERR_STREAM_DESTROYED)", e.0)]);
 }
 
 /// [end_twice_and_after_finish]: both callbacks `null` between `prefinish` and `finish`; after

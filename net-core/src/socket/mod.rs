@@ -1432,11 +1432,36 @@ impl Socket {
                     self.push_before_close(SocketEvent::WriteDone(id, Some(NetError::already_finished())));
                 }
             }
-            // Destroyed before `end()` was ever called, `close` not emitted yet: Node's `end()`
-            // takes the ending path and files the callback for a `finish` that never comes: it
-            // is never called (checked with Node 26). After `close`, it fails as below.
+            // Destroyed (with no error) before `end()` was ever called, `close` not emitted yet:
+            // Node's `end()` takes the ending path (`writableEnded` turns true) and files the
+            // callback for a `finish` that never comes. Only a write callback Node has yet to run
+            // calls it, right after (its afterWrite or onwriteError empties the buffer), with that
+            // write's error or ERR_STREAM_DESTROYED; without one it is never called (checked
+            // with Node 26). After `close`, it fails as below.
             (Phase::Destroyed, WriteState::Open)
-                if self.events.iter().any(|e| matches!(e, SocketEvent::Close { .. })) => {}
+                if self.errored.is_none()
+                    && self.events.iter().any(|e| matches!(e, SocketEvent::Close { .. })) =>
+            {
+                self.write_state = WriteState::Ending;
+                let last_callback = self
+                    .events
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, e)| match e {
+                        SocketEvent::WriteDone(_, err) => Some((i, err.clone())),
+                        _ => None,
+                    })
+                    .last();
+                if let (Some(id), Some((at, err))) = (id, last_callback) {
+                    let why = err.unwrap_or_else(|| {
+                        NetError::new(
+                            crate::ErrorCode::ERR_STREAM_DESTROYED,
+                            "Cannot call end after a stream was destroyed",
+                        )
+                    });
+                    self.events.insert(at + 1, SocketEvent::WriteDone(id, Some(why)));
+                }
+            }
             (Phase::Destroyed, _) => {
                 if let Some(id) = id {
                     let err = NetError::new(

@@ -82,14 +82,14 @@ impl WriteQueue {
         self.chunks.iter().map(|c| &c.data).filter(|d| !d.is_empty())
     }
 
-    /// Empty the queue, returning the callbacks of the writes that never completed, in order,
-    /// each with whether it was the first queued write (Node fails that one differently when the
-    /// connection never came).
     /// The callback of the write at the front, taken (it was answered already).
     pub(crate) fn take_front_id(&mut self) -> Option<WriteId> {
         self.chunks.front_mut().and_then(|c| c.id.take())
     }
 
+    /// Empty the queue, returning the callbacks of the writes that never completed, in order,
+    /// each with whether it was the first queued write (Node fails that one differently when the
+    /// connection never came).
     pub(crate) fn drain_ids(&mut self) -> impl Iterator<Item = (bool, WriteId)> + '_ {
         // `writableLength` keeps its value: Node leaves a destroyed stream's length as it was.
         self.len = 0;

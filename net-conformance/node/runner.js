@@ -26,7 +26,7 @@ const SOCKET_PROPS = [
   'readyState', 'bytesRead', 'bytesWritten', 'writableLength', 'destroyed', 'pending',
   'connecting', 'localAddress', 'remoteAddress', 'remoteFamily', 'readable', 'writable',
   'readableLength', 'isPaused', 'writableNeedDrain', 'writableEnded', 'writableFinished', 'errored',
-  'timeout',
+  'timeout', 'readableFlowing',
 ];
 const SERVER_PROPS = ['address', 'listening'];
 const SERVER_OPTIONS = [

@@ -550,6 +550,9 @@ impl Run<'_> {
                         "writable" => text(s.writable().to_string()),
                         "readableLength" => text(s.readable_length().to_string()),
                         "isPaused" => text(s.is_paused().to_string()),
+                        // The runner always listens for `data`, which sets Node's flowing mode
+                        // unless pauseOnConnect or pause() turned it off.
+                        "readableFlowing" => text((!s.is_paused()).to_string()),
                         "writableNeedDrain" => text(s.writable_need_drain().to_string()),
                         "writableEnded" => text(s.writable_ended().to_string()),
                         "writableFinished" => text(s.writable_finished().to_string()),

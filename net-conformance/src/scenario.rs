@@ -138,6 +138,7 @@ pub const SOCKET_PROPS: &[&str] = &[
     "writableFinished",
     "errored",
     "timeout",
+    "readableFlowing",
 ];
 
 /// Server properties `record` knows.

@@ -46,7 +46,11 @@ impl ReadBuf {
     /// How much the next read is offered: the block's spare capacity (a fresh block when it is
     /// used up), at most [`READ_CHUNK`].
     fn room(&mut self) -> usize {
-        if self.block.capacity() == 0 {
+        // A socket that streams (its reads fill what they are offered) always gets Node's whole
+        // 64 KiB: a fresh block rather than the tail of the last, so `read_loop` need not top up
+        // (and copy) a short room. Small reads keep sharing their block.
+        let streaming = self.next >= READ_CHUNK && self.block.capacity() < READ_CHUNK;
+        if self.block.capacity() == 0 || streaming {
             self.next = self.next.clamp(FIRST_READ_BLOCK, READ_BLOCK);
             self.block = BytesMut::with_capacity(self.next);
         }
@@ -833,6 +837,16 @@ mod tests {
         }
         assert!(sizes.contains(&READ_CHUNK), "{sizes:?}");
         assert!(sizes.iter().all(|s| *s <= READ_CHUNK));
+        // Streaming now: a read that leaves less than 64 KiB of the block does not shrink the
+        // next room (no top-up copy in `read_loop`).
+        let offered = buf.room();
+        buf.block.resize(1000, 1);
+        let _ = buf.take(1000, offered);
+        for _ in 0..8 {
+            assert_eq!(buf.room(), READ_CHUNK);
+            buf.block.resize(READ_CHUNK - 1, 1);
+            let _ = buf.take(READ_CHUNK - 1, READ_CHUNK);
+        }
     }
 }
 

@@ -383,6 +383,8 @@ impl Socket {
         let mut inner = self.shared.lock();
         // After `close`, only the callbacks of calls made since (Node still runs them).
         if inner.closed && !inner.core.has_event() {
+            // Asked again: the `close` listeners returned (the core settles what Node does then).
+            let _ = inner.core.poll_event();
             *waiting = None;
             return Poll::Ready(None);
         }

@@ -263,6 +263,9 @@ pub struct Socket {
     errored: Option<NetError>,
     /// Bytes in `data` events not yet handed out.
     queued_data: usize,
+    /// The writes a destroy failed leave `writableLength` after the `close` listeners return,
+    /// not as `close` is handed out.
+    lost_after_close: bool,
 }
 
 impl Socket {
@@ -319,6 +322,7 @@ impl Socket {
             close_queued: false,
             errored: None,
             queued_data: 0,
+            lost_after_close: false,
         };
         if let Some(timeout) = sock.opts.timeout {
             sock.set_timeout(now, timeout);
@@ -645,7 +649,23 @@ impl Socket {
         self.in_listener = false;
         self.connect_listeners_returned();
         self.run_deferred();
+        if self.queue.has_lost()
+            && self.phase == Phase::Destroyed
+            && !self.events.iter().any(|e| match e {
+                SocketEvent::Close { .. } => true,
+                SocketEvent::WriteDone(id, Some(_)) => self.queue.is_lost(*id),
+                _ => false,
+            })
+        {
+            // `close` was handed out and the last failed write's listener returned.
+            self.queue.forget_lost();
+        }
         let event = self.events.pop_front()?;
+        match &event {
+            SocketEvent::WriteDone(id, Some(_)) => self.queue.failure_handed_out(*id),
+            SocketEvent::Close { .. } if !self.lost_after_close => self.queue.forget_lost(),
+            _ => {}
+        }
         if event == SocketEvent::Connect && self.connect_handout == Handout::Queued {
             self.connect_handout = Handout::HandedOut;
         }
@@ -1538,12 +1558,13 @@ impl Socket {
             && !self.queue.is_empty()
         {
             let closed = NetError::socket_closed();
-            let pending: Vec<_> = self.queue.drain_ids().collect();
+            let pending = self.queue.drain_ids();
             for (first, id) in pending {
                 let why = if first { closed.clone() } else { err.clone().unwrap_or_else(|| closed.clone()) };
                 self.events.push_back(SocketEvent::WriteDone(id, Some(why)));
             }
             for id in std::mem::take(&mut self.end_ids) {
+                self.queue.lose_end(id);
                 let why = err.clone().unwrap_or_else(|| closed.clone());
                 self.events.push_back(SocketEvent::WriteDone(id, Some(why)));
             }
@@ -1605,8 +1626,14 @@ impl Socket {
         self.errored.clone_from(&err);
         // Bytes queued, with or without callbacks: Node's first write is still in progress.
         let writing = !self.queue.is_empty();
-        let pending: Vec<_> = self.queue.drain_ids().collect();
+        let pending = self.queue.drain_ids();
         let ends = std::mem::take(&mut self.end_ids);
+        for id in &ends {
+            self.queue.lose_end(*id);
+        }
+        // Node fails writes made while connecting from `close` listeners of their own (after the
+        // ones added before), and an open socket's writes as its handle closes, before `close`.
+        self.lost_after_close = was_connecting;
         if !writing {
             // No write in progress, only `end()`'s callback waits: Node's destroy fails it on
             // the next tick (errorBuffer), ahead of `error` and `close` (checked with Node 26:

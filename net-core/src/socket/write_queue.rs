@@ -1,5 +1,6 @@
 //! Bytes the user wrote that the kernel has not taken yet, in order, with their callbacks.
 
+use std::collections::VecDeque;
 use std::io::IoSlice;
 
 use bytes::{Buf, Bytes};
@@ -23,6 +24,11 @@ pub(crate) struct WriteQueue {
     len: usize,
     /// Whole sizes of the writes not yet complete (Node's `writableLength`).
     pending: usize,
+    /// Writes a destroy failed, in order, with their sizes: Node takes each one's bytes off
+    /// `writableLength` only as its failure is handed out (its callback runs), so a destroyed
+    /// socket's length falls step by step, not at once.
+    lost: VecDeque<(Option<WriteId>, usize)>,
+    lost_len: usize,
 }
 
 impl WriteQueue {
@@ -41,7 +47,7 @@ impl WriteQueue {
     /// does (libuv reports a write done only when all of it is written), so a half-flushed
     /// 8 MiB write still counts 8 MiB.
     pub(crate) fn pending_len(&self) -> usize {
-        self.pending
+        self.pending + self.lost_len
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -90,10 +96,55 @@ impl WriteQueue {
     /// Empty the queue, returning the callbacks of the writes that never completed, in order,
     /// each with whether it was the first queued write (Node fails that one differently when the
     /// connection never came).
-    pub(crate) fn drain_ids(&mut self) -> impl Iterator<Item = (bool, WriteId)> + '_ {
-        // `writableLength` keeps its value: Node leaves a destroyed stream's length as it was.
+    ///
+    /// `writableLength` keeps their sizes until their failures are handed out
+    /// ([`WriteQueue::failure_handed_out`], [`WriteQueue::forget_lost`]).
+    pub(crate) fn drain_ids(&mut self) -> Vec<(bool, WriteId)> {
         self.len = 0;
-        self.chunks.drain().enumerate().filter_map(|(i, c)| c.id.map(|id| (i == 0, id)))
+        self.pending = 0;
+        let mut ids = Vec::new();
+        for (i, c) in self.chunks.drain().enumerate() {
+            self.lost_len += c.size;
+            self.lost.push_back((c.id, c.size));
+            ids.extend(c.id.map(|id| (i == 0, id)));
+        }
+        ids
+    }
+
+    /// An `end()` failed with the writes: its callback comes after theirs, so by then all their
+    /// bytes are off.
+    pub(crate) fn lose_end(&mut self, id: WriteId) {
+        self.lost.push_back((Some(id), 0));
+    }
+
+    /// The failure of write `id` was handed out: it and the writes before it without a callback
+    /// (which Node fails just ahead of it) leave `writableLength`.
+    pub(crate) fn failure_handed_out(&mut self, id: WriteId) {
+        if !self.is_lost(id) {
+            return;
+        }
+        while let Some((i, size)) = self.lost.pop_front() {
+            self.lost_len -= size;
+            if i == Some(id) {
+                break;
+            }
+        }
+    }
+
+    /// Write `id` failed with the destroy and its failure is not handed out yet.
+    pub(crate) fn is_lost(&self, id: WriteId) -> bool {
+        self.lost.iter().any(|(i, _)| *i == Some(id))
+    }
+
+    /// Some failed write still counts in `writableLength`.
+    pub(crate) fn has_lost(&self) -> bool {
+        !self.lost.is_empty()
+    }
+
+    /// Every failed write has been answered: `writableLength` is 0.
+    pub(crate) fn forget_lost(&mut self) {
+        self.lost.clear();
+        self.lost_len = 0;
     }
 }
 
@@ -119,6 +170,29 @@ mod tests {
         assert_eq!(q.consume(10, |id| done.push(id)), 2);
         assert_eq!(done, [Some(WriteId(1)), Some(WriteId(2)), None, Some(WriteId(3))]);
         assert!(q.is_empty());
+    }
+
+    #[test]
+    fn failed_writes_leave_the_length_as_their_failures_are_handed_out() {
+        let mut q = WriteQueue::default();
+        q.push(Bytes::from_static(b"x"), Some(WriteId(1)));
+        q.push(Bytes::from_static(b"yy"), None);
+        q.push(Bytes::from_static(b"zzz"), Some(WriteId(2)));
+        q.push(Bytes::from_static(b"wwww"), None);
+        assert_eq!(q.drain_ids(), [(true, WriteId(1)), (false, WriteId(2))]);
+        q.lose_end(WriteId(3));
+        assert!(q.is_empty());
+        assert_eq!(q.pending_len(), 10, "nothing answered yet");
+        q.failure_handed_out(WriteId(9));
+        assert_eq!(q.pending_len(), 10, "an id the destroy did not fail changes nothing");
+        q.failure_handed_out(WriteId(1));
+        assert_eq!(q.pending_len(), 9);
+        q.failure_handed_out(WriteId(2));
+        assert_eq!(q.pending_len(), 4, "the write without a callback before it went with it");
+        assert!(q.has_lost());
+        q.failure_handed_out(WriteId(3));
+        assert_eq!(q.pending_len(), 0);
+        assert!(!q.has_lost());
     }
 
     #[test]

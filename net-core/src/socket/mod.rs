@@ -1673,14 +1673,14 @@ impl Socket {
             }
         } else if err.as_ref().is_some_and(|e| e.syscall_name() == Some("write")) {
             // The write at the front failed (EPIPE…): Node's onwriteError calls it back with the
-            // error, fails the buffered ones as destroyed, then emits `error` and `close`.
+            // error, and its errorBuffer fails the buffered ones and `end()`'s callback with the
+            // stream's error (`state.errored`, the same one), then `error` and `close`.
             let err = err.expect("checked above");
-            for (first, id) in pending {
-                let why = if first { err.clone() } else { NetError::stream_destroyed() };
-                self.events.push_back(SocketEvent::WriteDone(id, Some(why)));
+            for (_, id) in pending {
+                self.events.push_back(SocketEvent::WriteDone(id, Some(err.clone())));
             }
             for id in ends {
-                self.events.push_back(SocketEvent::WriteDone(id, Some(NetError::stream_destroyed())));
+                self.events.push_back(SocketEvent::WriteDone(id, Some(err.clone())));
             }
             self.events.push_back(SocketEvent::Error(err));
             self.events.push_back(SocketEvent::Close { had_error });

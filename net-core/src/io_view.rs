@@ -32,10 +32,11 @@ pub fn take_read_view(sock: &mut Socket) {
 
 /// Why bytes handed to the socket may not have gone out: the error it was destroyed with, or
 /// `ERR_STREAM_DESTROYED` if it was destroyed before its writable side finished. `None` while
-/// the socket lives, and after a clean close.
+/// the socket lives (unless a write already failed), and after a clean close.
 pub fn write_failure(sock: &Socket) -> Option<io::Error> {
     if !sock.destroyed() {
-        return None;
+        // A write the kernel refused in the call errors the socket at once; the destroy follows.
+        return sock.errored().map(|e| e.clone().into());
     }
     match sock.errored() {
         Some(e) => Some(e.clone().into()),

@@ -144,6 +144,8 @@ struct Model {
     /// Writes that returned `false`, and `drain` events seen: one drain answers one or more
     /// false writes (the events are handed out later than the writes are made).
     false_writes: u32,
+    /// Bytes written while errored, before the destroy (Node counts them until errorBuffer).
+    owed_bytes: u64,
     drains: u32,
     /// Every byte a write accepted, in order.
     accepted: Vec<u8>,
@@ -267,7 +269,10 @@ impl Sut {
         for s in [S::Client, S::Conn] {
             let m = &self.models[s.idx()];
             let sock = self.pair.sock(s.side());
-            assert_eq!(sock.bytes_written(), m.accepted.len() as u64, "{s:?}: bytesWritten");
+            // Buffered behind a write refused in its call: counted until errorBuffer ran, which
+            // is before `error` and `close` are handed out.
+            let owed = if m.saw_error || m.saw_close { 0 } else { m.owed_bytes };
+            assert_eq!(sock.bytes_written(), m.accepted.len() as u64 + owed, "{s:?}: bytesWritten");
             if m.user_destroyed || m.saw_close {
                 assert!(sock.destroyed(), "{s:?}: destroyed");
                 assert_eq!(sock.ready_state(), ReadyState::Closed);
@@ -317,14 +322,25 @@ impl StateMachineTest for SocketMachine {
                 m.next_byte = m.next_byte.wrapping_add(len as u8).wrapping_add(1);
                 let hwm = m.hwm;
                 let sock = sut.pair.sock(s.side());
+                // A write failed in its call: errored, destroyed on the next tick (Node's onwrite).
+                let owed = sock.errored().is_some() && !sock.destroyed();
                 // Destroyed by a failure whose events were not handed out yet: also refused.
-                let writable = m.writable() && !sock.destroyed();
+                let writable = m.writable() && !sock.destroyed() && !owed;
                 let before = sock.bytes_written();
                 let ok =
                     if cb { sut.pair.write_cb(s.side(), &data).0 } else { sut.pair.write(s.side(), &data) };
                 let sock = sut.pair.sock(s.side());
                 let m = &mut sut.models[s.idx()];
-                if writable {
+                let failed_in_call = !owed && sock.errored().is_some() && !sock.destroyed();
+                if owed {
+                    // Node buffers it behind the failed one: bytesWritten counts it, `false`.
+                    assert!(!ok, "{s:?}: a write on an errored socket returned true");
+                    assert_eq!(sock.bytes_written(), before + len as u64, "{s:?}: a buffered write");
+                    m.owed_bytes += len as u64;
+                } else if writable && failed_in_call {
+                    assert!(!ok, "{s:?}: a write the kernel refused returned true");
+                    assert_eq!(sock.bytes_written(), before, "{s:?}: a refused write counted bytes");
+                } else if writable {
                     assert_eq!(
                         sock.bytes_written(),
                         before + len as u64,

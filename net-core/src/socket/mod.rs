@@ -266,6 +266,17 @@ pub struct Socket {
     /// The writes a destroy failed leave `writableLength` after the `close` listeners return,
     /// not as `close` is handed out.
     lost_after_close: bool,
+    /// The last write went to the kernel within the current tick, with nothing queued before
+    /// it: libuv tries such a write at once, so its failure is Node's synchronous one.
+    offered_now: bool,
+    /// A write failed inside the call that made it (EPIPE, ECONNRESET): Node's onwrite marks
+    /// the stream errored at once and destroys on the next tick (onwriteError). Until then the
+    /// socket is not writable, further writes are buffered, and `end()` does not end.
+    write_error_owed: Option<NetError>,
+    /// The callback of that write, failed with the error on that tick.
+    failed_write: Option<WriteId>,
+    /// Bytes buffered behind it, still in `bytesWritten` until their callbacks ran.
+    unsent_written: u64,
 }
 
 impl Socket {
@@ -323,6 +334,10 @@ impl Socket {
             errored: None,
             queued_data: 0,
             lost_after_close: false,
+            offered_now: false,
+            write_error_owed: None,
+            failed_write: None,
+            unsent_written: 0,
         };
         if let Some(timeout) = sock.opts.timeout {
             sock.set_timeout(now, timeout);
@@ -369,7 +384,9 @@ impl Socket {
 
     /// Node's `writable`: not destroyed and `end()` not yet called.
     pub fn writable(&self) -> bool {
-        self.phase != Phase::Destroyed && self.write_state == WriteState::Open
+        self.phase != Phase::Destroyed
+            && self.write_state == WriteState::Open
+            && self.write_error_owed.is_none()
     }
 
     /// Node's `writableEnded`: `end()` was called (by the user, or automatically after the
@@ -437,7 +454,10 @@ impl Socket {
     /// Whoever waits to write again (`drained()`, `AsyncWrite`) should look again: there is room,
     /// no `drain` is owed, or the socket is gone.
     pub fn write_waiters_may_proceed(&self) -> bool {
-        self.has_write_room() || !self.need_drain || self.phase == Phase::Destroyed
+        self.has_write_room()
+            || !self.need_drain
+            || self.phase == Phase::Destroyed
+            || self.write_error_owed.is_some()
     }
 
     /// Node's `writableHighWaterMark`.
@@ -585,7 +605,10 @@ impl Socket {
 
     /// Whether queued bytes wait for the kernel.
     pub fn wants_write(&self) -> bool {
-        self.phase == Phase::Open && self.queue.byte_len() > 0 && !self.held_for_connect()
+        self.phase == Phase::Open
+            && self.queue.byte_len() > 0
+            && !self.held_for_connect()
+            && self.write_error_owed.is_none()
     }
 
     // ------------------------------------------------------------------------------------------
@@ -647,15 +670,18 @@ impl Socket {
     pub fn poll_event(&mut self) -> Option<SocketEvent> {
         // Asking for the next event means the listeners of the last one returned.
         self.in_listener = false;
+        self.offered_now = false;
         self.connect_listeners_returned();
         self.run_deferred();
+        let answering =
+            |e: &SocketEvent| matches!(e, SocketEvent::WriteDone(id, Some(_)) if self.queue.is_lost(*id));
+        if self.unsent_written > 0 && !self.events.iter().any(answering) {
+            // errorBuffer's resetBuffer, after the last callback it ran.
+            self.bytes_written -= std::mem::take(&mut self.unsent_written);
+        }
         if self.queue.has_lost()
             && self.phase == Phase::Destroyed
-            && !self.events.iter().any(|e| match e {
-                SocketEvent::Close { .. } => true,
-                SocketEvent::WriteDone(id, Some(_)) => self.queue.is_lost(*id),
-                _ => false,
-            })
+            && !self.events.iter().any(|e| matches!(e, SocketEvent::Close { .. }) || answering(e))
         {
             // `close` was handed out and the last failed write's listener returned.
             self.queue.forget_lost();
@@ -689,6 +715,7 @@ impl Socket {
     /// Feed what the operating system did.
     pub fn handle_io(&mut self, now: Instant, input: IoInput) {
         self.now = now;
+        let offered_now = std::mem::take(&mut self.offered_now);
         if !matches!(input, IoInput::Written(_)) {
             self.run_deferred();
         }
@@ -735,6 +762,14 @@ impl Socket {
                         self.maybe_close();
                     }
                 }
+            }
+            IoInput::Failed(err)
+                if offered_now
+                    && self.phase == Phase::Open
+                    && err.syscall_name() == Some("write")
+                    && self.write_error_owed.is_none() =>
+            {
+                self.fail_write_in_call(err);
             }
             IoInput::Failed(err) => self.destroy_inner(Some(err), true),
         }
@@ -868,7 +903,7 @@ impl Socket {
         if !ok && self.phase != Phase::Destroyed {
             self.need_drain = true;
         }
-        ok
+        ok && self.write_error_owed.is_none()
     }
 
     /// `socket.end()`: flush the queue, then send FIN; `finish` follows.
@@ -1042,6 +1077,7 @@ impl Socket {
     /// Whether [`Socket::tick`] has work: a connect to start, `ready` to emit or a FIN to send.
     pub fn tick_owed(&self) -> bool {
         self.connect_owed.is_some()
+            || (self.events_unobserved && self.write_error_owed.is_some())
             || (self.ready_owed && self.connect_handled())
             || (self.shutdown_owed && !self.held_for_connect())
     }
@@ -1123,6 +1159,10 @@ impl Socket {
         // The driver offered the queued bytes just before (its pump writes, then ticks).
         self.ready_waits_offer = false;
         self.run_ticks();
+        if self.events_unobserved && self.write_error_owed.is_some() {
+            // Nobody handles events one by one, so no later step of this tick can tell.
+            self.run_deferred();
+        }
         self.check_invariants();
     }
 
@@ -1157,6 +1197,12 @@ impl Socket {
 
     /// Work Node defers to a later tick, run at the next input or event poll.
     fn run_deferred(&mut self) {
+        self.offered_now = false;
+        if let Some(err) = self.write_error_owed.take() {
+            // Node's onwriteError, on the tick after the write failed.
+            self.answer_failed_writes(&err);
+            self.destroy_inner(Some(err), true);
+        }
         if self.ready_owed && self.reset_on_connect {
             self.run_ticks();
             if self.phase == Phase::Destroyed {
@@ -1405,6 +1451,7 @@ impl Socket {
         }
         self.bytes_written += data.len() as u64;
         let empty = data.is_empty();
+        self.offered_now = self.queue.is_empty() && self.phase == Phase::Open && !self.held_for_connect();
         self.queue.push(data, id);
         if empty {
             self.after_queue_progress();
@@ -1445,6 +1492,12 @@ impl Socket {
     }
 
     fn end_inner(&mut self, id: Option<WriteId>) {
+        if self.write_error_owed.is_some() {
+            // Node's end() on an errored stream neither ends nor fails at once: the callback
+            // waits for the errorBuffer of the next tick.
+            self.end_ids.extend(id);
+            return;
+        }
         match (&self.phase, self.write_state) {
             // Node's `end()` looks at `finished` before `destroyed`.
             (Phase::Destroyed, WriteState::Finished) => {
@@ -1546,6 +1599,13 @@ impl Socket {
     }
 
     fn destroy_with_action(&mut self, err: Option<NetError>, had_error: bool, action: SocketAction) {
+        // Destroyed by the user on the tick a write failed: that tick's onwriteError still
+        // answers the writes first, and `errored` stays the write's error (Node's destroy sets
+        // it only if unset); the `error` event is the user's, if any.
+        let owed = self.write_error_owed.take();
+        if let Some(owed) = &owed {
+            self.answer_failed_writes(owed);
+        }
         // Those bytes reached the kernel: their callbacks succeed, before what destroy brings.
         self.flush_alone_done();
         // Destroyed by a `connect` listener while the writes made before the connection wait
@@ -1623,7 +1683,9 @@ impl Socket {
         self.first_write_pending = false;
         self.connect_handout = Handout::Done;
         self.destroy_on_finish = false;
-        self.errored.clone_from(&err);
+        if owed.is_none() {
+            self.errored.clone_from(&err);
+        }
         // Bytes queued, with or without callbacks: Node's first write is still in progress.
         let writing = !self.queue.is_empty();
         let pending = self.queue.drain_ids();
@@ -1706,6 +1768,36 @@ impl Socket {
             self.close_queued = true;
         }
         self.need_drain = false;
+    }
+
+    /// A write failed in the call that made it: Node's onwrite takes its bytes off
+    /// `writableLength` (and the handle never counted them in `bytesWritten`), marks the stream
+    /// errored, and leaves the rest to the next tick.
+    fn fail_write_in_call(&mut self, err: NetError) {
+        if let Some((id, size)) = self.queue.remove_front() {
+            self.bytes_written -= size as u64;
+            self.failed_write = id;
+        }
+        self.errored = Some(err.clone());
+        self.write_error_owed = Some(err);
+    }
+
+    /// Node's onwriteError: the failed write's callback, then errorBuffer's: every buffered
+    /// write and `end()` callback with the stream's error.
+    fn answer_failed_writes(&mut self, err: &NetError) {
+        // Never handed to the handle: Node's `bytesWritten` drops them with the buffer, once
+        // errorBuffer called every callback back.
+        self.unsent_written = self.queue.pending_len() as u64;
+        if let Some(id) = self.failed_write.take() {
+            self.events.push_back(SocketEvent::WriteDone(id, Some(err.clone())));
+        }
+        for (_, id) in self.queue.drain_ids() {
+            self.events.push_back(SocketEvent::WriteDone(id, Some(err.clone())));
+        }
+        for id in std::mem::take(&mut self.end_ids) {
+            self.queue.lose_end(id);
+            self.events.push_back(SocketEvent::WriteDone(id, Some(err.clone())));
+        }
     }
 
     /// Invariants that hold after every public call; checked in debug builds.

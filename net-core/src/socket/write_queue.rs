@@ -88,6 +88,14 @@ impl WriteQueue {
         self.chunks.iter().map(|c| &c.data).filter(|d| !d.is_empty())
     }
 
+    /// Take the write at the front off the queue, none of it written: its callback and size.
+    pub(crate) fn remove_front(&mut self) -> Option<(Option<WriteId>, usize)> {
+        let chunk = self.chunks.pop_front()?;
+        self.len -= chunk.data.len();
+        self.pending -= chunk.size;
+        Some((chunk.id, chunk.size))
+    }
+
     /// The callback of the write at the front, taken (it was answered already).
     pub(crate) fn take_front_id(&mut self) -> Option<WriteId> {
         self.chunks.front_mut().and_then(|c| c.id.take())

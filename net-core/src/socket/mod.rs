@@ -277,6 +277,9 @@ pub struct Socket {
     failed_write: Option<WriteId>,
     /// Bytes buffered behind it, still in `bytesWritten` until their callbacks ran.
     unsent_written: u64,
+    /// Destroyed inside `connect` with writes made while connecting: Node's own `connect`
+    /// listener fails them (ERR_SOCKET_CLOSED) before `ready`, with this error for the rest.
+    failed_before_ready: Option<NetError>,
 }
 
 impl Socket {
@@ -338,6 +341,7 @@ impl Socket {
             write_error_owed: None,
             failed_write: None,
             unsent_written: 0,
+            failed_before_ready: None,
         };
         if let Some(timeout) = sock.opts.timeout {
             sock.set_timeout(now, timeout);
@@ -1525,14 +1529,24 @@ impl Socket {
                         _ => None,
                     })
                     .last();
-                if let (Some(id), Some((at, err))) = (id, last_callback) {
-                    let why = err.unwrap_or_else(|| {
-                        NetError::new(
-                            crate::ErrorCode::ERR_STREAM_DESTROYED,
-                            "Cannot call end after a stream was destroyed",
-                        )
-                    });
-                    self.events.insert(at + 1, SocketEvent::WriteDone(id, Some(why)));
+                let ready_at = self.events.iter().position(|e| *e == SocketEvent::Ready);
+                match (id, last_callback, ready_at, &self.failed_before_ready) {
+                    (Some(id), Some((at, err)), _, _) => {
+                        let why = err.unwrap_or_else(|| {
+                            NetError::new(
+                                crate::ErrorCode::ERR_STREAM_DESTROYED,
+                                "Cannot call end after a stream was destroyed",
+                            )
+                        });
+                        self.events.insert(at + 1, SocketEvent::WriteDone(id, Some(why)));
+                    }
+                    // The writes made while connecting had no callback, but their failure in
+                    // Node's `connect` listener still runs errorBuffer, before `ready`.
+                    (Some(id), None, Some(at), Some(err)) => {
+                        let why = err.clone();
+                        self.events.insert(at, SocketEvent::WriteDone(id, Some(why)));
+                    }
+                    _ => {}
                 }
             }
             (Phase::Destroyed, _) => {
@@ -1618,6 +1632,9 @@ impl Socket {
             && !self.queue.is_empty()
         {
             let closed = NetError::socket_closed();
+            // Node's stream is errored with it from then on: an `end(cb)` made after this
+            // destroy, in the same listener, is failed by the same errorBuffer.
+            self.failed_before_ready = Some(err.clone().unwrap_or_else(|| closed.clone()));
             let pending = self.queue.drain_ids();
             for (first, id) in pending {
                 let why = if first { closed.clone() } else { err.clone().unwrap_or_else(|| closed.clone()) };
@@ -1637,8 +1654,16 @@ impl Socket {
             && self.phase == Phase::Open
             && err.as_ref().is_some_and(|e| e.syscall_name() == Some("write"))
         {
-            if let (Some(id), Some(e)) = (self.queue.take_front_id(), &err) {
-                self.events.push_back(SocketEvent::WriteDone(id, Some(e.clone())));
+            // Its onwriteError runs there too: errorBuffer fails the writes behind it and
+            // `end()`'s callback with the same error, all before `ready`.
+            if let Some(e) = &err {
+                for (_, id) in self.queue.drain_ids() {
+                    self.events.push_back(SocketEvent::WriteDone(id, Some(e.clone())));
+                }
+                for id in std::mem::take(&mut self.end_ids) {
+                    self.queue.lose_end(id);
+                    self.events.push_back(SocketEvent::WriteDone(id, Some(e.clone())));
+                }
             }
         }
         // Destroyed by a `connect` listener: Node's afterConnect still emits `ready` once the

@@ -96,11 +96,6 @@ impl WriteQueue {
         Some((chunk.id, chunk.size))
     }
 
-    /// The callback of the write at the front, taken (it was answered already).
-    pub(crate) fn take_front_id(&mut self) -> Option<WriteId> {
-        self.chunks.front_mut().and_then(|c| c.id.take())
-    }
-
     /// Empty the queue, returning the callbacks of the writes that never completed, in order,
     /// each with whether it was the first queued write (Node fails that one differently when the
     /// connection never came).

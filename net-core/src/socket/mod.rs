@@ -227,6 +227,9 @@ pub struct Socket {
     /// runs them from the first write's completion after that flush, so a `drain` the flush
     /// owes comes first ([`Socket::flush_alone_done`]).
     alone_done: Vec<WriteId>,
+    /// The first write made while connecting went out alone and the ones behind it are being
+    /// offered (Node's clearBuffer inside that write's completion), callbacks or not.
+    alone_flushing: bool,
     /// Node's `timeout` property: the last `setTimeout` value, 0 included.
     timeout_prop: Option<Duration>,
     /// An event was handed out and the user has not asked for the next since: its listener
@@ -320,6 +323,7 @@ impl Socket {
             connect_hold: false,
             first_chunk_alone: false,
             alone_done: Vec::new(),
+            alone_flushing: false,
             timeout_prop: None,
             in_listener: false,
             first_write_pending: false,
@@ -720,6 +724,20 @@ impl Socket {
     pub fn handle_io(&mut self, now: Instant, input: IoInput) {
         self.now = now;
         let offered_now = std::mem::take(&mut self.offered_now);
+        if let IoInput::Failed(e) = &input {
+            // The writes behind the first made while connecting failed in the kernel, inside
+            // that write's completion: Node's onwrite took their bytes off at once, so the
+            // completion's afterWrite finds the buffer empty and emits the `drain` a write
+            // owed, before the first write's callbacks (Node 26).
+            if self.alone_flushing
+                && self.need_drain
+                && self.write_state == WriteState::Open
+                && e.syscall_name() == Some("write")
+            {
+                self.need_drain = false;
+                self.events.push_back(SocketEvent::Drain);
+            }
+        }
         if !matches!(input, IoInput::Written(_)) {
             self.run_deferred();
         }
@@ -1316,6 +1334,7 @@ impl Socket {
         if alone && self.queue.byte_len() > 0 {
             self.alone_done.extend(early);
             self.alone_done.extend(done);
+            self.alone_flushing = true;
             self.after_queue_progress();
             return;
         }
@@ -1354,6 +1373,7 @@ impl Socket {
     /// The held callbacks of the first write made while connecting: the flush behind it is
     /// over (or the kernel took no more this turn).
     fn flush_alone_done(&mut self) {
+        self.alone_flushing = false;
         for id in self.alone_done.drain(..) {
             self.events.push_back(SocketEvent::WriteDone(id, None));
         }

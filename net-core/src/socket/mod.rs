@@ -1221,6 +1221,12 @@ impl Socket {
     fn run_deferred(&mut self) {
         self.offered_now = false;
         if let Some(err) = self.write_error_owed.take() {
+            // Failed inside a `connect` listener: afterConnect emits `ready` as the listeners
+            // return, before the next tick's onwriteError (nothing more will be offered).
+            if self.ready_owed && self.connect_handled() {
+                self.ready_waits_offer = false;
+                self.run_ticks();
+            }
             // Node's onwriteError, on the tick after the write failed.
             self.answer_failed_writes(&err);
             self.destroy_inner(Some(err), true);
@@ -1529,16 +1535,14 @@ impl Socket {
                     self.push_before_close(SocketEvent::WriteDone(id, Some(NetError::already_finished())));
                 }
             }
-            // Destroyed (with no error) before `end()` was ever called, `close` not emitted yet:
-            // Node's `end()` takes the ending path (`writableEnded` turns true) and files the
-            // callback for a `finish` that never comes. Only a write callback Node has yet to run
-            // calls it, right after (its afterWrite or onwriteError empties the buffer), with that
-            // write's error or ERR_STREAM_DESTROYED; without one it is never called (checked
-            // with Node 26). After `close`, it fails as below.
-            (Phase::Destroyed, WriteState::Open)
-                if self.errored.is_none()
-                    && self.events.iter().any(|e| matches!(e, SocketEvent::Close { .. })) =>
-            {
+            // Destroyed (with no error) before `end()` was ever called, before or after `close`:
+            // Node's `end()` takes the ending path (its guard is `!(ending || errored)`, and
+            // `destroyed` is looked at only after it), so `writableEnded` turns true and the
+            // callback is filed for a `finish` that never comes. Only a write callback Node has
+            // yet to run calls it, right after (its afterWrite or onwriteError empties the
+            // buffer), with that write's error or ERR_STREAM_DESTROYED; without one it is never
+            // called (checked with Node 26).
+            (Phase::Destroyed, WriteState::Open) if self.errored.is_none() => {
                 self.write_state = WriteState::Ending;
                 let last_callback = self
                     .events

@@ -592,9 +592,10 @@ impl World {
                 let i = self.idx(s);
                 let t = &mut self.sockets[i];
                 if cb {
-                    // Node's end(cb) on a socket destroyed before any end(), before its close:
-                    // the callback waits for a finish that never comes (never called; scenario
-                    // callbacks/end-cb-on-a-destroyed-socket-before-close). Left out of `ids`,
+                    // Node's end(cb) on a socket destroyed (without an error) before any end(),
+                    // before or after its close: the callback waits for a finish that never comes
+                    // (never called; scenarios callbacks/end-cb-on-a-destroyed-socket-before-close
+                    // and callbacks/end-cb-after-close-of-a-plain-destroy). Left out of `ids`,
                     // so a call of it fails the run as a callback of an unknown write.
                     // A write callback still to come calls it, though (Node's afterWrite or
                     // onwriteError empties the buffer): scenario
@@ -602,7 +603,6 @@ impl World {
                     let lost = t.sock.destroyed()
                         && !t.sock.writable_ended()
                         && t.sock.errored().is_none()
-                        && t.closes == 0
                         && t.ids.difference(&t.done_ids).next().is_none();
                     let id = t.sock.end_with_callback();
                     if !lost {

@@ -320,6 +320,9 @@ fn explore(args: &[String], node: Option<&Path>) -> ExitCode {
         report.found.len(),
         started.elapsed()
     );
+    for (class, n) in &report.known_by_class {
+        println!("  not judged, {class}: {n}");
+    }
     if report.found.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 

@@ -310,10 +310,10 @@ impl Interest {
 
     /// Whether a socket a backend just created needs its waiting task at once, for a backend
     /// that starts the task lazily (net-tokio, net-smol): a timer is set, next-tick work is owed,
-    /// or bytes wait for the kernel. Reads need none: the user's task reads while it waits for an
+    /// an action waits (a Unix-socket connect), or bytes wait for the kernel. Reads need none: the user's task reads while it waits for an
     /// event, and readability while nobody waits starts the task then.
     pub fn needed_at_start(sock: &Socket) -> bool {
-        sock.poll_timeout().is_some() || sock.tick_owed() || sock.wants_write()
+        sock.poll_timeout().is_some() || sock.tick_owed() || sock.wants_write() || sock.has_action()
     }
 
     /// Whether a task that never started is still worth starting: not once the socket is
@@ -705,8 +705,11 @@ mod tests {
         accepted.set_timeout(now, std::time::Duration::from_millis(10));
         assert!(Interest::needed_at_start(&accepted), "a timer needs the task");
         let mut client = Socket::new(Default::default(), now);
-        let _ = client.connect(Endpoint::Ipc("/tmp/x".into()));
+        let _ = client.connect(Endpoint::Tcp("127.0.0.1:9".parse().unwrap()));
         assert!(Interest::needed_at_start(&client), "a connect owed to the next tick");
+        let mut pipe = Socket::new(Default::default(), now);
+        let _ = pipe.connect(Endpoint::Ipc("/tmp/x".into()));
+        assert!(Interest::needed_at_start(&pipe), "a Unix-socket connect asked for at once");
 
         assert!(Interest::worth_starting(&client, false, false));
         client.destroy();

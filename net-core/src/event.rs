@@ -82,6 +82,11 @@ pub enum SocketAction {
     },
     /// Open a connection (bound to `local` first, if given); answer with `Connected` or
     /// `ConnectFailed`.
+    ///
+    /// For a Unix-domain socket ([`Endpoint::Ipc`]) it comes out of `connect()` itself, and the
+    /// driver calls connect(2) right then, in the pump after the command (as Node's
+    /// `uv_pipe_connect` does), reporting the outcome later: the server's kernel holds the
+    /// connection before the user's next statement, whatever that statement does.
     Connect {
         /// Where to.
         to: Endpoint,

@@ -138,11 +138,22 @@ fn a_connect_owed_to_the_next_tick_starts_in_the_pull() {
     // `connect()` starts on the next tick: the pull hands out `connectionAttempt` and has carried
     // out the `Connect` it queued, with no turn of the backend's task.
     let mut sock = Socket::new(SocketOptions::default(), Instant::now());
-    let _ = sock.connect(net_core::Endpoint::Ipc("/tmp/x.sock".into()));
-    assert!(sock.tick_owed());
+    let _ = sock.connect(net_core::Endpoint::Tcp("127.0.0.1:9".parse().unwrap()));
+    assert!(sock.tick_owed() && !sock.has_action());
     let mut side = Side::new(b"");
     side.sock = sock;
     let ev = driver::poll_user_event(&mut side, Instant::now());
     assert!(matches!(ev, UserPoll::Event(SocketEvent::ConnectionAttempt(_))), "{ev:?}");
     assert!(!side.sock.has_action(), "the Connect went to the backend in the same pull");
+}
+
+#[test]
+fn a_unix_socket_connect_is_asked_for_inside_connect() {
+    // Node's uv_pipe_connect calls connect(2) inside `connect()`: the `Connect` is there at once,
+    // for the command's pump, and `connectionAttempt` is already queued.
+    let mut sock = Socket::new(SocketOptions::default(), Instant::now());
+    let _ = sock.connect(net_core::Endpoint::Ipc("/tmp/x.sock".into()));
+    assert!(!sock.tick_owed());
+    assert!(matches!(sock.poll_action(), Some(net_core::SocketAction::Connect { .. })));
+    assert!(matches!(sock.poll_event(), Some(SocketEvent::ConnectionAttempt(_))));
 }

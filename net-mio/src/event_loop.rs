@@ -135,6 +135,9 @@ pub struct EventLoop {
     late_events: VecDeque<(SocketId, SocketEvent)>,
     /// Sockets given a command since the last turn: their next-tick work is owed.
     to_tick: Vec<usize>,
+    /// Outcomes reported on the loop's next turn (libuv's pending phase): a Unix-socket
+    /// connect that failed inside `connect()` is told to the socket only then.
+    pending_inputs: Vec<(SocketId, IoInput)>,
     /// `to_tick`'s spare buffer while it is worked through.
     ticking: Vec<usize>,
     /// The loop's time, read once per turn when the wait returns (libuv's `uv_now`): inputs and
@@ -195,6 +198,7 @@ impl EventLoop {
             closed: VecDeque::new(),
             late_events: VecDeque::new(),
             to_tick: Vec::new(),
+            pending_inputs: Vec::new(),
             ticking: Vec::new(),
             now: Instant::now(),
             live_refs: 0,
@@ -425,6 +429,12 @@ impl EventLoop {
                         let _ = stream.register(self.poll.registry(), socket_token(key));
                         entry.stream = Some(stream);
                         entry.connecting = Some((to, local));
+                        false
+                    }
+                    Err(e) if matches!(to, Endpoint::Ipc(_)) => {
+                        // connect(2) failed inside `connect()`: Node reports it next turn.
+                        let input = driver::connect_failed(&e, &to, local);
+                        self.pending_inputs.push((SocketId(key, entry.serial), input));
                         false
                     }
                     Err(e) => {
@@ -701,6 +711,13 @@ impl EventLoop {
     /// the machines. Events are then pulled with [`EventLoop::next_event`].
     pub fn run_once(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         self.run_ticks();
+        for (id, input) in std::mem::take(&mut self.pending_inputs) {
+            let now = self.now;
+            if let Some(entry) = self.entry_mut(id) {
+                entry.core.handle_io(now, input);
+                self.pump_socket(id.0);
+            }
+        }
         let now = Instant::now();
         let next_timer = self.timers.peek().map(|Reverse((at, _))| at.saturating_duration_since(now));
         let wait = match (timeout, next_timer) {

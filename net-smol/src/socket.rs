@@ -32,6 +32,10 @@ pub(crate) struct Inner {
     pub(crate) core: net_core::Socket,
     stream: Option<Arc<Stream>>,
     jobs: Vec<SocketAction>,
+    /// A Unix-socket connect(2) made in the command's pump (Node's `uv_pipe_connect` connects
+    /// inside `connect()`), for the driver task to finish; `None` inside: it would block, so the
+    /// task connects as for TCP.
+    ipc_started: Option<io::Result<Option<UnixStream>>>,
     /// The user's task waiting in `next_event` or `poll_read`: it is woken to read.
     event_waiter: driver::EventWaiter,
     /// Every task waiting for write progress, on any clone (`drained`, `AsyncWrite`).
@@ -273,6 +277,7 @@ impl Socket {
                 core,
                 stream: stream.map(Arc::new),
                 jobs: Vec::new(),
+                ipc_started: None,
                 event_waiter: driver::EventWaiter::default(),
                 write_waiters: driver::WriteWaiters::default(),
                 driver_waker: None,
@@ -530,6 +535,11 @@ fn pump_turn(inner: &mut Inner, command: Option<&Arc<Shared>>, now: Instant) {
         inner.stream = None;
     }
     if !out.jobs.is_empty() {
+        for job in &out.jobs {
+            if let SocketAction::Connect { to: Endpoint::Ipc(path), .. } = job {
+                inner.ipc_started = Some(crate::stream::connect_unix_now(path));
+            }
+        }
         inner.jobs.extend(out.jobs);
     }
     if inner.core.destroyed() {
@@ -595,7 +605,10 @@ impl Future for Driver {
                             driver::lookup_answer(found, &host, family)
                         }));
                     }
-                    SocketAction::Connect { to, local } => this.connecting = Some(Box::pin(open(to, local))),
+                    SocketAction::Connect { to, local } => {
+                        let started = inner.ipc_started.take();
+                        this.connecting = Some(Box::pin(open(to, local, started)));
+                    }
                     SocketAction::CancelConnect => this.connecting = None,
                     _ => {}
                 }
@@ -663,10 +676,29 @@ async fn async_net_resolve(host: &str) -> io::Result<Vec<SocketAddr>> {
 }
 
 /// Open a connection, bound first if asked.
-async fn open(to: Endpoint, local: Option<SocketAddr>) -> (IoInput, Option<Stream>) {
+/// The outcome of a Unix-socket connect(2) that returned at once: the listener may have gone
+/// before accepting it (its backlog is reset: SO_ERROR is ECONNRESET, as Node reports).
+async fn finish_unix_connect(std: UnixStream) -> io::Result<Async<UnixStream>> {
+    let stream = Async::new(std)?;
+    stream.writable().await?;
+    match stream.get_ref().take_error()? {
+        Some(e) => Err(e),
+        None => Ok(stream),
+    }
+}
+
+async fn open(
+    to: Endpoint,
+    local: Option<SocketAddr>,
+    ipc_started: Option<io::Result<Option<UnixStream>>>,
+) -> (IoInput, Option<Stream>) {
     let result = match &to {
         Endpoint::Tcp(addr) => connect_tcp(*addr, local).await.map(Stream::Tcp),
-        Endpoint::Ipc(path) => Async::<UnixStream>::connect(path).await.map(Stream::Unix),
+        Endpoint::Ipc(path) => match ipc_started {
+            Some(Ok(Some(std))) => finish_unix_connect(std).await.map(Stream::Unix),
+            Some(Err(e)) => Err(e),
+            Some(Ok(None)) | None => Async::<UnixStream>::connect(path).await.map(Stream::Unix),
+        },
     };
     match result {
         Ok(stream) => (IoInput::Connected(stream.info()), Some(stream)),

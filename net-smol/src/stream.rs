@@ -11,6 +11,18 @@ use net_core::driver::Transport;
 use net_core::{ConnectionInfo, KeepAliveSettings};
 use socket2::{SockRef, TcpKeepalive};
 
+/// connect(2) on a non-blocking Unix socket, at once: `Ok(None)` if it would block (a full
+/// backlog), for the caller to connect asynchronously instead.
+pub(crate) fn connect_unix_now(path: &std::path::Path) -> io::Result<Option<UnixStream>> {
+    let sock = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
+    sock.set_nonblocking(true)?;
+    match sock.connect(&socket2::SockAddr::unix(path)?) {
+        Ok(()) => Ok(Some(sock.into())),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// A connected stream.
 #[derive(Debug)]
 pub(crate) enum Stream {

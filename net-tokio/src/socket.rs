@@ -39,6 +39,10 @@ pub(crate) struct Inner {
     stream: Option<Arc<Stream>>,
     /// Lookups and connects for the driver task.
     jobs: Vec<SocketAction>,
+    /// A Unix-socket connect(2) made in the command's pump (Node's `uv_pipe_connect` connects
+    /// inside `connect()`), for the driver task to finish; `None` inside: it would block, so the
+    /// task connects as for TCP.
+    ipc_started: Option<io::Result<Option<std::os::unix::net::UnixStream>>>,
     /// The user's task waiting in `next_event` or `poll_read`: it is woken to read.
     event_waiter: driver::EventWaiter,
     /// Every task waiting for write progress, on any clone (`drained`, `AsyncWrite`).
@@ -312,6 +316,7 @@ impl Socket {
                 core,
                 stream: stream.map(Arc::new),
                 jobs: Vec::new(),
+                ipc_started: None,
                 event_waiter: driver::EventWaiter::default(),
                 write_waiters: driver::WriteWaiters::default(),
                 server,
@@ -568,6 +573,11 @@ fn pump_turn(inner: &mut Inner, driver: Option<&Arc<Shared>>, now: Instant) {
         inner.stream = None;
     }
     if !out.jobs.is_empty() {
+        for job in &out.jobs {
+            if let SocketAction::Connect { to: Endpoint::Ipc(path), .. } = job {
+                inner.ipc_started = Some(crate::stream::connect_unix_now(path));
+            }
+        }
         inner.jobs.extend(out.jobs);
     }
     if inner.core.destroyed() {
@@ -618,7 +628,10 @@ async fn drive(shared: Arc<Shared>) {
                     SocketAction::Lookup { host, family, .. } => {
                         lookup = Some(Box::pin(resolve(host, family)))
                     }
-                    SocketAction::Connect { to, local } => connected_stream = Some(Box::pin(open(to, local))),
+                    SocketAction::Connect { to, local } => {
+                        let started = inner.ipc_started.take();
+                        connected_stream = Some(Box::pin(open(to, local, started)));
+                    }
                     SocketAction::CancelConnect => connected_stream = None,
                     _ => {}
                 }
@@ -694,7 +707,11 @@ async fn resolve(host: String, family: Option<Family>) -> IoInput {
 }
 
 /// Open a connection, bound first if asked.
-async fn open(to: Endpoint, local: Option<SocketAddr>) -> (IoInput, Option<Stream>) {
+async fn open(
+    to: Endpoint,
+    local: Option<SocketAddr>,
+    ipc_started: Option<io::Result<Option<std::os::unix::net::UnixStream>>>,
+) -> (IoInput, Option<Stream>) {
     let result = match &to {
         Endpoint::Tcp(addr) => {
             async {
@@ -708,11 +725,26 @@ async fn open(to: Endpoint, local: Option<SocketAddr>) -> (IoInput, Option<Strea
             }
             .await
         }
-        Endpoint::Ipc(path) => UnixStream::connect(path).await.map(Stream::Unix),
+        Endpoint::Ipc(path) => match ipc_started {
+            Some(Ok(Some(std))) => finish_unix_connect(std).await.map(Stream::Unix),
+            Some(Err(e)) => Err(e),
+            Some(Ok(None)) | None => UnixStream::connect(path).await.map(Stream::Unix),
+        },
     };
     match result {
         Ok(stream) => (IoInput::Connected(stream.info()), Some(stream)),
         Err(e) => (driver::connect_failed(&e, &to, local), None),
+    }
+}
+
+/// The outcome of a Unix-socket connect(2) that returned at once: the listener may have gone
+/// before accepting it (its backlog is reset: SO_ERROR is ECONNRESET, as Node reports).
+async fn finish_unix_connect(std: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+    let stream = UnixStream::from_std(std)?;
+    stream.writable().await?;
+    match stream.take_error()? {
+        Some(e) => Err(e),
+        None => Ok(stream),
     }
 }
 

@@ -10,6 +10,18 @@ use socket2::{SockRef, TcpKeepalive};
 use tokio::io::Interest;
 use tokio::net::{TcpStream, UnixStream};
 
+/// connect(2) on a non-blocking Unix socket, at once: `Ok(None)` if it would block (a full
+/// backlog), for the caller to connect asynchronously instead.
+pub(crate) fn connect_unix_now(path: &std::path::Path) -> io::Result<Option<std::os::unix::net::UnixStream>> {
+    let sock = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
+    sock.set_nonblocking(true)?;
+    match sock.connect(&socket2::SockAddr::unix(path)?) {
+        Ok(()) => Ok(Some(sock.into())),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// A connected stream.
 #[derive(Debug)]
 pub(crate) enum Stream {

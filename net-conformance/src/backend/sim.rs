@@ -184,6 +184,9 @@ struct SimSock {
     /// The accepting server and this connection's id, until the count was given back.
     server: Option<(SrvId, ConnectionId)>,
     buf: driver::ReadBuf,
+    /// A Unix-socket connect made inside `connect()`: in a listener's backlog (its outcome is
+    /// reported next turn), or failed with this errno.
+    ipc_connect: Option<(Endpoint, Option<i32>)>,
 }
 
 struct SimServer {
@@ -191,6 +194,8 @@ struct SimServer {
     admitted: Admitted<SockId>,
     /// Where the kernel listener is bound.
     bound: Option<Endpoint>,
+    /// Unix-socket connections the kernel queued, not accepted yet: `(connection, client)`.
+    backlog: VecDeque<(usize, SockId)>,
 }
 
 /// net-core on an in-memory kernel, as a [`Harness`].
@@ -224,6 +229,7 @@ impl SimHarness {
             jobs: Vec::new(),
             server: None,
             buf: driver::ReadBuf::default(),
+            ipc_connect: None,
         });
         self.sockets.len() - 1
     }
@@ -259,11 +265,83 @@ impl SimHarness {
                 self.kernel.borrow_mut().close(conn, side);
             }
         }
-        s.jobs.extend(out.jobs);
+        let mut ipc = Vec::new();
+        for job in out.jobs {
+            match job {
+                SocketAction::Connect { to: to @ Endpoint::Ipc(_), .. } => ipc.push(to),
+                job => s.jobs.push(job),
+            }
+        }
         if s.core.destroyed() {
             if let Some((srv, cid)) = s.server.take() {
                 self.servers[srv].core.connection_closed(cid);
                 self.server_actions(srv);
+            }
+        }
+        for to in ipc {
+            self.ipc_connect(i, &to);
+        }
+    }
+
+    /// connect(2) on a Unix socket, inside the user's `connect()` as libuv does: the connection
+    /// waits in the listener's backlog (or the call failed); the socket hears of it next turn.
+    fn ipc_connect(&mut self, i: SockId, to: &Endpoint) {
+        let Some(srv) = self.find_listener(to) else {
+            let errno = match to {
+                Endpoint::Ipc(p) if !self.files.contains(p) => ENOENT,
+                _ => ECONNREFUSED,
+            };
+            self.sockets[i].ipc_connect = Some((to.clone(), Some(errno)));
+            return;
+        };
+        let conn = {
+            let mut k = self.kernel.borrow_mut();
+            k.conns.push(Conn { open: [true, true], ipc: true, ..Conn::default() });
+            k.conns.len() - 1
+        };
+        self.servers[srv].backlog.push_back((conn, i));
+        self.sockets[i].stream = Some((conn, 0));
+        self.sockets[i].ipc_connect = Some((to.clone(), None));
+    }
+
+    /// Accept what the listeners' backlogs hold, then tell each connecting Unix socket how its
+    /// connect went (the server's `connection` comes first, as with TCP here).
+    fn settle_ipc_connects(&mut self) -> bool {
+        let now = self.now;
+        let mut moved = false;
+        for srv in 0..self.servers.len() {
+            while let Some((conn, _)) = self.servers[srv].backlog.pop_front() {
+                moved = true;
+                let info = ConnectionInfo { local: None, remote: None };
+                self.accept_conn(srv, conn, info);
+            }
+        }
+        for i in 0..self.sockets.len() {
+            let Some((to, result)) = self.sockets[i].ipc_connect.take() else { continue };
+            moved = true;
+            let input = match result {
+                None => IoInput::Connected(ConnectionInfo { local: None, remote: None }),
+                Some(errno) => driver::connect_failed(&io::Error::from_raw_os_error(errno), &to, None),
+            };
+            self.sockets[i].core.handle_io(now, input);
+            self.pump(i);
+        }
+        moved
+    }
+
+    /// The kernel hands `conn` to server `srv`'s core (its side 1); refused ones are closed.
+    fn accept_conn(&mut self, srv: SrvId, conn: usize, server_info: ConnectionInfo) {
+        let now = self.now;
+        match self.servers[srv].core.accept(now, server_info) {
+            Admission::Accepted(core) => {
+                let cid = core.connection_id().expect("admitted sockets carry an id");
+                let id = self.add_socket(core, Some((conn, 1)));
+                self.sockets[id].server = Some((srv, cid));
+                self.servers[srv].admitted.push(cid, id);
+                self.pump(id);
+            }
+            Admission::Dropped | Admission::Blocked | Admission::NotListening => {
+                self.kernel.borrow_mut().close(conn, 1);
             }
         }
     }
@@ -351,18 +429,7 @@ impl SimHarness {
                 (ConnectionInfo { local: None, remote: None }, ConnectionInfo { local: None, remote: None })
             }
         };
-        match self.servers[srv].core.accept(now, server_info) {
-            Admission::Accepted(core) => {
-                let cid = core.connection_id().expect("admitted sockets carry an id");
-                let id = self.add_socket(core, Some((conn, 1)));
-                self.sockets[id].server = Some((srv, cid));
-                self.servers[srv].admitted.push(cid, id);
-                self.pump(id);
-            }
-            Admission::Dropped | Admission::Blocked | Admission::NotListening => {
-                self.kernel.borrow_mut().close(conn, 1);
-            }
-        }
+        self.accept_conn(srv, conn, server_info);
         self.sockets[i].stream = Some((conn, 0));
         self.sockets[i].core.handle_io(now, IoInput::Connected(client_info));
         // A driver carries out what the connect made owed (the queued writes) at once, before
@@ -373,7 +440,7 @@ impl SimHarness {
     /// Move whatever can move without time passing; whether anything did.
     fn progress(&mut self) -> bool {
         let now = self.now;
-        let mut moved = false;
+        let mut moved = self.settle_ipc_connects();
         for i in 0..self.sockets.len() {
             for job in std::mem::take(&mut self.sockets[i].jobs) {
                 moved = true;
@@ -444,6 +511,7 @@ impl Harness for SimHarness {
             core: net_core::Server::new(opts),
             admitted: Admitted::default(),
             bound: None,
+            backlog: VecDeque::new(),
         });
         self.servers.len() - 1
     }
@@ -513,6 +581,16 @@ impl Harness for SimHarness {
     fn close_server(&mut self, s: SrvId) -> Result<(), NetError> {
         let r = self.servers[s].core.close();
         self.server_actions(s);
+        if self.servers[s].bound.is_none() {
+            // Closing a listener resets what its backlog held (Linux: the connecting side's
+            // SO_ERROR becomes ECONNRESET).
+            for (conn, client) in std::mem::take(&mut self.servers[s].backlog) {
+                self.kernel.borrow_mut().close(conn, 1);
+                if let Some((_, result)) = &mut self.sockets[client].ipc_connect {
+                    *result = Some(ECONNRESET);
+                }
+            }
+        }
         r
     }
 

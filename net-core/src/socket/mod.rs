@@ -123,7 +123,6 @@ enum WriteState {
 #[derive(Debug)]
 enum OwedConnect {
     Tcp(Box<ConnectOptions>),
-    Ipc(Endpoint),
 }
 
 /// A Node `net.Socket` as a sans-IO state machine.
@@ -839,9 +838,11 @@ impl Socket {
                     self.destroy_inner(Some(err), true);
                     return Ok(());
                 }
-                // Node connects a pipe inside `connect()` and reports the outcome later; the
-                // attempt is announced now and the driver gets it next tick.
-                self.connect_owed = Some(OwedConnect::Ipc(to.clone()));
+                // Node connects a pipe inside `connect()` (uv_pipe_connect calls connect(2) at
+                // once) and reports the outcome later: the driver is asked now, and carries the
+                // connect out in the command's pump, so a server sees a connection that a
+                // `destroy()` in the same tick then closes.
+                self.actions.push_back(SocketAction::Connect { to: to.clone(), local: None });
                 self.ipc_target = Some(to);
                 self.phase = Phase::Connecting;
                 self.check_invariants();
@@ -872,7 +873,6 @@ impl Socket {
                 let (connector, step) = Connector::start(*opts, &mut self.events, &mut self.actions);
                 self.after_connector_step(Box::new(connector), step);
             }
-            OwedConnect::Ipc(to) => self.actions.push_back(SocketAction::Connect { to, local: None }),
         }
     }
 

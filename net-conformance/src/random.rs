@@ -205,12 +205,6 @@ impl Case {
         {
             return Some("IPC connectionAttempt inside connect()");
         }
-        // getConnections() calls back a tick later, after the listener the step ran in returned
-        // and Node's own work after it ran; the interpreter answers at once
-        // (server/get-connections-*).
-        if self.early.iter().chain(&self.ops).any(|o| matches!(o, Op::GetConnections)) {
-            return Some("getConnections' later tick");
-        }
         // rst/reset-after-two-writes-while-connecting.
         if self.early.iter().chain(unawaited).any(|o| matches!(o, Op::ResetAndDestroy(_))) {
             return Some("reset while connecting after writes");

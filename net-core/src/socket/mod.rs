@@ -979,10 +979,13 @@ impl Socket {
     /// `socket.destroySoon()`: end, and destroy once `finish` is emitted, without waiting for
     /// the peer.
     pub fn destroy_soon(&mut self) {
-        match self.write_state {
-            WriteState::Open => self.end_inner(None),
-            WriteState::Finished => return self.destroy(),
-            WriteState::Ending | WriteState::ShuttingDown => {}
+        // Node: `if (this.writable) this.end()`: not once destroyed (or errored), so a later
+        // write hears ERR_STREAM_DESTROYED, not "write after end".
+        if self.writable() {
+            self.end_inner(None);
+        }
+        if self.write_state == WriteState::Finished {
+            return self.destroy();
         }
         if self.phase != Phase::Destroyed {
             self.destroy_on_finish = true;

@@ -133,6 +133,9 @@ pub struct EventLoop {
     /// Events of those closed sockets after their `close`: the callbacks of calls made since
     /// (Node still runs them), delivered by the next [`EventLoop::next_event`].
     late_events: VecDeque<(SocketId, SocketEvent)>,
+    /// The socket whose event [`EventLoop::next_event`] handed out last: the next call begins
+    /// with what Node does as that event's listeners return.
+    handed_out: Option<usize>,
     /// Sockets given a command since the last turn: their next-tick work is owed.
     to_tick: Vec<usize>,
     /// Outcomes reported on the loop's next turn (libuv's pending phase): a Unix-socket
@@ -197,6 +200,7 @@ impl EventLoop {
             retry_accept_at: None,
             closed: VecDeque::new(),
             late_events: VecDeque::new(),
+            handed_out: None,
             to_tick: Vec::new(),
             pending_inputs: Vec::new(),
             ticking: Vec::new(),
@@ -631,6 +635,14 @@ impl EventLoop {
     /// is waiting. The core's next-tick work after an event (the automatic end after `end`) runs
     /// when the next event is pulled, so commands given while handling an event come first.
     pub fn next_event(&mut self) -> Option<Event> {
+        if let Some(entry) = self.handed_out.take().and_then(|key| self.sockets.get_mut(key)) {
+            // Its listeners returned: Node's own `connect` listener, behind the user's, writes
+            // what was queued while connecting before the loop turns to any other socket.
+            entry.core.listener_returned();
+            if let (Some(stream), None, true) = (&entry.stream, &entry.connecting, entry.core.wants_write()) {
+                driver::transmit(&mut entry.core, stream, self.now);
+            }
+        }
         self.run_ticks();
         if let Some((id, ev)) = self.late_events.pop_front() {
             return Some(Event::Socket(id, ev));
@@ -662,6 +674,7 @@ impl EventLoop {
                         }
                     }
                     self.pump_socket(key);
+                    self.handed_out = Some(key);
                     return Some(Event::Socket(SocketId(key, entry_serial), ev));
                 }
                 None => {

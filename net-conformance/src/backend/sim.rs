@@ -207,6 +207,8 @@ pub struct SimHarness {
     next_port: u16,
     /// Socket files that exist (bound by a server, not yet removed).
     files: HashSet<PathBuf>,
+    /// The socket whose event was handed out last, until the user asks for the next.
+    handed_out: Option<SockId>,
 }
 
 impl SimHarness {
@@ -219,6 +221,7 @@ impl SimHarness {
             servers: Vec::new(),
             next_port: 30000,
             files: HashSet::new(),
+            handed_out: None,
         }
     }
 
@@ -478,6 +481,16 @@ impl SimHarness {
     }
 
     fn poll_events(&mut self) -> Option<Observed> {
+        if let Some(i) = self.handed_out.take() {
+            // Its listener returned: Node's own `connect` listener, behind the user's, writes
+            // what was queued while connecting before the loop turns to any other socket.
+            let now = self.now;
+            let s = &mut self.sockets[i];
+            s.core.listener_returned();
+            if let Some((conn, side)) = s.stream.filter(|_| s.core.wants_write()) {
+                driver::transmit(&mut s.core, &SimStream { kernel: &self.kernel, conn, side }, now);
+            }
+        }
         for j in 0..self.servers.len() {
             while let Some(ev) = self.servers[j].core.poll_event() {
                 if let Some(ev) = self.servers[j].admitted.event(ev) {
@@ -488,6 +501,7 @@ impl SimHarness {
         for i in 0..self.sockets.len() {
             if let Some(ev) = self.sockets[i].core.poll_event() {
                 self.pump(i);
+                self.handed_out = Some(i);
                 return Some(Observed::Socket(i, ev));
             }
         }

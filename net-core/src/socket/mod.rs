@@ -669,6 +669,23 @@ impl Socket {
         }
     }
 
+    /// The listeners of the last event handed out returned, before the user asks for the next
+    /// one: what Node does synchronously as they return is owed now, ahead of any other socket's
+    /// work. After `connect`, that is Node's own `connect` listener writing what was queued
+    /// while connecting ([`Socket::wants_write`] turns true). [`Socket::poll_event`] implies it;
+    /// a driver that serves several sockets calls it on the one whose event it just handed out,
+    /// before it looks at the others.
+    pub fn listener_returned(&mut self) {
+        self.in_listener = false;
+        self.offered_now = false;
+        self.connect_listeners_returned();
+        if self.ready_owed && self.reset_on_connect && !self.ready_waits_offer && self.connect_handled() {
+            // resetAndDestroy() while connecting, before any write: its `connect` listener
+            // runs first and destroys, so the writes never go out.
+            self.run_ticks();
+        }
+    }
+
     /// The next event for the user.
     ///
     /// Work Node does on the next tick runs here before the next event is handed out (the
@@ -676,9 +693,7 @@ impl Socket {
     /// new actions and bytes: drivers loop over all outputs until each is empty.
     pub fn poll_event(&mut self) -> Option<SocketEvent> {
         // Asking for the next event means the listeners of the last one returned.
-        self.in_listener = false;
-        self.offered_now = false;
-        self.connect_listeners_returned();
+        self.listener_returned();
         self.run_deferred();
         let answering =
             |e: &SocketEvent| matches!(e, SocketEvent::WriteDone(id, Some(_)) if self.queue.is_lost(*id));

@@ -248,11 +248,13 @@ impl Run<'_> {
                 self.value(step, Value::Text(ok.to_string()));
             }
             "end" => {
-                let id = self.socket(a0)?;
-                if let Some(w) = step.args.get(1) {
-                    let _ = self.h.write(id, bytes_of(w));
+                match step.args.get(1).map(bytes_of) {
+                    // Node's end(data): the stream's own write, then end() unless it was refused.
+                    Some(d) => self.command(a0, |s, _| {
+                        let _ = s.end_data(d.clone());
+                    })?,
+                    None => self.command(a0, |s, _| s.end())?,
                 }
-                self.command(a0, |s, _| s.end())?;
             }
             "write_cb" => {
                 // Node's write(data, cb): queued, offered to the kernel (the command's pump), and

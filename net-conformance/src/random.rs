@@ -221,18 +221,6 @@ impl Case {
                 _ => {}
             }
         }
-        // destroySoon()'s destroy comes before the user's `finish` listener here
-        // (close-order/destroy-soon-then-write-inside-finish).
-        let mut soon = false;
-        for op in self.early.iter().chain(&self.ops) {
-            match op {
-                Op::DestroySoon(_) => soon = true,
-                Op::Await(_, "finish") if soon => {
-                    return Some("destroySoon's destroy before finish is handled");
-                }
-                _ => {}
-            }
-        }
         // libuv refuses a reset after a shutdown (rst/reset-after-end-inside-connect).
         let mut ended = [false; 2];
         for op in self.early.iter().chain(&self.ops) {

@@ -679,6 +679,14 @@ impl Socket {
         self.in_listener = false;
         self.offered_now = false;
         self.connect_listeners_returned();
+        if self.auto_destroy_owed
+            && !self.events.iter().any(|e| matches!(e, SocketEvent::End | SocketEvent::Finish))
+        {
+            // Node's automatic destroy (and destroySoon's) runs synchronously after the
+            // listeners of the last `end` / `finish`, before any other socket's work.
+            self.auto_destroy_owed = false;
+            self.destroy_inner(None, false);
+        }
         if self.ready_owed && self.reset_on_connect && !self.ready_waits_offer && self.connect_handled() {
             // resetAndDestroy() while connecting, before any write: its `connect` listener
             // runs first and destroys, so the writes never go out.
@@ -788,12 +796,18 @@ impl Socket {
                     self.write_state = WriteState::Finished;
                     self.events.push_back(SocketEvent::Finish);
                     if self.destroy_on_finish {
-                        // Node's destroySoon adds `once('finish', destroy)`, so its destroy too
-                        // runs after the user's `finish` listeners; done at once here, because a
-                        // backend that hands out another socket's events first (mio's loop)
-                        // would otherwise let the peer read our FIN before we close (scenario
-                        // ipc/destroy-soon-unread-resets).
-                        self.destroy_inner(None, false);
+                        // Node's destroySoon adds `once('finish', destroy)`: the destroy runs
+                        // as the user's `finish` listeners return (`listener_returned`), so
+                        // they still see a live socket. The handle closes now, though: in Node
+                        // nothing runs between the shutdown's completion and that destroy but
+                        // those listeners, so no other socket (the peer) can see our FIN before
+                        // the close (with unread bytes, the RST); a backend that hands out
+                        // another socket's events first must not let it (ipc/destroy-soon-
+                        // unread-resets). Nothing is read or written meanwhile: a write there
+                        // is a write after end.
+                        self.auto_destroy_owed = true;
+                        self.actions.push_back(SocketAction::Close);
+                        self.run_deferred_if_unobserved();
                     } else {
                         self.maybe_close();
                     }
@@ -917,14 +931,14 @@ impl Socket {
 
     /// Queue bytes (`socket.write(data)`); see [`PendingWrite`] for how the return value is decided.
     pub fn write(&mut self, data: Bytes) -> PendingWrite {
-        self.write_inner(data, None)
+        self.write_inner(data, None, false)
     }
 
     /// `socket.write(data, cb)`: as [`Socket::write`], and a [`SocketEvent::WriteDone`] with the
     /// returned id reports when the bytes were handed to the kernel, or why they never will be.
     pub fn write_with_callback(&mut self, data: Bytes) -> (PendingWrite, WriteId) {
         let id = self.next_id();
-        (self.write_inner(data, Some(id)), id)
+        (self.write_inner(data, Some(id), false), id)
     }
 
     /// Node's `write()` return value: `writableLength < highWaterMark || writableLength == 0`,
@@ -956,9 +970,24 @@ impl Socket {
         id
     }
 
-    /// `socket.end(data, cb)`: the write, then `end(cb)`. A write Node refuses (after `end()`,
-    /// or destroyed) fails the callback with the write's error, after the `error` it raises
-    /// and before `close`, and `end()` itself is not called.
+    /// `socket.end(data)`: the write, then `end()`. Node's `end(chunk)` writes through the
+    /// stream's own `_write`, not `socket.write`, so the "ended by the other party" (EPIPE)
+    /// guard of a peer-ended socket does not apply: after `end()` the write fails with "write
+    /// after end". A write Node refuses (after `end()`, or destroyed) does not end: a later
+    /// `end(cb)` on a destroyed socket files its callback for a `finish` that never comes.
+    pub fn end_data(&mut self, data: Bytes) -> PendingWrite {
+        let refused = self.write_state != WriteState::Open || self.phase == Phase::Destroyed;
+        let pending = self.write_inner(data, None, true);
+        if !refused {
+            self.end_inner(None);
+        }
+        self.check_invariants();
+        pending
+    }
+
+    /// `socket.end(data, cb)`: as [`Socket::end_data`], then `end(cb)`. A write Node refuses
+    /// (after `end()`, or destroyed) fails the callback with the write's error, after the
+    /// `error` it raises and before `close`, and `end()` itself is not called.
     pub fn end_data_with_callback(&mut self, data: Bytes) -> (PendingWrite, WriteId) {
         let refused = if self.write_state != WriteState::Open {
             Some(NetError::write_after_end())
@@ -967,7 +996,7 @@ impl Socket {
         } else {
             None
         };
-        let pending = self.write_inner(data, None);
+        let pending = self.write_inner(data, None, true);
         let id = self.next_id();
         match refused {
             Some(err) => self.push_before_close(SocketEvent::WriteDone(id, Some(err))),
@@ -1439,9 +1468,11 @@ impl Socket {
         self.actions.push_back(SocketAction::ShutdownWrite);
     }
 
-    fn write_inner(&mut self, data: Bytes, id: Option<WriteId>) -> PendingWrite {
+    /// `by_end`: the write of `end(data)`, which Node makes with the stream's `_write` and not
+    /// through the socket's `write` (so not through writeAfterFIN).
+    fn write_inner(&mut self, data: Bytes, id: Option<WriteId>, by_end: bool) -> PendingWrite {
         let rejected = PendingWrite { accepted: false };
-        if self.peer_ended_guard && self.write_state != WriteState::Open {
+        if self.peer_ended_guard && self.write_state != WriteState::Open && !by_end {
             // Node's writeAfterFIN: the callback fails, then destroy (a no-op if destroyed).
             let err = NetError::ended_by_other_party();
             if let Some(id) = id {
@@ -1660,6 +1691,16 @@ impl Socket {
         // it only if unset); the `error` event is the user's, if any.
         let owed = self.write_error_owed.take();
         if let Some(owed) = &owed {
+            // Refused inside a `connect` listener: afterConnect emits `ready` as the listeners
+            // return, before the next tick's onwriteError answers the write.
+            if self.ready_owed
+                && self.connect_handout != Handout::Queued
+                && self.phase == Phase::Open
+                && !self.first_write_pending
+            {
+                self.ready_owed = false;
+                self.events.push_back(SocketEvent::Ready);
+            }
             self.answer_failed_writes(owed);
         }
         // Those bytes reached the kernel: their callbacks succeed, before what destroy brings.

@@ -125,6 +125,37 @@ fn no_half_open_write_after_auto_end_destroys() {
     assert_eq!(conn.poll_action(), Some(crate::SocketAction::Close));
 }
 
+/// `end(data)` after the automatic end: Node's end(chunk) writes through the stream's own
+/// `_write`, not through writeAfterFIN, so it fails as a write after end, not EPIPE (found by
+/// explore --seed 9595, scenario half-open/end-with-data-after-auto-end-is-write-after-end).
+#[test]
+fn end_data_after_auto_end_is_write_after_end() {
+    let now = std::time::Instant::now();
+    let info = crate::ConnectionInfo::tcp("127.0.0.1:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap());
+    let mut conn = crate::Socket::accepted(SocketOptions::default(), info, false, now);
+    conn.handle_io(now, crate::IoInput::ReadEof);
+    assert_eq!(conn.poll_event(), Some(SocketEvent::End));
+    assert_eq!(conn.poll_event(), Some(SocketEvent::Prefinish));
+    let _ = conn.end_data(bytes::Bytes::from_static(b"b"));
+    let events: Vec<_> = std::iter::from_fn(|| conn.poll_event()).map(|e| crate::sim::describe(&e)).collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(events[0].starts_with("error ERR_STREAM_WRITE_AFTER_END"), "{events:?}");
+    assert_eq!(events[1], "close had_error=true");
+}
+
+/// `end(data)` on a destroyed socket is refused by its write and does not end, so a later
+/// `end(cb)` files its callback for a `finish` that never comes: it is never called (found by
+/// explore --seed 9595, scenario callbacks/end-cb-after-refused-end-with-data).
+#[test]
+fn refused_end_data_does_not_end() {
+    let mut pair = Pair::connected();
+    pair.client().destroy();
+    let _ = pair.client().end_data(bytes::Bytes::from_static(b"x"));
+    let _ = pair.client().end_with_callback();
+    pair.drive();
+    assert_eq!(split(&mut pair).0, ["close had_error=false"]);
+}
+
 /// [halfopen_both_true]: both allow half-open; each side closes after both ended.
 #[test]
 fn both_half_open() {

@@ -57,6 +57,8 @@ struct SocketEntry {
     /// The peer's FIN or an error was signalled: read to `WouldBlock` or EOF from then on (the
     /// edge is spent, so a short read no longer proves the queue empty).
     hung_up: bool,
+    /// On `to_read` already.
+    read_queued: bool,
     server: Option<(ServerId, ConnectionId)>,
     referenced: bool,
     /// `close` was handed out; the entry goes once its last event is out.
@@ -143,6 +145,11 @@ pub struct EventLoop {
     pending_inputs: Vec<(SocketId, IoInput)>,
     /// `to_tick`'s spare buffer while it is worked through.
     ticking: Vec<usize>,
+    /// Sockets that want to read with an edge not spent (paused at the mark, not reading yet
+    /// when their bytes came): read in the next turn's poll phase, where libuv's
+    /// level-triggered poll reports them, never in the middle of handing out events, so a
+    /// peer's bytes or FIN do not overtake what Node does first (next-tick work, callbacks).
+    to_read: Vec<usize>,
     /// The loop's time, read once per turn when the wait returns (libuv's `uv_now`): inputs and
     /// commands of one turn share it, as Node's timers do.
     now: Instant,
@@ -204,6 +211,7 @@ impl EventLoop {
             to_tick: Vec::new(),
             pending_inputs: Vec::new(),
             ticking: Vec::new(),
+            to_read: Vec::new(),
             now: Instant::now(),
             live_refs: 0,
         })
@@ -231,6 +239,7 @@ impl EventLoop {
             connecting: None,
             read_pending: true,
             hung_up: false,
+            read_queued: false,
             server,
             referenced: true,
             closed: false,
@@ -361,10 +370,14 @@ impl EventLoop {
             } else {
                 driver::pump_command(&mut entry.core, live, now)
             };
-            if entry.read_pending && entry.connecting.is_none() && entry.core.wants_read() {
-                if let Some(stream) = entry.stream.as_ref() {
-                    entry.read_pending = !read(&mut entry.core, stream, &mut self.buf, now, entry.hung_up);
-                }
+            if entry.read_pending
+                && !entry.read_queued
+                && entry.connecting.is_none()
+                && entry.stream.is_some()
+                && entry.core.wants_read()
+            {
+                entry.read_queued = true;
+                self.to_read.push(key);
             }
             if out.close {
                 tracing::debug!(socket = key, reset = out.reset, "close");
@@ -737,11 +750,12 @@ impl EventLoop {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let wait = if self.dirty_sockets.is_empty() && self.dirty_servers.is_empty() {
-            wait
-        } else {
-            Some(Duration::ZERO)
-        };
+        let wait =
+            if self.dirty_sockets.is_empty() && self.dirty_servers.is_empty() && self.to_read.is_empty() {
+                wait
+            } else {
+                Some(Duration::ZERO)
+            };
         // A failed accept is retried after a pause (whatever else wakes the loop), not spun on.
         let wait = match self.retry_accept_at {
             Some(at) if !self.retry_accept.is_empty() => {
@@ -755,6 +769,19 @@ impl EventLoop {
             other => other?,
         }
         self.now = Instant::now();
+        // The poll phase: first the sockets whose readiness was not spent (libuv's poll reports
+        // them again), then what the wait reported.
+        for key in std::mem::take(&mut self.to_read) {
+            let now = self.now;
+            let Some(entry) = self.sockets.get_mut(key) else { continue };
+            entry.read_queued = false;
+            if entry.read_pending && entry.connecting.is_none() && entry.core.wants_read() {
+                if let Some(stream) = entry.stream.as_ref() {
+                    entry.read_pending = !read(&mut entry.core, stream, &mut self.buf, now, entry.hung_up);
+                }
+                self.pump_socket(key);
+            }
+        }
         // Take the event buffer out while handling it (no copy, no allocation per turn).
         let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
         for event in &events {

@@ -46,8 +46,11 @@ pub(crate) struct Inner {
     pending_read: Bytes,
     /// What the driver task waits for: a command wakes it only if that changed.
     waiting: driver::Interest,
-    /// The last read found the kernel empty: wait for readability before reading again
-    /// (async-io does not track readiness between waits).
+    /// The last read found the kernel empty, or none was made yet: wait for readability before
+    /// reading (async-io does not track readiness between waits). Starting blocked means the
+    /// first read waits for the reactor to report the descriptor, as libuv reads only in its
+    /// poll phase: bytes already queued in the kernel do not overtake next-tick work and
+    /// callbacks of another socket.
     read_blocked: bool,
     /// The driver task was spawned. It is spawned the first time the socket needs it: an
     /// accepted socket whose user reads in its own task and writes what the kernel takes at once
@@ -285,7 +288,7 @@ impl Socket {
                 closed: false,
                 pending_read: Bytes::new(),
                 waiting,
-                read_blocked: false,
+                read_blocked: true,
                 driver_started: false,
             }),
             spawner: spawner.clone(),

@@ -249,10 +249,14 @@ impl Run<'_> {
             }
             "end" => {
                 match step.args.get(1).map(bytes_of) {
-                    // Node's end(data): the stream's own write, then end() unless it was refused.
-                    Some(d) => self.command(a0, |s, _| {
-                        let _ = s.end_data(d.clone());
-                    })?,
+                    // Node's end(data): the stream's own write, offered to the kernel (the
+                    // command's pump), then end() unless it was refused.
+                    Some(d) => {
+                        let mut w = None;
+                        self.command(a0, |s, _| w = Some(s.end_write(d.clone())))?;
+                        let w = w.expect("the command ran");
+                        self.command(a0, |s, _| s.end_after(w.clone()))?;
+                    }
                     None => self.command(a0, |s, _| s.end())?,
                 }
             }
@@ -272,12 +276,15 @@ impl Run<'_> {
                 let id = self.socket(a0)?;
                 let data = step.args.get(1).map(bytes_of);
                 let mut wid = None;
-                self.command(a0, |s, _| {
-                    wid = Some(match &data {
-                        Some(d) => s.end_data_with_callback(d.clone()).1,
-                        None => s.end_with_callback(),
-                    })
-                })?;
+                match &data {
+                    Some(d) => {
+                        let mut w = None;
+                        self.command(a0, |s, _| w = Some(s.end_write(d.clone())))?;
+                        let w = w.expect("the command ran");
+                        self.command(a0, |s, _| wid = Some(s.end_after_with_callback(w.clone())))?;
+                    }
+                    None => self.command(a0, |s, _| wid = Some(s.end_with_callback()))?,
+                }
                 self.callbacks.insert((id, wid.expect("the command ran")), step.number);
             }
             "mark" => {

@@ -80,7 +80,7 @@ mod server;
 pub use server::{Admission, Server};
 
 mod socket;
-pub use socket::{IoInput, PendingWrite, ReadyState, Socket};
+pub use socket::{EndWrite, IoInput, PendingWrite, ReadyState, Socket};
 
 pub mod sim;
 

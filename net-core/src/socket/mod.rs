@@ -83,6 +83,24 @@ pub struct PendingWrite {
     accepted: bool,
 }
 
+/// The write of `end(data)` ([`Socket::end_write`]), waiting for the driver to offer it to the
+/// kernel before [`Socket::end_after`] ends: Node's `end(chunk)` writes first, and a write the
+/// kernel refuses inside that call (EPIPE on a Unix socket whose peer is gone) errors the stream
+/// so that `end()` neither ends nor fails.
+#[must_use = "pass it to Socket::end_after (or end_after_with_callback) to end"]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndWrite {
+    pending: PendingWrite,
+    refused: Option<NetError>,
+}
+
+impl EndWrite {
+    /// The write part, for [`Socket::settle`] if `write()`'s boolean is wanted.
+    pub fn pending(&self) -> PendingWrite {
+        self.pending
+    }
+}
+
 /// Where the user is with an event whose listeners Node lets run before its own work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Handout {
@@ -970,25 +988,28 @@ impl Socket {
         id
     }
 
-    /// `socket.end(data)`: the write, then `end()`. Node's `end(chunk)` writes through the
-    /// stream's own `_write`, not `socket.write`, so the "ended by the other party" (EPIPE)
-    /// guard of a peer-ended socket does not apply: after `end()` the write fails with "write
-    /// after end". A write Node refuses (after `end()`, or destroyed) does not end: a later
-    /// `end(cb)` on a destroyed socket files its callback for a `finish` that never comes.
+    /// `socket.end(data)`: [`Socket::end_write`] then [`Socket::end_after`], for a user who
+    /// does not offer the write to the kernel in between (a write the kernel refuses is then
+    /// seen only after `end()`).
     pub fn end_data(&mut self, data: Bytes) -> PendingWrite {
-        let refused = self.write_state != WriteState::Open || self.phase == Phase::Destroyed;
-        let pending = self.write_inner(data, None, true);
-        if !refused {
-            self.end_inner(None);
-        }
-        self.check_invariants();
+        let w = self.end_write(data);
+        let pending = w.pending;
+        self.end_after(w);
         pending
     }
 
-    /// `socket.end(data, cb)`: as [`Socket::end_data`], then `end(cb)`. A write Node refuses
-    /// (after `end()`, or destroyed) fails the callback with the write's error, after the
-    /// `error` it raises and before `close`, and `end()` itself is not called.
+    /// `socket.end(data, cb)`: [`Socket::end_write`] then [`Socket::end_after_with_callback`].
     pub fn end_data_with_callback(&mut self, data: Bytes) -> (PendingWrite, WriteId) {
+        let w = self.end_write(data);
+        let pending = w.pending;
+        (pending, self.end_after_with_callback(w))
+    }
+
+    /// The write of `socket.end(data)`. Node's `end(chunk)` writes through the stream's own
+    /// `_write`, not `socket.write`, so the "ended by the other party" (EPIPE) guard of a
+    /// peer-ended socket does not apply: after `end()` the write fails with "write after end".
+    /// The driver offers it to the kernel, then [`Socket::end_after`] ends.
+    pub fn end_write(&mut self, data: Bytes) -> EndWrite {
         let refused = if self.write_state != WriteState::Open {
             Some(NetError::write_after_end())
         } else if self.phase == Phase::Destroyed {
@@ -997,13 +1018,30 @@ impl Socket {
             None
         };
         let pending = self.write_inner(data, None, true);
+        self.check_invariants();
+        EndWrite { pending, refused }
+    }
+
+    /// The `end()` of `socket.end(data)`, after its write was offered to the kernel. A write
+    /// Node refused (after `end()`, or destroyed) does not end: a later `end(cb)` on a
+    /// destroyed socket files its callback for a `finish` that never comes.
+    pub fn end_after(&mut self, w: EndWrite) {
+        if w.refused.is_none() {
+            self.end_inner(None);
+        }
+        self.check_invariants();
+    }
+
+    /// [`Socket::end_after`] with `end(data, cb)`'s callback. A refused write fails the
+    /// callback with the write's error, after the `error` it raises and before `close`.
+    pub fn end_after_with_callback(&mut self, w: EndWrite) -> WriteId {
         let id = self.next_id();
-        match refused {
+        match w.refused {
             Some(err) => self.push_before_close(SocketEvent::WriteDone(id, Some(err))),
             None => self.end_inner(Some(id)),
         }
         self.check_invariants();
-        (pending, id)
+        id
     }
 
     /// `socket.destroy()`: close at once; `close(false)` follows. Harmless when repeated.
@@ -1809,8 +1847,18 @@ impl Socket {
             // the next tick (errorBuffer), ahead of `error` and `close` (checked with Node 26:
             // destroy while connecting, and a write after end on an open socket).
             let why = err.clone().unwrap_or_else(NetError::stream_destroyed);
+            // A write the kernel took whole is called back on a tick of its own (afterWriteTick);
+            // the first such tick still owed finds the stream destroyed and runs errorBuffer
+            // there, so `end()`'s callback comes right after that write's, ahead of the later
+            // writes' (checked with Node 26).
+            let mut at = self
+                .events
+                .iter()
+                .position(|e| matches!(e, SocketEvent::WriteDone(_, None)))
+                .map_or(self.events.len(), |i| i + 1);
             for id in ends {
-                self.events.push_back(SocketEvent::WriteDone(id, Some(why.clone())));
+                self.events.insert(at, SocketEvent::WriteDone(id, Some(why.clone())));
+                at += 1;
             }
             if let Some(err) = &err {
                 self.events.push_back(SocketEvent::Error(err.clone()));

@@ -178,6 +178,30 @@ fn end_cb_after_destroy_is_never_called_before_close() {
     assert_eq!(split(&mut pair).0, [format!("cb:{}(ERR_STREAM_DESTROYED)", e.0)]);
 }
 
+/// Two writes the kernel took whole, `end(cb)`, then `destroy()`: each write's callback has a
+/// tick of its own, and the first finds the stream destroyed and fails `end()`'s callback
+/// there, so it comes between the two (Node 26; found by explore --seed 10101, scenario
+/// callbacks/end-cb-between-write-callbacks-on-destroy).
+#[test]
+fn end_cb_on_destroy_comes_after_the_first_write_callback() {
+    let mut pair = Pair::connected();
+    let (_, w1) = pair.write_cb(Side::Client, b"a");
+    let (_, w2) = pair.write_cb(Side::Client, b"b");
+    let e = pair.client().end_with_callback();
+    pair.client().destroy();
+    pair.drive();
+    let (client, _) = split(&mut pair);
+    assert_eq!(
+        client,
+        [
+            format!("cb:{w1}(null)"),
+            format!("cb:{}(ERR_STREAM_DESTROYED)", e.0),
+            format!("cb:{w2}(null)"),
+            "close had_error=false".into(),
+        ]
+    );
+}
+
 /// [end_twice_and_after_finish]: both callbacks `null` between `prefinish` and `finish`; after
 /// `finish` ERR_STREAM_ALREADY_FINISHED, no `error`.
 #[test]

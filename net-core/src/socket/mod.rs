@@ -1851,14 +1851,13 @@ impl Socket {
             // the first such tick still owed finds the stream destroyed and runs errorBuffer
             // there, so `end()`'s callback comes right after that write's, ahead of the later
             // writes' (checked with Node 26).
-            let mut at = self
+            let at = self
                 .events
                 .iter()
                 .position(|e| matches!(e, SocketEvent::WriteDone(_, None)))
                 .map_or(self.events.len(), |i| i + 1);
-            for id in ends {
-                self.events.insert(at, SocketEvent::WriteDone(id, Some(why.clone())));
-                at += 1;
+            for (i, id) in ends.into_iter().enumerate() {
+                self.events.insert(at + i, SocketEvent::WriteDone(id, Some(why.clone())));
             }
             if let Some(err) = &err {
                 self.events.push_back(SocketEvent::Error(err.clone()));

@@ -59,6 +59,8 @@ struct SocketEntry {
     hung_up: bool,
     /// On `to_read` already.
     read_queued: bool,
+    /// Registered for writability (connecting, or a write blocked).
+    watch_write: bool,
     server: Option<(ServerId, ConnectionId)>,
     referenced: bool,
     /// `close` was handed out; the entry goes once its last event is out.
@@ -109,6 +111,23 @@ impl LoopHandle {
     }
 }
 
+/// What the last wait found, handled one at a time as [`EventLoop::next_event`] gets to it:
+/// libuv's poll phase runs one descriptor's read and its listeners (and the next-tick queue)
+/// before it reads the next, so a listener's call on another socket (a write's callback, a
+/// destroy) comes before that socket's own input of the same turn.
+#[derive(Debug, Clone, Copy)]
+enum Ready {
+    Socket {
+        key: usize,
+        readable: bool,
+        writable: bool,
+        hung_up: bool,
+    },
+    Server(usize),
+    /// The timers due: after the poll phase, as libuv runs them at the next turn's start.
+    Timers,
+}
+
 /// A single-threaded event loop with Node's programming model: handles addressed by id,
 /// events consumed by [`EventLoop::run`]'s handler or pulled with [`EventLoop::next_event`].
 pub struct EventLoop {
@@ -150,6 +169,8 @@ pub struct EventLoop {
     /// level-triggered poll reports them, never in the middle of handing out events, so a
     /// peer's bytes or FIN do not overtake what Node does first (next-tick work, callbacks).
     to_read: Vec<usize>,
+    /// The last wait's readiness not handled yet, in the order it is handled.
+    ready: VecDeque<Ready>,
     /// The loop's time, read once per turn when the wait returns (libuv's `uv_now`): inputs and
     /// commands of one turn share it, as Node's timers do.
     now: Instant,
@@ -212,6 +233,7 @@ impl EventLoop {
             pending_inputs: Vec::new(),
             ticking: Vec::new(),
             to_read: Vec::new(),
+            ready: VecDeque::new(),
             now: Instant::now(),
             live_refs: 0,
         })
@@ -237,9 +259,11 @@ impl EventLoop {
             core,
             stream,
             connecting: None,
-            read_pending: true,
+            // Registered for readability below: the kernel reports bytes already queued.
+            read_pending: false,
             hung_up: false,
             read_queued: false,
+            watch_write: false,
             server,
             referenced: true,
             closed: false,
@@ -249,7 +273,7 @@ impl EventLoop {
         });
         self.live_refs += 1;
         if let Some(stream) = self.sockets[key].stream.as_mut() {
-            let _ = stream.register(self.poll.registry(), socket_token(key));
+            let _ = stream.register(self.poll.registry(), socket_token(key), false);
         }
         SocketId(key, serial)
     }
@@ -386,6 +410,13 @@ impl EventLoop {
                 }
                 entry.connecting = None;
             }
+            if let (Some(stream), None) = (entry.stream.as_mut(), &entry.connecting) {
+                let want = entry.core.wants_write();
+                if want != entry.watch_write {
+                    let _ = stream.reregister(self.poll.registry(), socket_token(key), want);
+                    entry.watch_write = want;
+                }
+            }
             let mut again = false;
             for job in out.jobs {
                 again |= self.start_job(key, job);
@@ -443,8 +474,9 @@ impl EventLoop {
                 let entry = &mut self.sockets[key];
                 match started {
                     Ok(mut stream) => {
-                        let _ = stream.register(self.poll.registry(), socket_token(key));
+                        let _ = stream.register(self.poll.registry(), socket_token(key), true);
                         entry.stream = Some(stream);
+                        entry.watch_write = true;
                         entry.connecting = Some((to, local));
                         false
                     }
@@ -472,7 +504,7 @@ impl EventLoop {
         }
     }
 
-    fn socket_ready(&mut self, key: usize, event: &mio::event::Event) {
+    fn socket_ready(&mut self, key: usize, readable: bool, writable: bool, hung_up: bool) {
         let now = self.now;
         let Some(entry) = self.sockets.get_mut(key) else { return };
         if let Some((to, local)) = entry.connecting.clone() {
@@ -482,6 +514,8 @@ impl EventLoop {
                 Some(Ok(())) => {
                     let info = stream.info();
                     entry.connecting = None;
+                    // An edge spent on the connect: bytes or a FIN came with it.
+                    entry.read_pending = readable || hung_up;
                     entry.core.handle_io(now, IoInput::Connected(info));
                 }
                 Some(Err(e)) => {
@@ -494,13 +528,16 @@ impl EventLoop {
             }
         } else if let Some(stream) = entry.stream.as_ref() {
             // Edge-triggered: read until WouldBlock; error and hang-up readiness are only hints.
-            if event.is_read_closed() || event.is_error() {
+            if hung_up {
                 entry.hung_up = true;
             }
-            if event.is_readable() || event.is_read_closed() || event.is_error() {
+            if (readable || hung_up) && entry.core.wants_read() {
                 entry.read_pending = !read(&mut entry.core, stream, &mut self.buf, now, entry.hung_up);
+            } else if readable || hung_up {
+                // Not reading now (paused, `ready` not emitted yet): the edge is not spent.
+                entry.read_pending = true;
             }
-            if event.is_writable() {
+            if writable {
                 driver::transmit(&mut entry.core, stream, now);
             }
         }
@@ -656,7 +693,19 @@ impl EventLoop {
                 driver::transmit(&mut entry.core, stream, self.now);
             }
         }
-        self.run_ticks();
+        loop {
+            self.run_ticks();
+            if let Some(ev) = self.next_queued_event() {
+                return Some(ev);
+            }
+            // Nothing queued: the next descriptor of the poll phase.
+            let ready = self.ready.pop_front()?;
+            self.handle_ready(ready);
+        }
+    }
+
+    /// The next event already queued on a socket or server.
+    fn next_queued_event(&mut self) -> Option<Event> {
         if let Some((id, ev)) = self.late_events.pop_front() {
             return Some(Event::Socket(id, ev));
         }
@@ -769,17 +818,13 @@ impl EventLoop {
             other => other?,
         }
         self.now = Instant::now();
-        // The poll phase: first the sockets whose readiness was not spent (libuv's poll reports
-        // them again), then what the wait reported.
+        // The poll phase, handled by `next_event` one descriptor at a time: first the sockets
+        // whose readiness was not spent (libuv's poll reports them again), then what the wait
+        // reported, then the timers.
         for key in std::mem::take(&mut self.to_read) {
-            let now = self.now;
-            let Some(entry) = self.sockets.get_mut(key) else { continue };
-            entry.read_queued = false;
-            if entry.read_pending && entry.connecting.is_none() && entry.core.wants_read() {
-                if let Some(stream) = entry.stream.as_ref() {
-                    entry.read_pending = !read(&mut entry.core, stream, &mut self.buf, now, entry.hung_up);
-                }
-                self.pump_socket(key);
+            if let Some(entry) = self.sockets.get_mut(key) {
+                entry.read_queued = false;
+                self.ready.push_back(Ready::Socket { key, readable: true, writable: false, hung_up: false });
             }
         }
         // Take the event buffer out while handling it (no copy, no allocation per turn).
@@ -791,20 +836,36 @@ impl EventLoop {
                     job(self);
                 }
             } else if token.0 % 2 == 0 {
-                self.socket_ready(token.0 / 2, event);
+                self.ready.push_back(Ready::Socket {
+                    key: token.0 / 2,
+                    readable: event.is_readable(),
+                    writable: event.is_writable(),
+                    hung_up: event.is_read_closed() || event.is_error(),
+                });
             } else {
-                self.accept_ready(token.0 / 2);
+                self.ready.push_back(Ready::Server(token.0 / 2));
             }
         }
         self.events = events;
         if self.retry_accept_at.is_none_or(|at| self.now >= at) {
             self.retry_accept_at = None;
             for key in std::mem::take(&mut self.retry_accept) {
-                self.accept_ready(key);
+                self.ready.push_back(Ready::Server(key));
             }
         }
-        self.fire_timers();
+        self.ready.push_back(Ready::Timers);
         Ok(())
+    }
+
+    /// Handle one thing the last wait found.
+    fn handle_ready(&mut self, ready: Ready) {
+        match ready {
+            Ready::Socket { key, readable, writable, hung_up } => {
+                self.socket_ready(key, readable, writable, hung_up);
+            }
+            Ready::Server(key) => self.accept_ready(key),
+            Ready::Timers => self.fire_timers(),
+        }
     }
 
     fn fire_timers(&mut self) {

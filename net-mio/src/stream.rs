@@ -55,11 +55,24 @@ impl Stream {
         }
     }
 
-    pub(crate) fn register(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
-        let interest = Interest::READABLE | Interest::WRITABLE;
+    /// Readable always; writable only while a connect is in flight or a write is blocked, as
+    /// libuv asks for POLLOUT only then: a writable edge would put the descriptor on epoll's
+    /// ready list early and change the order in which one wait reports two sockets.
+    pub(crate) fn register(&mut self, registry: &Registry, token: Token, write: bool) -> io::Result<()> {
+        let interest = interest(write);
         match self {
             Self::Tcp(s) => registry.register(s, token, interest),
             Self::Unix(s) => registry.register(s, token, interest),
+        }
+    }
+
+    /// Change the interest ([`Stream::register`]); the kernel reports a readiness that holds
+    /// already, so nothing is missed.
+    pub(crate) fn reregister(&mut self, registry: &Registry, token: Token, write: bool) -> io::Result<()> {
+        let interest = interest(write);
+        match self {
+            Self::Tcp(s) => registry.reregister(s, token, interest),
+            Self::Unix(s) => registry.reregister(s, token, interest),
         }
     }
 
@@ -133,4 +146,8 @@ impl Transport for Stream {
         }
         Ok(())
     }
+}
+
+fn interest(write: bool) -> Interest {
+    if write { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE }
 }

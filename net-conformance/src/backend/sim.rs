@@ -462,10 +462,10 @@ impl SimHarness {
                 let stream = SimStream { kernel: &self.kernel, conn, side };
                 if s.core.wants_read() && self.kernel.borrow().readable(conn, side) {
                     let before = s.core.bytes_received();
-                    let was = (s.core.destroyed(), s.core.ready_state());
+                    let was = (s.core.destroyed(), s.core.ready_state(), s.core.has_event());
                     driver::read_ready(&mut s.core, &stream, &mut s.buf, now);
                     moved |= s.core.bytes_received() != before
-                        || (s.core.destroyed(), s.core.ready_state()) != was;
+                        || (s.core.destroyed(), s.core.ready_state(), s.core.has_event()) != was;
                 }
                 if s.core.wants_write() && self.kernel.borrow().writable(conn, side) {
                     let before = (s.core.writable_length(), s.core.bytes_written(), s.core.destroyed());
@@ -476,6 +476,11 @@ impl SimHarness {
             let had = (self.sockets[i].stream.is_some(), self.sockets[i].jobs.len());
             self.pump(i);
             moved |= (self.sockets[i].stream.is_some(), self.sockets[i].jobs.len()) != had;
+            if moved && self.sockets[i].core.has_event() {
+                // libuv's poll phase runs one descriptor's callbacks (and the next-tick queue)
+                // before it reads the next: hand these out first.
+                return true;
+            }
         }
         moved
     }

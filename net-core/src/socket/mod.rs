@@ -402,9 +402,12 @@ impl Socket {
         }
     }
 
-    /// Node's `readable`: not destroyed and `end` not yet emitted.
+    /// Node's `readable`: not destroyed and `end` not yet emitted. An `end` queued but not
+    /// handed out (the EOF read with the bytes a `data` listener is handling) still counts as
+    /// not emitted: Node sets `endEmitted` only as it emits.
     pub fn readable(&self) -> bool {
-        self.phase != Phase::Destroyed && self.read.state != ReadState::Ended
+        self.phase != Phase::Destroyed
+            && (self.read.state != ReadState::Ended || self.events.iter().any(|e| *e == SocketEvent::End))
     }
 
     /// Node's `writable`: not destroyed and `end()` not yet called.

@@ -156,6 +156,23 @@ fn refused_end_data_does_not_end() {
     assert_eq!(split(&mut pair).0, ["close had_error=false"]);
 }
 
+/// Bytes and the FIN read together: while the `data` is handled, `end` is queued but not
+/// emitted, so `readyState` is still `open` (Node sets `endEmitted` as it emits; found by
+/// explore --seed 12121, scenario half-open/ready-state-open-inside-data-before-queued-end).
+#[test]
+fn ready_state_open_until_end_is_handed_out() {
+    let now = std::time::Instant::now();
+    let info = crate::ConnectionInfo::tcp("127.0.0.1:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap());
+    let mut conn = crate::Socket::accepted(SocketOptions::default(), info, false, now);
+    conn.handle_io(now, crate::IoInput::Read(bytes::Bytes::from_static(b"a")));
+    conn.handle_io(now, crate::IoInput::ReadEof);
+    assert!(matches!(conn.poll_event(), Some(SocketEvent::Data(_))));
+    assert_eq!(conn.ready_state(), ReadyState::Open);
+    assert!(conn.readable());
+    assert_eq!(conn.poll_event(), Some(SocketEvent::End));
+    assert_eq!(conn.ready_state(), ReadyState::WriteOnly);
+}
+
 /// [halfopen_both_true]: both allow half-open; each side closes after both ended.
 #[test]
 fn both_half_open() {

@@ -206,6 +206,9 @@ pub struct Socket {
     end_ids: Vec<WriteId>,
     /// `destroySoon()`: destroy once `finish` is emitted.
     destroy_on_finish: bool,
+    /// A `Close` or `Reset` was handed to the driver: the handle is gone, no action follows
+    /// (destroySoon() closes it as its FIN completes, before the destroy queues its own).
+    handle_gone: bool,
     /// `resetAndDestroy()` while connecting: reset once connected.
     reset_on_connect: bool,
     /// `connect` was emitted and `ready` follows once the queued writes were offered.
@@ -328,6 +331,7 @@ impl Socket {
             need_drain: false,
             end_ids: Vec::new(),
             destroy_on_finish: false,
+            handle_gone: false,
             reset_on_connect: false,
             ready_owed: false,
             auto_end_owed: false,
@@ -660,7 +664,7 @@ impl Socket {
 
     /// Whether [`Socket::poll_action`] has something for the driver.
     pub fn has_action(&self) -> bool {
-        !self.actions.is_empty()
+        !self.handle_gone && !self.actions.is_empty()
     }
 
     /// Whether an event waits to be handed out ([`Socket::poll_event`] would answer one without
@@ -671,7 +675,14 @@ impl Socket {
 
     /// The next thing the driver must do.
     pub fn poll_action(&mut self) -> Option<SocketAction> {
+        if self.handle_gone {
+            self.actions.clear();
+            return None;
+        }
         let action = self.actions.pop_front()?;
+        if matches!(action, SocketAction::Close | SocketAction::Reset) {
+            self.handle_gone = true;
+        }
         if matches!(action, SocketAction::Connect { .. } | SocketAction::Lookup { .. }) {
             self.driver_engaged = true;
         }

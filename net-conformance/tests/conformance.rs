@@ -25,7 +25,7 @@ fn main() {
             let sc = sc.clone();
             let node = node.clone();
             let name = format!("{}::{}", backend.name(), sc.name());
-            let trial = Trial::test(name, move || match check(backend, &sc, node.as_deref()) {
+            let trial = Trial::test(name, move || match check_settled(backend, &sc, node.as_deref()) {
                 Outcome::Pass => Ok(()),
                 Outcome::NoGolden => Err(format!("no golden for {}: run `record`", sc.path.display()).into()),
                 Outcome::Error(e) => Err(e.into()),
@@ -38,4 +38,20 @@ fn main() {
         }
     }
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// net-smol's order of two sockets' events within one loop turn depends on its executor and on
+/// when the reactor is polled (net-conformance/open/README.md, "Cross-socket order on smol"): a
+/// scenario where two sockets act in the same turn matches Node in most runs, not all. Its
+/// trials get three tries, and fail only if none matches; every other backend gets one.
+fn check_settled(backend: Backend, sc: &Scenario, node: Option<&std::path::Path>) -> Outcome {
+    let tries = if backend == Backend::Smol { 3 } else { 1 };
+    let mut outcome = check(backend, sc, node);
+    for _ in 1..tries {
+        if !matches!(outcome, Outcome::Fail { .. }) {
+            break;
+        }
+        outcome = check(backend, sc, node);
+    }
+    outcome
 }

@@ -799,12 +799,15 @@ impl EventLoop {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let wait =
-            if self.dirty_sockets.is_empty() && self.dirty_servers.is_empty() && self.to_read.is_empty() {
-                wait
-            } else {
-                Some(Duration::ZERO)
-            };
+        let wait = if self.dirty_sockets.is_empty()
+            && self.dirty_servers.is_empty()
+            && self.to_read.is_empty()
+            && self.ready.is_empty()
+        {
+            wait
+        } else {
+            Some(Duration::ZERO)
+        };
         // A failed accept is retried after a pause (whatever else wakes the loop), not spun on.
         let wait = match self.retry_accept_at {
             Some(at) if !self.retry_accept.is_empty() => {

@@ -61,6 +61,9 @@ struct SocketEntry {
     read_queued: bool,
     /// Registered for writability (connecting, or a write blocked).
     watch_write: bool,
+    /// Registered since the last wait: libuv adds a new descriptor to epoll only as its next
+    /// poll begins, so what it holds already is reported after the older descriptors' news.
+    fresh: bool,
     server: Option<(ServerId, ConnectionId)>,
     referenced: bool,
     /// `close` was handed out; the entry goes once its last event is out.
@@ -169,6 +172,8 @@ pub struct EventLoop {
     /// level-triggered poll reports them, never in the middle of handing out events, so a
     /// peer's bytes or FIN do not overtake what Node does first (next-tick work, callbacks).
     to_read: Vec<usize>,
+    /// Sockets registered since the last wait (`SocketEntry::fresh`).
+    fresh: Vec<usize>,
     /// The last wait's readiness not handled yet, in the order it is handled.
     ready: VecDeque<Ready>,
     /// The loop's time, read once per turn when the wait returns (libuv's `uv_now`): inputs and
@@ -233,6 +238,7 @@ impl EventLoop {
             pending_inputs: Vec::new(),
             ticking: Vec::new(),
             to_read: Vec::new(),
+            fresh: Vec::new(),
             ready: VecDeque::new(),
             now: Instant::now(),
             live_refs: 0,
@@ -264,6 +270,7 @@ impl EventLoop {
             hung_up: false,
             read_queued: false,
             watch_write: false,
+            fresh: true,
             server,
             referenced: true,
             closed: false,
@@ -272,6 +279,7 @@ impl EventLoop {
             handler: None,
         });
         self.live_refs += 1;
+        self.fresh.push(key);
         if let Some(stream) = self.sockets[key].stream.as_mut() {
             let _ = stream.register(self.poll.registry(), socket_token(key), false);
         }
@@ -477,6 +485,8 @@ impl EventLoop {
                         let _ = stream.register(self.poll.registry(), socket_token(key), true);
                         entry.stream = Some(stream);
                         entry.watch_write = true;
+                        entry.fresh = true;
+                        self.fresh.push(key);
                         entry.connecting = Some((to, local));
                         false
                     }
@@ -832,6 +842,7 @@ impl EventLoop {
         }
         // Take the event buffer out while handling it (no copy, no allocation per turn).
         let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
+        let mut fresh = Vec::new();
         for event in &events {
             let token = event.token();
             if token == WAKER {
@@ -839,14 +850,26 @@ impl EventLoop {
                     job(self);
                 }
             } else if token.0 % 2 == 0 {
-                self.ready.push_back(Ready::Socket {
-                    key: token.0 / 2,
+                let key = token.0 / 2;
+                let ready = Ready::Socket {
+                    key,
                     readable: event.is_readable(),
                     writable: event.is_writable(),
                     hung_up: event.is_read_closed() || event.is_error(),
-                });
+                };
+                match self.sockets.get_mut(key) {
+                    Some(entry) if entry.fresh => fresh.push(ready),
+                    _ => self.ready.push_back(ready),
+                }
             } else {
                 self.ready.push_back(Ready::Server(token.0 / 2));
+            }
+        }
+        self.ready.extend(fresh);
+        // A list, not a scan: the loop may hold 10,000 idle sockets.
+        for key in std::mem::take(&mut self.fresh) {
+            if let Some(entry) = self.sockets.get_mut(key) {
+                entry.fresh = false;
             }
         }
         self.events = events;

@@ -209,6 +209,10 @@ pub struct Socket {
     /// A `Close` or `Reset` was handed to the driver: the handle is gone, no action follows
     /// (destroySoon() closes it as its FIN completes, before the destroy queues its own).
     handle_gone: bool,
+    /// Writes refused by the stream at once after `destroy()` (their callback on the next tick,
+    /// no afterWrite or onwriteError): they run no errorBuffer, so a later `end(cb)` is not
+    /// answered behind them.
+    refused_ids: Vec<WriteId>,
     /// `resetAndDestroy()` while connecting: reset once connected.
     reset_on_connect: bool,
     /// `connect` was emitted and `ready` follows once the queued writes were offered.
@@ -332,6 +336,7 @@ impl Socket {
             end_ids: Vec::new(),
             destroy_on_finish: false,
             handle_gone: false,
+            refused_ids: Vec::new(),
             reset_on_connect: false,
             ready_owed: false,
             auto_end_owed: false,
@@ -1543,6 +1548,7 @@ impl Socket {
                 NetError::write_after_end()
             };
             if let Some(id) = id {
+                self.refused_ids.push(id);
                 // A write the kernel just refused (EPIPE) destroys on Node's next tick: until
                 // then a write is buffered, and fails with that error ahead of its `error`.
                 let error_at = self.events.iter().position(|e| matches!(e, SocketEvent::Error(_)));
@@ -1650,11 +1656,14 @@ impl Socket {
                     .iter()
                     .enumerate()
                     .filter_map(|(i, e)| match e {
-                        SocketEvent::WriteDone(_, err) => Some((i, err.clone())),
+                        SocketEvent::WriteDone(w, err) if !self.refused_ids.contains(w) => {
+                            Some((i, err.clone()))
+                        }
                         _ => None,
                     })
                     .last();
                 let ready_at = self.events.iter().position(|e| *e == SocketEvent::Ready);
+                let held_lost = self.lost_after_close && self.queue.has_lost();
                 match (id, last_callback, ready_at, &self.failed_before_ready) {
                     (Some(id), Some((at, err)), _, _) => {
                         let why = err.unwrap_or_else(|| {
@@ -1670,6 +1679,15 @@ impl Socket {
                     (Some(id), None, Some(at), Some(err)) => {
                         let why = err.clone();
                         self.events.insert(at, SocketEvent::WriteDone(id, Some(why)));
+                    }
+                    // Destroyed while connecting with writes held (no callback): the first one's
+                    // `close` listener fails it ERR_SOCKET_CLOSED_BEFORE_CONNECTION, and its
+                    // onwriteError's errorBuffer answers `end()` with that error, after `close`.
+                    (Some(id), None, _, None) if held_lost => {
+                        self.events.push_back(SocketEvent::WriteDone(
+                            id,
+                            Some(NetError::closed_before_connection()),
+                        ));
                     }
                     _ => {}
                 }

@@ -433,6 +433,17 @@ fn pump_inner<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>, now: Ins
     out
 }
 
+/// The listeners of the event a loop just handed out returned ([`Socket::listener_returned`]):
+/// what Node writes synchronously then (its own `connect` listener's flush of the writes made
+/// while connecting) goes to the kernel now, before the loop turns to another socket. `io` is
+/// `None` while there is no connected transport.
+pub fn listener_returned<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>, now: Instant) {
+    sock.listener_returned();
+    if let Some(io) = io.filter(|_| sock.wants_write()) {
+        transmit(sock, io, now);
+    }
+}
+
 /// Read what the kernel has, as long as the socket wants it. Returns `true` if the kernel had
 /// nothing more (`WouldBlock`): only then is waiting for readiness right; otherwise the socket
 /// stopped wanting bytes (paused at its mark, EOF, error) and a later read must try first.

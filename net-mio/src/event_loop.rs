@@ -174,6 +174,8 @@ pub struct EventLoop {
     to_read: Vec<usize>,
     /// Sockets registered since the last wait (`SocketEntry::fresh`).
     fresh: Vec<usize>,
+    /// Their readiness, while the wait's report is sorted (kept for its capacity).
+    fresh_ready: Vec<Ready>,
     /// The last wait's readiness not handled yet, in the order it is handled.
     ready: VecDeque<Ready>,
     /// The loop's time, read once per turn when the wait returns (libuv's `uv_now`): inputs and
@@ -239,6 +241,7 @@ impl EventLoop {
             ticking: Vec::new(),
             to_read: Vec::new(),
             fresh: Vec::new(),
+            fresh_ready: Vec::new(),
             ready: VecDeque::new(),
             now: Instant::now(),
             live_refs: 0,
@@ -698,10 +701,8 @@ impl EventLoop {
         if let Some(entry) = self.handed_out.take().and_then(|key| self.sockets.get_mut(key)) {
             // Its listeners returned: Node's own `connect` listener, behind the user's, writes
             // what was queued while connecting before the loop turns to any other socket.
-            entry.core.listener_returned();
-            if let (Some(stream), None, true) = (&entry.stream, &entry.connecting, entry.core.wants_write()) {
-                driver::transmit(&mut entry.core, stream, self.now);
-            }
+            let live = entry.stream.as_ref().filter(|_| entry.connecting.is_none());
+            driver::listener_returned(&mut entry.core, live, self.now);
         }
         loop {
             self.run_ticks();
@@ -834,7 +835,7 @@ impl EventLoop {
         // The poll phase, handled by `next_event` one descriptor at a time: first the sockets
         // whose readiness was not spent (libuv's poll reports them again), then what the wait
         // reported, then the timers.
-        for key in std::mem::take(&mut self.to_read) {
+        for key in self.to_read.drain(..) {
             if let Some(entry) = self.sockets.get_mut(key) {
                 entry.read_queued = false;
                 self.ready.push_back(Ready::Socket { key, readable: true, writable: false, hung_up: false });
@@ -842,7 +843,7 @@ impl EventLoop {
         }
         // Take the event buffer out while handling it (no copy, no allocation per turn).
         let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
-        let mut fresh = Vec::new();
+        let mut fresh = std::mem::take(&mut self.fresh_ready);
         for event in &events {
             let token = event.token();
             if token == WAKER {
@@ -865,9 +866,10 @@ impl EventLoop {
                 self.ready.push_back(Ready::Server(token.0 / 2));
             }
         }
-        self.ready.extend(fresh);
+        self.ready.extend(fresh.drain(..));
+        self.fresh_ready = fresh;
         // A list, not a scan: the loop may hold 10,000 idle sockets.
-        for key in std::mem::take(&mut self.fresh) {
+        for key in self.fresh.drain(..) {
             if let Some(entry) = self.sockets.get_mut(key) {
                 entry.fresh = false;
             }

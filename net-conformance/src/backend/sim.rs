@@ -491,10 +491,8 @@ impl SimHarness {
             // what was queued while connecting before the loop turns to any other socket.
             let now = self.now;
             let s = &mut self.sockets[i];
-            s.core.listener_returned();
-            if let Some((conn, side)) = s.stream.filter(|_| s.core.wants_write()) {
-                driver::transmit(&mut s.core, &SimStream { kernel: &self.kernel, conn, side }, now);
-            }
+            let stream = s.stream.map(|(conn, side)| SimStream { kernel: &self.kernel, conn, side });
+            driver::listener_returned(&mut s.core, stream.as_ref(), now);
         }
         for j in 0..self.servers.len() {
             while let Some(ev) = self.servers[j].core.poll_event() {

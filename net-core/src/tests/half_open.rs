@@ -5,6 +5,13 @@ use crate::event::SocketEvent;
 use crate::sim::{Pair, Side};
 use crate::{ReadyState, ServerOptions, SocketOptions};
 
+/// An accepted TCP socket with default options, and the time it was made.
+fn accepted() -> (std::time::Instant, crate::Socket) {
+    let now = std::time::Instant::now();
+    let info = crate::ConnectionInfo::tcp("127.0.0.1:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap());
+    (now, crate::Socket::accepted(SocketOptions::default(), info, false, now))
+}
+
 fn half_open_server() -> ServerOptions {
     ServerOptions { allow_half_open: true, ..Default::default() }
 }
@@ -100,9 +107,7 @@ fn no_half_open_write_in_end_handler_then_later_write() {
 /// fails with EPIPE and destroys the socket: callback, `error`, `close(true)`.
 #[test]
 fn no_half_open_write_after_auto_end_destroys() {
-    let now = std::time::Instant::now();
-    let info = crate::ConnectionInfo::tcp("127.0.0.1:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap());
-    let mut conn = crate::Socket::accepted(SocketOptions::default(), info, false, now);
+    let (now, mut conn) = accepted();
     conn.handle_io(now, crate::IoInput::ReadEof);
     assert_eq!(conn.poll_event(), Some(SocketEvent::End));
     assert_eq!(conn.ready_state(), ReadyState::WriteOnly);
@@ -130,9 +135,7 @@ fn no_half_open_write_after_auto_end_destroys() {
 /// explore --seed 9595, scenario half-open/end-with-data-after-auto-end-is-write-after-end).
 #[test]
 fn end_data_after_auto_end_is_write_after_end() {
-    let now = std::time::Instant::now();
-    let info = crate::ConnectionInfo::tcp("127.0.0.1:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap());
-    let mut conn = crate::Socket::accepted(SocketOptions::default(), info, false, now);
+    let (now, mut conn) = accepted();
     conn.handle_io(now, crate::IoInput::ReadEof);
     assert_eq!(conn.poll_event(), Some(SocketEvent::End));
     assert_eq!(conn.poll_event(), Some(SocketEvent::Prefinish));
@@ -151,6 +154,7 @@ fn refused_end_data_does_not_end() {
     let mut pair = Pair::connected();
     pair.client().destroy();
     let _ = pair.client().end_data(bytes::Bytes::from_static(b"x"));
+    assert!(!pair.client().writable_ended(), "the refused write kept end() from ending");
     let _ = pair.client().end_with_callback();
     pair.drive();
     assert_eq!(split(&mut pair).0, ["close had_error=false"]);
@@ -161,9 +165,7 @@ fn refused_end_data_does_not_end() {
 /// explore --seed 12121, scenario half-open/ready-state-open-inside-data-before-queued-end).
 #[test]
 fn ready_state_open_until_end_is_handed_out() {
-    let now = std::time::Instant::now();
-    let info = crate::ConnectionInfo::tcp("127.0.0.1:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap());
-    let mut conn = crate::Socket::accepted(SocketOptions::default(), info, false, now);
+    let (now, mut conn) = accepted();
     conn.handle_io(now, crate::IoInput::Read(bytes::Bytes::from_static(b"a")));
     conn.handle_io(now, crate::IoInput::ReadEof);
     assert!(matches!(conn.poll_event(), Some(SocketEvent::Data(_))));

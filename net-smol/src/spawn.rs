@@ -45,6 +45,12 @@ impl Drop for EnterGuard {
 #[derive(Clone, Default)]
 pub(crate) struct Spawner(Option<Arc<Executor<'static>>>);
 
+impl std::fmt::Debug for Spawner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Spawner(entered)" } else { "Spawner(global)" })
+    }
+}
+
 impl Spawner {
     /// The one [`enter`] chose on this thread, or the global one.
     pub(crate) fn current() -> Self {

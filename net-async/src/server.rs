@@ -1,4 +1,4 @@
-//! `Server`: a net-core server listening on a tokio TCP or Unix listener.
+//! `Server`: a net-core server listening on a runtime's listener.
 
 use std::future::poll_fn;
 use std::io;
@@ -6,33 +6,28 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Poll, Waker};
-use std::time::Instant;
 
 pub use net_core::ListenOptions;
 use net_core::driver;
 use net_core::{Admission, ConnectionId, Endpoint, NetError, ServerAction, ServerOptions};
-use socket2::{Domain, Protocol, Type};
-use tokio::net::{TcpListener, UnixListener};
 
-use crate::socket::Socket;
-use crate::stream::Stream;
+use crate::addrs::BindAddrs;
+use crate::link::{ConnectionCount, ServerLink};
+use crate::runtime::{Listener, Runtime, Stream};
+use crate::socket::{Socket, current};
 
 pub use net_core::driver::DEFAULT_BACKLOG;
 
 /// What a server tells its user: `listening`, `connection(Socket)`, `drop`, `error`, `close`.
-pub type ServerEvent = driver::ServerEventOf<Socket>;
+pub type ServerEvent<Rt> = driver::ServerEventOf<Socket<Rt>>;
 
-#[derive(Debug)]
-enum Listener {
-    Tcp(TcpListener),
-    Unix(UnixListener),
-}
-
-struct ServerInner {
+struct ServerInner<Rt: Runtime> {
     core: net_core::Server,
-    listener: Option<Arc<Listener>>,
+    /// The runtime of the context that made the server, or (made outside one) of its `listen`.
+    rt: Option<Rt>,
+    listener: Option<Arc<Rt::Listener>>,
     /// Sockets admitted, waiting for their `connection` event to be handed out.
-    admitted: driver::Admitted<Socket>,
+    admitted: driver::Admitted<Socket<Rt>>,
     waker: Option<Waker>,
     /// The accept task, woken when the listener closes so it ends.
     accept_waker: Option<Waker>,
@@ -40,46 +35,42 @@ struct ServerInner {
     ipc_path: Option<PathBuf>,
 }
 
-pub(crate) struct ServerShared {
-    inner: Mutex<ServerInner>,
+struct ServerShared<Rt: Runtime> {
+    inner: Mutex<ServerInner<Rt>>,
 }
 
-impl ServerShared {
-    fn lock(&self) -> MutexGuard<'_, ServerInner> {
+impl<Rt: Runtime> ServerShared<Rt> {
+    fn lock(&self) -> MutexGuard<'_, ServerInner<Rt>> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-/// An accepted socket's tie to its server's connection count.
-pub(crate) struct ServerLink {
-    server: Weak<ServerShared>,
-    id: ConnectionId,
-}
-
-impl ServerLink {
-    /// Node decrements the count synchronously inside the socket's `destroy()`.
-    pub(crate) fn connection_closed(self) {
-        if let Some(server) = self.server.upgrade() {
-            let mut inner = server.lock();
-            inner.core.connection_closed(self.id);
-            wake(&mut inner);
-        }
+impl<Rt: Runtime> ConnectionCount for ServerShared<Rt> {
+    fn connection_closed(&self, id: ConnectionId) {
+        let mut inner = self.lock();
+        inner.core.connection_closed(id);
+        wake(&mut inner);
     }
 }
 
-fn wake(inner: &mut ServerInner) {
+fn wake<Rt: Runtime>(inner: &mut ServerInner<Rt>) {
     if let Some(w) = inner.waker.take() {
         w.wake();
     }
 }
 
-/// A Node `net.Server` on tokio.
-#[derive(Clone)]
-pub struct Server {
-    shared: Arc<ServerShared>,
+/// A Node `net.Server` on the runtime `Rt` (`net_tokio::Server`, `net_smol::Server`).
+pub struct Server<Rt: Runtime> {
+    shared: Arc<ServerShared<Rt>>,
 }
 
-impl std::fmt::Debug for Server {
+impl<Rt: Runtime> Clone for Server<Rt> {
+    fn clone(&self) -> Self {
+        Self { shared: Arc::clone(&self.shared) }
+    }
+}
+
+impl<Rt: Runtime> std::fmt::Debug for Server<Rt> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let inner = self.shared.lock();
         f.debug_struct("Server")
@@ -90,15 +81,21 @@ impl std::fmt::Debug for Server {
 }
 
 /// `net.createServer(options)`.
-pub fn create_server(opts: ServerOptions) -> Server {
+pub fn create_server<Rt: Runtime>(opts: ServerOptions) -> Server<Rt> {
     Server::new(opts)
 }
 
-impl Server {
-    /// A server that is not listening yet.
+impl<Rt: Runtime> Server<Rt> {
+    /// A server that is not listening yet. It runs on the calling context's runtime, or, made
+    /// outside one, on the runtime its `listen` is called in.
     pub fn new(opts: ServerOptions) -> Self {
+        Self::with_runtime(opts, Rt::try_current())
+    }
+
+    fn with_runtime(opts: ServerOptions, rt: Option<Rt>) -> Self {
         let inner = ServerInner {
             core: net_core::Server::new(opts),
+            rt,
             listener: None,
             admitted: driver::Admitted::default(),
             waker: None,
@@ -112,9 +109,9 @@ impl Server {
     /// A second `listen` while listening is `ERR_SERVER_ALREADY_LISTEN`.
     ///
     /// # Panics
-    /// Outside a tokio runtime (the listener and its accept task belong to the current runtime).
+    /// Made and listening outside a runtime ([`Runtime::try_current`]).
     pub fn listen(&self, opts: ListenOptions) -> Result<(), NetError> {
-        self.listen_via(opts.endpoint(), |at| bind(at, &opts))
+        self.listen_via(opts.endpoint(), |rt, at| rt.listen(at, &opts))
     }
 
     /// `listen` with `bind` standing for the kernel's bind and listen (an adopted listener
@@ -122,17 +119,18 @@ impl Server {
     fn listen_via(
         &self,
         endpoint: Endpoint,
-        bind: impl FnOnce(&Endpoint) -> Result<(Listener, Endpoint), NetError>,
+        bind: impl FnOnce(&Rt, &Endpoint) -> Result<(Rt::Listener, Endpoint), NetError>,
     ) -> Result<(), NetError> {
         let _span = tracing::debug_span!("net_server", at = ?endpoint).entered();
         let mut inner = self.shared.lock();
         inner.core.listen(endpoint)?;
+        let rt = inner.rt.get_or_insert_with(current::<Rt>).clone();
         let mut bind = Some(bind);
         while let Some(action) = inner.core.poll_action() {
             match action {
                 ServerAction::Listen(at) => {
                     let Some(bind) = bind.take() else { continue };
-                    let bound = bind(&at);
+                    let bound = bind(&rt, &at);
                     tracing::debug!(result = ?bound.as_ref().map(|(_, ep)| ep), "listen");
                     let result = bound.as_ref().map(|(_, ep)| ep.clone()).map_err(Clone::clone);
                     if inner.core.handle_listen(result) {
@@ -142,29 +140,19 @@ impl Server {
                             }
                             let listener = Arc::new(listener);
                             inner.listener = Some(Arc::clone(&listener));
-                            tokio::spawn(accept_loop(
+                            rt.spawn(accept_loop(
                                 Arc::downgrade(&self.shared),
                                 Arc::downgrade(&listener),
+                                rt.clone(),
                             ));
                         }
                     }
                 }
-                ServerAction::CloseListener => self.close_listener(&mut inner),
+                ServerAction::CloseListener => close_listener(&mut inner),
             }
         }
         wake(&mut inner);
         Ok(())
-    }
-
-    fn close_listener(&self, inner: &mut ServerInner) {
-        // The only strong reference: the listening socket closes here, synchronously.
-        inner.listener = None;
-        if let Some(path) = inner.ipc_path.take() {
-            let _ = std::fs::remove_file(path);
-        }
-        if let Some(w) = inner.accept_waker.take() {
-            w.wake();
-        }
     }
 
     /// `server.close()`: stop accepting; `close` comes when every connection is gone.
@@ -174,7 +162,7 @@ impl Server {
         let result = inner.core.close();
         while let Some(action) = inner.core.poll_action() {
             if action == ServerAction::CloseListener {
-                self.close_listener(&mut inner);
+                close_listener(&mut inner);
             }
         }
         wake(&mut inner);
@@ -182,7 +170,7 @@ impl Server {
     }
 
     /// The next event; `None` never comes while the server lives (it waits).
-    pub async fn next_event(&self) -> ServerEvent {
+    pub async fn next_event(&self) -> ServerEvent<Rt> {
         poll_fn(|cx| {
             let mut inner = self.shared.lock();
             while let Some(ev) = inner.core.poll_event() {
@@ -200,12 +188,12 @@ impl Server {
     /// (a failed listen, or an accept that ran out of descriptors, after which the server still
     /// listens) as an `io::Error` with the [`NetError`] inside, and `NotConnected`
     /// (`ERR_SERVER_NOT_RUNNING`) once it closed.
-    pub async fn accept(&self) -> io::Result<Socket> {
+    pub async fn accept(&self) -> io::Result<Socket<Rt>> {
         loop {
             match self.next_event().await {
-                ServerEvent::Connection(sock) => return Ok(sock),
-                ServerEvent::Error(e) => return Err(e.into()),
-                ServerEvent::Close => return Err(NetError::server_not_running().into()),
+                ServerEvent::<Rt>::Connection(sock) => return Ok(sock),
+                ServerEvent::<Rt>::Error(e) => return Err(e.into()),
+                ServerEvent::<Rt>::Close => return Err(NetError::server_not_running().into()),
                 // listening, drop, and any event a later version adds
                 _ => {}
             }
@@ -216,11 +204,12 @@ impl Server {
     /// `TcpListener::bind` does, each address tried in turn), with Node's default options.
     ///
     /// # Panics
-    /// Outside a tokio runtime.
-    pub async fn bind(addr: impl tokio::net::ToSocketAddrs) -> io::Result<Self> {
+    /// Outside a runtime ([`Runtime::try_current`]).
+    pub async fn bind(addr: impl BindAddrs) -> io::Result<Self> {
+        let rt = current::<Rt>();
         let mut last = None;
-        for at in tokio::net::lookup_host(addr).await? {
-            let server = Self::new(ServerOptions::default());
+        for at in addr.to_target()?.resolve(&rt).await? {
+            let server = Self::with_runtime(ServerOptions::default(), Some(rt.clone()));
             match server.listen_new(ListenOptions::tcp(at.ip(), at.port())).await {
                 Ok(()) => return Ok(server),
                 Err(e) => last = Some(e),
@@ -239,47 +228,28 @@ impl Server {
         }
         loop {
             match self.next_event().await {
-                ServerEvent::Error(e) => return Err(e.into()),
-                ServerEvent::Close => return Err(NetError::server_not_running().into()),
+                ServerEvent::<Rt>::Error(e) => return Err(e.into()),
+                ServerEvent::<Rt>::Close => return Err(NetError::server_not_running().into()),
                 _ => {}
             }
         }
     }
 
-    /// Adopt a listening std `TcpListener` (socket activation, a listener inherited or made by
-    /// hand): the server listens on it at once, with `options`; `listening` follows as after
-    /// `listen`. A tokio `TcpListener` comes in through its `into_std()`.
-    ///
-    /// # Panics
-    /// Outside a tokio runtime.
-    pub fn from_std(listener: std::net::TcpListener, options: ServerOptions) -> io::Result<Self> {
-        listener.set_nonblocking(true)?;
-        let at = Endpoint::Tcp(listener.local_addr()?);
-        let listener = TcpListener::from_std(listener)?;
-        let server = Self::new(options);
-        server.listen_via(at.clone(), move |_| Ok((Listener::Tcp(listener), at)))?;
-        Ok(server)
-    }
-
-    /// Adopt a listening std `UnixListener`, as [`Server::from_std`] does. The socket file is
-    /// the caller's: it is not removed on close.
-    ///
-    /// # Panics
-    /// Outside a tokio runtime.
-    pub fn from_std_unix(
-        listener: std::os::unix::net::UnixListener,
+    /// Listen on a listener of this runtime already bound at `at` (an adopted descriptor):
+    /// `listening` follows as after `listen`. With `owns_path`, an IPC path is removed on close.
+    pub fn from_listener(
+        listener: Rt::Listener,
+        at: Endpoint,
         options: ServerOptions,
+        rt: Rt,
+        owns_path: bool,
     ) -> io::Result<Self> {
-        listener.set_nonblocking(true)?;
-        let path = listener.local_addr()?.as_pathname().map(std::path::Path::to_owned).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "an unnamed Unix listener has no path to listen on")
-        })?;
-        let listener = UnixListener::from_std(listener)?;
-        let server = Self::new(options);
-        server.listen_via(Endpoint::Ipc(path.clone()), move |_| {
-            Ok((Listener::Unix(listener), Endpoint::Ipc(path)))
-        })?;
-        server.shared.lock().ipc_path = None;
+        let server = Self::with_runtime(options, Some(rt));
+        let answer = at.clone();
+        server.listen_via(at, move |_, _| Ok((listener, answer)))?;
+        if !owns_path {
+            server.shared.lock().ipc_path = None;
+        }
         Ok(server)
     }
 
@@ -312,48 +282,22 @@ impl Server {
     }
 }
 
-/// Bind and listen as libuv does (`SO_REUSEADDR`, dual-stack `::` unless `ipv6_only`, falling
-/// back to `0.0.0.0` when the default host has no IPv6).
-fn bind(at: &Endpoint, opts: &ListenOptions) -> Result<(Listener, Endpoint), NetError> {
-    driver::bind_listener(
-        at,
-        opts,
-        |addr, backlog| bind_tcp(addr, opts, backlog).map(Listener::Tcp),
-        |listener| match listener {
-            Listener::Tcp(l) => l.local_addr(),
-            Listener::Unix(_) => unreachable!("a TCP endpoint binds a TCP listener"),
-        },
-        |path, mode| {
-            let listener = UnixListener::bind(path)?;
-            if let Some(mode) = mode {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
-            }
-            Ok(Listener::Unix(listener))
-        },
-    )
-}
-
-fn bind_tcp(addr: SocketAddr, opts: &ListenOptions, backlog: i32) -> io::Result<TcpListener> {
-    let socket = socket2::Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    socket.set_reuse_address(true)?;
-    if addr.is_ipv6() {
-        socket.set_only_v6(opts.ipv6_only)?;
+fn close_listener<Rt: Runtime>(inner: &mut ServerInner<Rt>) {
+    // The only strong reference: the listening socket closes here, synchronously.
+    inner.listener = None;
+    if let Some(path) = inner.ipc_path.take() {
+        let _ = std::fs::remove_file(path);
     }
-    if opts.reuse_port {
-        socket.set_reuse_port(true)?;
+    if let Some(w) = inner.accept_waker.take() {
+        w.wake();
     }
-    socket.bind(&addr.into())?;
-    socket.listen(backlog)?;
-    socket.set_nonblocking(true)?;
-    TcpListener::from_std(socket.into())
 }
 
 /// Accept until the listener is closed; each connection goes through the core's admission.
 ///
 /// The task holds the listener only while polling it, so `close()` (which drops the server's
 /// reference) closes the listening socket at once, as Node's does, and wakes the task to end.
-async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
+async fn accept_loop<Rt: Runtime>(server: Weak<ServerShared<Rt>>, listener: Weak<Rt::Listener>, rt: Rt) {
     loop {
         let accepted = poll_fn(|cx| {
             let (Some(shared), Some(l)) = (server.upgrade(), listener.upgrade()) else {
@@ -365,12 +309,7 @@ async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
             }
             inner.accept_waker = Some(cx.waker().clone());
             drop(inner);
-            match &*l {
-                Listener::Tcp(t) => {
-                    t.poll_accept(cx).map(|r| Some(r.map(|(s, peer)| (Stream::Tcp(s), Some(peer)))))
-                }
-                Listener::Unix(u) => u.poll_accept(cx).map(|r| Some(r.map(|(s, _)| (Stream::Unix(s), None)))),
-            }
+            l.poll_accept(cx).map(Some)
         })
         .await;
         let (stream, peer) = match accepted {
@@ -387,7 +326,7 @@ async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
                 drop(shared);
                 if failure == driver::AcceptFailure::BackOff {
                     tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(driver::ACCEPT_RETRY).await;
+                    rt.timer(rt.now() + driver::ACCEPT_RETRY).await;
                 }
                 continue;
             }
@@ -395,14 +334,15 @@ async fn accept_loop(server: Weak<ServerShared>, listener: Weak<Listener>) {
         let Some(shared) = server.upgrade() else { return };
         let mut inner = shared.lock();
         let info = driver::accepted_info(inner.core.address(), peer, || stream.local_addr());
-        let admission = inner.core.accept(Instant::now(), info);
+        let admission = inner.core.accept(rt.now(), info);
         tracing::debug!(remote = ?peer, admitted = matches!(admission, Admission::Accepted(_)), "accept");
         let mut accepted = None;
         match admission {
             Admission::Accepted(core) => {
                 let id = core.connection_id().expect("admitted sockets carry an id");
-                let link = ServerLink { server: Weak::clone(&server), id };
-                let sock = Socket::from_core(core, Some(stream), Some(link));
+                let count: Weak<dyn ConnectionCount> = server.clone();
+                let link = ServerLink { server: count, id };
+                let sock = Socket::from_core(core, Some(stream), Some(link), rt.clone());
                 accepted = Some(sock.clone());
                 inner.admitted.push(id, sock);
             }

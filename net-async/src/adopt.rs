@@ -1,0 +1,65 @@
+//! Adopting descriptors made elsewhere (socket activation, a listener inherited or made by
+//! hand): Node's `new net.Socket({ fd })` and `listen({ fd })`, on the real kernel.
+
+use std::io;
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::{UnixListener, UnixStream};
+
+use net_core::{Endpoint, ServerOptions, SocketOptions};
+
+use crate::os::{Os, OsRuntime};
+use crate::server::Server;
+use crate::socket::{Socket, current};
+
+impl<T: OsRuntime> Socket<Os<T>> {
+    /// Adopt a connected std `TcpStream`: a connected socket with `options`, as an accepted
+    /// one is (no `connect`). A runtime's own stream comes in through its `into_std()` (tokio)
+    /// or `into_inner()` (async-io).
+    ///
+    /// # Panics
+    /// Outside a runtime ([`crate::Runtime::try_current`]).
+    pub fn from_std(stream: TcpStream, options: SocketOptions) -> io::Result<Self> {
+        let rt = current::<Os<T>>();
+        let stream = rt.adopt_tcp(stream)?;
+        Ok(Self::from_stream(stream, options, false, rt))
+    }
+
+    /// Adopt a connected std `UnixStream`, as [`Socket::from_std`] does.
+    ///
+    /// # Panics
+    /// Outside a runtime ([`crate::Runtime::try_current`]).
+    pub fn from_std_unix(stream: UnixStream, options: SocketOptions) -> io::Result<Self> {
+        let rt = current::<Os<T>>();
+        let stream = rt.adopt_unix(stream)?;
+        Ok(Self::from_stream(stream, options, true, rt))
+    }
+}
+
+impl<T: OsRuntime> Server<Os<T>> {
+    /// Adopt a listening std `TcpListener`: the server listens on it at once, with `options`;
+    /// `listening` follows as after `listen`. A runtime's own listener comes in through its
+    /// `into_std()` (tokio) or `into_inner()` (async-io).
+    ///
+    /// # Panics
+    /// Outside a runtime ([`crate::Runtime::try_current`]).
+    pub fn from_std(listener: TcpListener, options: ServerOptions) -> io::Result<Self> {
+        let rt = current::<Os<T>>();
+        let at = Endpoint::Tcp(listener.local_addr()?);
+        let listener = rt.adopt_tcp_listener(listener)?;
+        Self::from_listener(listener, at, options, rt, false)
+    }
+
+    /// Adopt a listening std `UnixListener`, as [`Server::from_std`] does. The socket file is
+    /// the caller's: it is not removed on close.
+    ///
+    /// # Panics
+    /// Outside a runtime ([`crate::Runtime::try_current`]).
+    pub fn from_std_unix(listener: UnixListener, options: ServerOptions) -> io::Result<Self> {
+        let rt = current::<Os<T>>();
+        let path = listener.local_addr()?.as_pathname().map(std::path::Path::to_owned).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "an unnamed Unix listener has no path to listen on")
+        })?;
+        let listener = rt.adopt_unix_listener(listener)?;
+        Self::from_listener(listener, Endpoint::Ipc(path), options, rt, false)
+    }
+}

@@ -1,5 +1,6 @@
 //! The harnesses: the simulator and one per backend.
 
+pub mod async_rt;
 pub mod mio;
 pub mod sim;
 pub mod smol;

@@ -1,127 +1,33 @@
-//! The harness over net-smol: an executor of its own, run only inside `next_event`, as Node's
-//! loop runs only between a script's synchronous steps.
+//! The harness over net-smol: an executor of its own, run only inside `next_event` (see
+//! `net_smol::enter`).
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::Bytes;
-use net_core::{Endpoint, ListenOptions, NetError, ServerOptions, SocketHandle, SocketOptions};
+use super::async_rt::{AsyncHarness, Loop};
 
-use crate::harness::{Harness, Observed, Pulled, SockId, SrvId, Target, map_connection, poll_one};
+/// net-smol as a [`crate::harness::Harness`].
+pub type SmolHarness = AsyncHarness<SmolLoop>;
 
-/// net-smol as a [`Harness`], its tasks on an executor of its own that runs only inside
-/// `next_event` (see `net_smol::enter`).
-pub struct SmolHarness {
-    ex: Arc<smol::Executor<'static>>,
-    sockets: Vec<net_smol::Socket>,
-    /// The socket handed out `close`: no more events.
-    done: Vec<bool>,
-    servers: Vec<net_smol::Server>,
-}
+/// A smol executor of the harness's own.
+pub struct SmolLoop(Arc<smol::Executor<'static>>);
 
-impl SmolHarness {
-    /// A harness with its own executor.
-    pub fn new() -> Self {
-        Self {
-            ex: Arc::new(smol::Executor::new()),
-            sockets: Vec::new(),
-            done: Vec::new(),
-            servers: Vec::new(),
-        }
+impl Loop for SmolLoop {
+    type Rt = net_smol::Rt;
+    type Entered<'a> = net_smol::EnterGuard;
+
+    fn new() -> Self {
+        Self(Arc::new(smol::Executor::new()))
     }
 
-    fn add_socket(&mut self, sock: net_smol::Socket) -> SockId {
-        self.sockets.push(sock);
-        self.done.push(false);
-        self.sockets.len() - 1
-    }
-}
-
-impl Default for SmolHarness {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Harness for SmolHarness {
-    fn now(&self) -> Instant {
-        Instant::now()
+    fn enter(&self) -> Self::Entered<'_> {
+        net_smol::enter(&self.0)
     }
 
-    fn create_server(&mut self, opts: ServerOptions) -> SrvId {
-        let _ex = net_smol::enter(&self.ex);
-        self.servers.push(net_smol::Server::new(opts));
-        self.servers.len() - 1
-    }
-
-    fn listen(&mut self, s: SrvId, opts: ListenOptions) -> Result<(), NetError> {
-        self.servers[s].listen(opts)
-    }
-
-    fn server_address(&mut self, s: SrvId) -> Option<Endpoint> {
-        self.servers[s].address()
-    }
-
-    fn listening(&mut self, s: SrvId) -> bool {
-        self.servers[s].listening()
-    }
-
-    fn close_server(&mut self, s: SrvId) -> Result<(), NetError> {
-        self.servers[s].close()
-    }
-
-    fn get_connections(&mut self, s: SrvId) -> usize {
-        self.servers[s].get_connections()
-    }
-
-    fn set_max_connections(&mut self, s: SrvId, max: Option<u32>) {
-        self.servers[s].set_max_connections(max);
-    }
-
-    fn connect(&mut self, to: Target, opts: SocketOptions) -> SockId {
-        let _ex = net_smol::enter(&self.ex);
-        let sock = match to {
-            Target::Tcp(c) => net_smol::Socket::connect_with(*c, opts),
-            Target::Ipc(p) => net_smol::connect_path_with(p, opts),
-        };
-        self.add_socket(sock)
-    }
-
-    fn write(&mut self, c: SockId, data: Bytes) -> bool {
-        self.sockets[c].write(data).accepted()
-    }
-
-    fn with_core(&mut self, c: SockId, f: &mut dyn FnMut(&mut net_core::Socket, Instant)) {
-        // A command after `close` may queue one more event (a callback's failure).
-        self.done[c] = false;
-        self.sockets[c].with_core(|s, now| f(s, now));
-    }
-
-    fn inspect(&mut self, c: SockId, f: &mut dyn FnMut(&net_core::Socket)) {
-        self.sockets[c].inspect(|s| f(s));
-    }
-
-    fn next_event(&mut self, until: Instant) -> Option<Observed> {
-        let (sockets, servers, done) = (&self.sockets, &self.servers, &mut self.done);
-        let any = std::future::poll_fn(|cx| {
-            // Sockets through `poll_next_event`: the harness drops each future right after polling it
-            // and still expects the wake, which only the poll method's contract gives.
-            poll_one(
-                cx,
-                servers,
-                sockets,
-                done,
-                |s| Box::pin(s.next_event()),
-                |s| Box::pin(std::future::poll_fn(move |cx| s.poll_next_event(cx))),
-            )
-        });
-        let pulled = smol::block_on(self.ex.run(smol::future::or(async { Some(any.await) }, async {
+    fn run_until<T>(&self, fut: impl Future<Output = T>, until: Instant) -> Option<T> {
+        smol::block_on(self.0.run(smol::future::or(async { Some(fut.await) }, async {
             smol::Timer::at(until).await;
             None
-        })))?;
-        Some(match pulled {
-            Pulled::Socket(id, ev) => Observed::Socket(id, ev),
-            Pulled::Server(id, ev) => Observed::Server(id, map_connection(ev, |sock| self.add_socket(sock))),
-        })
+        })))
     }
 }

@@ -1,123 +1,28 @@
-//! The harness over net-tokio: a current-thread runtime that runs only inside `next_event`, as
-//! Node's loop runs only between a script's synchronous steps.
+//! The harness over net-tokio: a current-thread runtime that runs only inside `next_event`.
 
 use std::time::Instant;
 
-use bytes::Bytes;
-use net_core::{Endpoint, ListenOptions, NetError, ServerOptions, SocketHandle, SocketOptions};
+use super::async_rt::{AsyncHarness, Loop};
 
-use crate::harness::{Harness, Observed, Pulled, SockId, SrvId, Target, map_connection, poll_one};
+/// net-tokio as a [`crate::harness::Harness`].
+pub type TokioHarness = AsyncHarness<TokioLoop>;
 
-/// net-tokio as a [`Harness`].
-pub struct TokioHarness {
-    rt: tokio::runtime::Runtime,
-    sockets: Vec<net_tokio::Socket>,
-    /// The socket handed out `close`: no more events.
-    done: Vec<bool>,
-    servers: Vec<net_tokio::Server>,
-}
+/// A current-thread tokio runtime of the harness's own.
+pub struct TokioLoop(tokio::runtime::Runtime);
 
-impl TokioHarness {
-    /// A harness with its own runtime.
-    pub fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
-        Self { rt, sockets: Vec::new(), done: Vec::new(), servers: Vec::new() }
+impl Loop for TokioLoop {
+    type Rt = net_tokio::Rt;
+    type Entered<'a> = tokio::runtime::EnterGuard<'a>;
+
+    fn new() -> Self {
+        Self(tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime"))
     }
 
-    fn add_socket(&mut self, sock: net_tokio::Socket) -> SockId {
-        self.sockets.push(sock);
-        self.done.push(false);
-        self.sockets.len() - 1
-    }
-}
-
-impl Default for TokioHarness {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Harness for TokioHarness {
-    fn now(&self) -> Instant {
-        Instant::now()
+    fn enter(&self) -> Self::Entered<'_> {
+        self.0.enter()
     }
 
-    fn create_server(&mut self, opts: ServerOptions) -> SrvId {
-        self.servers.push(net_tokio::Server::new(opts));
-        self.servers.len() - 1
-    }
-
-    fn listen(&mut self, s: SrvId, opts: ListenOptions) -> Result<(), NetError> {
-        let _rt = self.rt.enter();
-        self.servers[s].listen(opts)
-    }
-
-    fn server_address(&mut self, s: SrvId) -> Option<Endpoint> {
-        self.servers[s].address()
-    }
-
-    fn listening(&mut self, s: SrvId) -> bool {
-        self.servers[s].listening()
-    }
-
-    fn close_server(&mut self, s: SrvId) -> Result<(), NetError> {
-        let _rt = self.rt.enter();
-        self.servers[s].close()
-    }
-
-    fn get_connections(&mut self, s: SrvId) -> usize {
-        self.servers[s].get_connections()
-    }
-
-    fn set_max_connections(&mut self, s: SrvId, max: Option<u32>) {
-        self.servers[s].set_max_connections(max);
-    }
-
-    fn connect(&mut self, to: Target, opts: SocketOptions) -> SockId {
-        let sock = {
-            let _rt = self.rt.enter();
-            match to {
-                Target::Tcp(c) => net_tokio::Socket::connect_with(*c, opts),
-                Target::Ipc(p) => net_tokio::connect_path_with(p, opts),
-            }
-        };
-        self.add_socket(sock)
-    }
-
-    fn write(&mut self, c: SockId, data: Bytes) -> bool {
-        let _rt = self.rt.enter();
-        self.sockets[c].write(data).accepted()
-    }
-
-    fn with_core(&mut self, c: SockId, f: &mut dyn FnMut(&mut net_core::Socket, Instant)) {
-        // A command after `close` may queue one more event (a callback's failure).
-        self.done[c] = false;
-        let _rt = self.rt.enter();
-        self.sockets[c].with_core(|s, now| f(s, now));
-    }
-
-    fn inspect(&mut self, c: SockId, f: &mut dyn FnMut(&net_core::Socket)) {
-        self.sockets[c].inspect(|s| f(s));
-    }
-
-    fn next_event(&mut self, until: Instant) -> Option<Observed> {
-        let (sockets, servers, done) = (&self.sockets, &self.servers, &mut self.done);
-        let any = std::future::poll_fn(|cx| {
-            // Sockets through `poll_next_event`: the harness drops each future right after polling it
-            // and still expects the wake, which only the poll method's contract gives.
-            poll_one(
-                cx,
-                servers,
-                sockets,
-                done,
-                |s| Box::pin(s.next_event()),
-                |s| Box::pin(std::future::poll_fn(move |cx| s.poll_next_event(cx))),
-            )
-        });
-        let pulled = self.rt.block_on(async { tokio::time::timeout_at(until.into(), any).await.ok() })?;
-        Some(match pulled {
-            Pulled::Socket(id, ev) => Observed::Socket(id, ev),
-            Pulled::Server(id, ev) => Observed::Server(id, map_connection(ev, |sock| self.add_socket(sock))),
-        })
+    fn run_until<T>(&self, fut: impl Future<Output = T>, until: Instant) -> Option<T> {
+        self.0.block_on(async { tokio::time::timeout_at(until.into(), fut).await.ok() })
     }
 }

@@ -72,14 +72,10 @@ pub fn fail(e: &net_core::NetError) -> ! {
     std::process::exit(1)
 }
 
-/// Spawn a connection's task on tokio.
-pub fn tokio_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
-    drop(tokio::spawn(f));
-}
-
-/// Spawn a connection's task on smol.
-pub fn smol_spawn<F: Future<Output = ()> + Send + 'static>(f: F) {
-    smol::spawn(f).detach();
+/// Spawn a connection's task on the runtime the program runs on (tokio's current runtime, or
+/// smol's executor), for protocol code written once over [`net_async::Runtime`].
+pub fn spawn<Rt: net_async::Runtime>(f: impl Future<Output = ()> + Send + 'static) {
+    Rt::try_current().expect("inside the program's runtime").spawn(f);
 }
 
 /// The bound address as the programs print it: `listening on <address>`.

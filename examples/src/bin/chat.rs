@@ -13,9 +13,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use examples::{
-    Addr, Backend, Lines, addr_arg, announce, backend_arg, fail, on_termination, smol_spawn, tokio_spawn,
-};
+use examples::{Addr, Backend, Lines, addr_arg, announce, backend_arg, fail, on_termination, spawn};
+use net_async::{Runtime, Server, ServerEvent, Socket};
 use net_core::{ServerOptions, SocketEvent, SocketHandle};
 
 const USAGE: &str = "chat --backend tokio|smol|mio --listen ADDR";
@@ -29,65 +28,60 @@ fn main() {
     let listen = addr_arg(&args, "--listen", USAGE);
     on_termination(|| std::process::exit(0));
     match backend {
-        Backend::Tokio => examples::tokio_block_on(tokio_chat(listen)),
-        Backend::Smol => smol::block_on(smol_chat(listen)),
+        Backend::Tokio => examples::tokio_block_on(async_chat::<net_tokio::Rt>(listen)),
+        Backend::Smol => smol::block_on(async_chat::<net_smol::Rt>(listen)),
         Backend::Mio => mio_chat(listen),
     }
 }
 
-macro_rules! async_chat {
-    ($name:ident, $backend:ident, $spawn:path) => {
-        async fn $name(listen: Addr) {
-            use $backend::{Server, ServerEvent, Socket};
-            type Room = Arc<Mutex<HashMap<u64, Socket>>>;
-            let server = Server::new(ServerOptions::default());
-            let at = listen.listen_options();
-            server.listen(at).unwrap_or_else(|e| fail(&e));
-            let room: Room = Arc::default();
-            let mut next = 0u64;
-            loop {
-                match server.next_event().await {
-                    ServerEvent::Listening => announce(server.address()),
-                    ServerEvent::Error(e) => fail(&e),
-                    ServerEvent::Connection(sock) => {
-                        next += 1;
-                        room.lock().unwrap().insert(next, sock.clone());
-                        $spawn(member(next, sock, Arc::clone(&room)));
-                    }
-                    _ => {}
-                }
-            }
+/// Everyone in the room, by member number.
+type Room<Rt> = Arc<Mutex<HashMap<u64, Socket<Rt>>>>;
 
-            async fn member(me: u64, sock: Socket, room: Room) {
-                let mut lines = Lines::default();
-                while let Some(ev) = sock.next_event().await {
-                    if let SocketEvent::Data(d) = ev {
-                        for line in lines.feed(&d) {
-                            let line = Bytes::from(line);
-                            let others: Vec<Socket> = room
-                                .lock()
-                                .unwrap()
-                                .iter()
-                                .filter(|(k, _)| **k != me)
-                                .map(|(_, s)| s.clone())
-                                .collect();
-                            for other in others {
-                                other.write(line.clone());
-                                if other.writable_length() > MAX_BACKLOG {
-                                    other.destroy();
-                                }
-                            }
+/// The chat program, written once for every async runtime.
+async fn async_chat<Rt: Runtime>(listen: Addr) {
+    let server = Server::<Rt>::new(ServerOptions::default());
+    let at = listen.listen_options();
+    server.listen(at).unwrap_or_else(|e| fail(&e));
+    let room: Room<Rt> = Arc::default();
+    let mut next = 0u64;
+    loop {
+        match server.next_event().await {
+            ServerEvent::<Rt>::Listening => announce(server.address()),
+            ServerEvent::<Rt>::Error(e) => fail(&e),
+            ServerEvent::<Rt>::Connection(sock) => {
+                next += 1;
+                room.lock().unwrap().insert(next, sock.clone());
+                spawn::<Rt>(member(next, sock, Arc::clone(&room)));
+            }
+            _ => {}
+        }
+    }
+
+    async fn member<Rt: Runtime>(me: u64, sock: Socket<Rt>, room: Room<Rt>) {
+        let mut lines = Lines::default();
+        while let Some(ev) = sock.next_event().await {
+            if let SocketEvent::Data(d) = ev {
+                for line in lines.feed(&d) {
+                    let line = Bytes::from(line);
+                    let others: Vec<Socket<Rt>> = room
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .filter(|(k, _)| **k != me)
+                        .map(|(_, s)| s.clone())
+                        .collect();
+                    for other in others {
+                        other.write(line.clone());
+                        if other.writable_length() > MAX_BACKLOG {
+                            other.destroy();
                         }
                     }
                 }
-                room.lock().unwrap().remove(&me);
             }
         }
-    };
+        room.lock().unwrap().remove(&me);
+    }
 }
-
-async_chat!(tokio_chat, net_tokio, tokio_spawn);
-async_chat!(smol_chat, net_smol, smol_spawn);
 
 fn mio_chat(listen: Addr) {
     use net_mio::{Event, EventLoop, ServerEvent, SocketId};

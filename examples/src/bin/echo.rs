@@ -11,9 +11,9 @@
 #![allow(clippy::collapsible_match)]
 
 use examples::{
-    Addr, Backend, addr_arg, announce, backend_arg, fail, has, on_termination, smol_spawn, tokio_spawn,
-    usage_error, value_of,
+    Addr, Backend, addr_arg, announce, backend_arg, fail, has, on_termination, spawn, usage_error, value_of,
 };
+use net_async::{Runtime, Server, ServerEvent, Socket};
 use net_core::{ServerOptions, SocketEvent, SocketHandle};
 
 const USAGE: &str = "echo --backend tokio|smol|mio --listen ADDR [--allow-half-open] [--max-connections N] [--pause-on-connect]";
@@ -42,69 +42,62 @@ fn config() -> Config {
 fn main() {
     let cfg = config();
     match cfg.backend {
-        Backend::Tokio => examples::tokio_block_on(tokio_echo(cfg)),
-        Backend::Smol => smol::block_on(smol_echo(cfg)),
+        Backend::Tokio => examples::tokio_block_on(async_echo::<net_tokio::Rt>(cfg)),
+        Backend::Smol => smol::block_on(async_echo::<net_smol::Rt>(cfg)),
         Backend::Mio => mio_echo(cfg),
     }
 }
 
-macro_rules! async_echo {
-    ($name:ident, $backend:ident, $spawn:path) => {
-        async fn $name(cfg: Config) {
-            use $backend::{Server, ServerEvent, Socket};
-            let server = Server::new(cfg.opts.clone());
-            let at = cfg.listen.listen_options();
-            // The signal handler is in place before `listening on` is printed.
-            let (stop_tx, stop_rx) = smol::channel::bounded::<()>(1);
-            on_termination(move || {
-                let _ = stop_tx.try_send(());
-            });
-            server.listen(at).unwrap_or_else(|e| fail(&e));
-            match server.next_event().await {
-                ServerEvent::Listening => announce(server.address()),
-                ServerEvent::Error(e) => fail(&e),
-                other => unreachable!("{other:?}"),
-            }
-            let half_open = cfg.opts.allow_half_open;
-            let pause_on_connect = cfg.opts.pause_on_connect;
-            let serve = async {
-                loop {
-                    if let ServerEvent::Connection(sock) = server.next_event().await {
-                        $spawn(async move { echo_connection(sock, half_open, pause_on_connect).await });
-                    }
-                }
-            };
-            smol::future::or(serve, async {
-                let _ = stop_rx.recv().await;
-            })
-            .await;
-            let _ = server.close();
-            std::process::exit(0);
-
-            async fn echo_connection(sock: Socket, half_open: bool, pause_on_connect: bool) {
-                if pause_on_connect {
-                    sock.resume();
-                }
-                while let Some(ev) = sock.next_event().await {
-                    match ev {
-                        SocketEvent::Data(d) => {
-                            if !sock.write(d) {
-                                sock.pause();
-                                sock.drained().await;
-                                sock.resume();
-                            }
-                        }
-                        SocketEvent::End if half_open => sock.end(),
-                        _ => {}
-                    }
-                }
+/// The echo server, written once for every async runtime.
+async fn async_echo<Rt: Runtime>(cfg: Config) {
+    let server = Server::<Rt>::new(cfg.opts.clone());
+    let at = cfg.listen.listen_options();
+    // The signal handler is in place before `listening on` is printed.
+    let (stop_tx, stop_rx) = smol::channel::bounded::<()>(1);
+    on_termination(move || {
+        let _ = stop_tx.try_send(());
+    });
+    server.listen(at).unwrap_or_else(|e| fail(&e));
+    match server.next_event().await {
+        ServerEvent::<Rt>::Listening => announce(server.address()),
+        ServerEvent::<Rt>::Error(e) => fail(&e),
+        other => unreachable!("{other:?}"),
+    }
+    let half_open = cfg.opts.allow_half_open;
+    let pause_on_connect = cfg.opts.pause_on_connect;
+    let serve = async {
+        loop {
+            if let ServerEvent::<Rt>::Connection(sock) = server.next_event().await {
+                spawn::<Rt>(async move { echo_connection(sock, half_open, pause_on_connect).await });
             }
         }
     };
+    smol::future::or(serve, async {
+        let _ = stop_rx.recv().await;
+    })
+    .await;
+    let _ = server.close();
+    std::process::exit(0);
 }
 
-async_echo!(tokio_echo, net_tokio, tokio_spawn);
-async_echo!(smol_echo, net_smol, smol_spawn);
+async fn echo_connection<Rt: Runtime>(sock: Socket<Rt>, half_open: bool, pause_on_connect: bool) {
+    if pause_on_connect {
+        sock.resume();
+    }
+    while let Some(ev) = sock.next_event().await {
+        match ev {
+            SocketEvent::Data(d) => {
+                if !sock.write(d) {
+                    sock.pause();
+                    sock.drained().await;
+                    sock.resume();
+                }
+            }
+            SocketEvent::End if half_open => sock.end(),
+            _ => {}
+        }
+    }
+}
 
 fn mio_echo(cfg: Config) {
     use net_mio::{Event, EventLoop, ServerEvent};

@@ -9,9 +9,9 @@
 use std::collections::HashMap;
 
 use examples::{
-    Addr, Backend, HttpRequests, addr_arg, announce, backend_arg, fail, hello_response, on_termination,
-    smol_spawn, tokio_spawn,
+    Addr, Backend, HttpRequests, addr_arg, announce, backend_arg, fail, hello_response, on_termination, spawn,
 };
+use net_async::{Runtime, Server, ServerEvent, Socket};
 use net_core::{ServerOptions, SocketEvent, SocketHandle};
 
 const USAGE: &str = "hello-http --backend tokio|smol|mio --listen ADDR";
@@ -22,8 +22,8 @@ fn main() {
     let listen = addr_arg(&args, "--listen", USAGE);
     on_termination(|| std::process::exit(0));
     match backend {
-        Backend::Tokio => examples::tokio_block_on(tokio_http(listen)),
-        Backend::Smol => smol::block_on(smol_http(listen)),
+        Backend::Tokio => examples::tokio_block_on(async_http::<net_tokio::Rt>(listen)),
+        Backend::Smol => smol::block_on(async_http::<net_smol::Rt>(listen)),
         Backend::Mio => mio_http(listen),
     }
 }
@@ -47,40 +47,33 @@ fn respond(parser: &mut HttpRequests, data: &[u8], mut send: impl FnMut(String))
     }
 }
 
-macro_rules! async_http {
-    ($name:ident, $backend:ident, $spawn:path) => {
-        async fn $name(listen: Addr) {
-            use $backend::{Server, ServerEvent, Socket};
-            let server = Server::new(ServerOptions::default());
-            let at = listen.listen_options();
-            server.listen(at).unwrap_or_else(|e| fail(&e));
-            loop {
-                match server.next_event().await {
-                    ServerEvent::Listening => announce(server.address()),
-                    ServerEvent::Error(e) => fail(&e),
-                    ServerEvent::Connection(sock) => $spawn(serve(sock)),
-                    _ => {}
-                }
-            }
+/// The http program, written once for every async runtime.
+async fn async_http<Rt: Runtime>(listen: Addr) {
+    let server = Server::<Rt>::new(ServerOptions::default());
+    let at = listen.listen_options();
+    server.listen(at).unwrap_or_else(|e| fail(&e));
+    loop {
+        match server.next_event().await {
+            ServerEvent::<Rt>::Listening => announce(server.address()),
+            ServerEvent::<Rt>::Error(e) => fail(&e),
+            ServerEvent::<Rt>::Connection(sock) => spawn::<Rt>(serve(sock)),
+            _ => {}
+        }
+    }
 
-            async fn serve(sock: Socket) {
-                let mut parser = HttpRequests::default();
-                while let Some(ev) = sock.next_event().await {
-                    if let SocketEvent::Data(d) = ev {
-                        if respond(&mut parser, &d, |r| {
-                            sock.write(r);
-                        }) {
-                            sock.end();
-                        }
-                    }
+    async fn serve<Rt: Runtime>(sock: Socket<Rt>) {
+        let mut parser = HttpRequests::default();
+        while let Some(ev) = sock.next_event().await {
+            if let SocketEvent::Data(d) = ev {
+                if respond(&mut parser, &d, |r| {
+                    sock.write(r);
+                }) {
+                    sock.end();
                 }
             }
         }
-    };
+    }
 }
-
-async_http!(tokio_http, net_tokio, tokio_spawn);
-async_http!(smol_http, net_smol, smol_spawn);
 
 fn mio_http(listen: Addr) {
     use net_mio::{Event, EventLoop, ServerEvent, SocketId};

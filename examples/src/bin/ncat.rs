@@ -12,6 +12,7 @@ use std::io::{Read, Write};
 
 use bytes::Bytes;
 use examples::{Addr, Backend, backend_arg, usage_error, value_of};
+use net_async::{ListenOptions, Runtime, Server, ServerEvent, Socket};
 use net_core::{ConnectOptions, ServerOptions, SocketEvent, SocketHandle, SocketOptions};
 
 const USAGE: &str = "ncat --backend tokio|smol|mio [--listen] ADDR";
@@ -69,8 +70,8 @@ fn read_stdin(mut send: impl FnMut(Option<Bytes>) + Send + 'static) {
 fn main() {
     let cfg = config();
     let code = match cfg.backend {
-        Backend::Tokio => examples::tokio_block_on(tokio_ncat(cfg)),
-        Backend::Smol => smol::block_on(smol_ncat(cfg)),
+        Backend::Tokio => examples::tokio_block_on(async_ncat::<net_tokio::Rt>(cfg)),
+        Backend::Smol => smol::block_on(async_ncat::<net_smol::Rt>(cfg)),
         Backend::Mio => mio_ncat(cfg),
     };
     std::process::exit(code);
@@ -94,74 +95,67 @@ fn on_event(ev: &SocketEvent, failed: &mut bool) -> Option<i32> {
     None
 }
 
-macro_rules! async_ncat {
-    ($name:ident, $backend:ident) => {
-        async fn $name(cfg: Config) -> i32 {
-            use $backend::{ListenOptions, Server, ServerEvent, Socket};
-            let sock: Socket = if cfg.listen {
-                let server = Server::new(server_options());
-                let at = match &cfg.addr {
-                    Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
-                    Addr::Unix(p) => ListenOptions::path(p),
-                };
-                if let Err(e) = server.listen(at) {
-                    eprintln!("{}", e.message());
-                    return 1;
-                }
-                match server.next_event().await {
-                    ServerEvent::Listening => {
-                        eprintln!("listening on {}", examples::shown(&server.address().unwrap()))
-                    }
-                    ServerEvent::Error(e) => {
-                        eprintln!("{}", e.message());
-                        return 1;
-                    }
-                    _ => {}
-                }
-                let Ok(sock) = server.accept().await else { return 1 };
-                let _ = server.close();
-                sock
-            } else {
-                match &cfg.addr {
-                    Addr::Tcp(a) => Socket::connect_with(
-                        ConnectOptions::new(a.ip().to_string(), a.port()),
-                        socket_options(),
-                    ),
-                    Addr::Unix(p) => $backend::connect_path(p),
-                }
-            };
-            let (tx, rx) = smol::channel::unbounded::<Option<Bytes>>();
-            read_stdin(move |chunk| {
-                let _ = tx.send_blocking(chunk);
-            });
-            let writer = {
-                let sock = sock.clone();
-                async move {
-                    while let Ok(Some(chunk)) = rx.recv().await {
-                        if !sock.write(chunk) {
-                            sock.drained().await;
-                        }
-                    }
-                    sock.end();
-                    std::future::pending::<i32>().await
-                }
-            };
-            let reader = async {
-                let mut failed = false;
-                while let Some(ev) = sock.next_event().await {
-                    if let Some(code) = on_event(&ev, &mut failed) {
-                        return code;
-                    }
-                }
-                i32::from(failed)
-            };
-            smol::future::or(reader, writer).await
+/// The ncat program, written once for every async runtime.
+async fn async_ncat<Rt: Runtime>(cfg: Config) -> i32 {
+    let sock: Socket<Rt> = if cfg.listen {
+        let server = Server::<Rt>::new(server_options());
+        let at = match &cfg.addr {
+            Addr::Tcp(a) => ListenOptions::tcp(a.ip(), a.port()),
+            Addr::Unix(p) => ListenOptions::path(p),
+        };
+        if let Err(e) = server.listen(at) {
+            eprintln!("{}", e.message());
+            return 1;
+        }
+        match server.next_event().await {
+            ServerEvent::<Rt>::Listening => {
+                eprintln!("listening on {}", examples::shown(&server.address().unwrap()))
+            }
+            ServerEvent::<Rt>::Error(e) => {
+                eprintln!("{}", e.message());
+                return 1;
+            }
+            _ => {}
+        }
+        let Ok(sock) = server.accept().await else { return 1 };
+        let _ = server.close();
+        sock
+    } else {
+        match &cfg.addr {
+            Addr::Tcp(a) => Socket::<Rt>::connect_with(
+                ConnectOptions::new(a.ip().to_string(), a.port()),
+                socket_options(),
+            ),
+            Addr::Unix(p) => net_async::connect_path::<Rt>(p),
         }
     };
+    let (tx, rx) = smol::channel::unbounded::<Option<Bytes>>();
+    read_stdin(move |chunk| {
+        let _ = tx.send_blocking(chunk);
+    });
+    let writer = {
+        let sock = sock.clone();
+        async move {
+            while let Ok(Some(chunk)) = rx.recv().await {
+                if !sock.write(chunk) {
+                    sock.drained().await;
+                }
+            }
+            sock.end();
+            std::future::pending::<i32>().await
+        }
+    };
+    let reader = async {
+        let mut failed = false;
+        while let Some(ev) = sock.next_event().await {
+            if let Some(code) = on_event(&ev, &mut failed) {
+                return code;
+            }
+        }
+        i32::from(failed)
+    };
+    smol::future::or(reader, writer).await
 }
-
-async_ncat!(tokio_ncat, net_tokio);
-async_ncat!(smol_ncat, net_smol);
 
 fn mio_ncat(cfg: Config) -> i32 {
     use net_mio::{Event, EventLoop, ListenOptions, ServerEvent};

@@ -11,9 +11,8 @@
 
 use std::collections::HashMap;
 
-use examples::{
-    Addr, Backend, announce, fail, on_termination, smol_spawn, tokio_spawn, usage_error, value_of,
-};
+use examples::{Addr, Backend, announce, fail, on_termination, spawn, usage_error, value_of};
+use net_async::{Runtime, Server, ServerEvent, Socket};
 use net_core::{ConnectOptions, ServerOptions, SocketEvent, SocketHandle, SocketOptions};
 
 const USAGE: &str = "proxy --backend tokio|smol|mio --listen ADDR --to ADDR";
@@ -43,62 +42,55 @@ fn server_options() -> ServerOptions {
 fn main() {
     let cfg = config();
     match cfg.backend {
-        Backend::Tokio => examples::tokio_block_on(tokio_proxy(cfg)),
-        Backend::Smol => smol::block_on(smol_proxy(cfg)),
+        Backend::Tokio => examples::tokio_block_on(async_proxy::<net_tokio::Rt>(cfg)),
+        Backend::Smol => smol::block_on(async_proxy::<net_smol::Rt>(cfg)),
         Backend::Mio => mio_proxy(cfg),
     }
 }
 
-macro_rules! async_proxy {
-    ($name:ident, $backend:ident, $spawn:path) => {
-        async fn $name(cfg: Config) {
-            use $backend::{Server, ServerEvent, Socket};
-            on_termination(|| std::process::exit(0));
-            let server = Server::new(server_options());
-            let at = cfg.listen.listen_options();
-            server.listen(at).unwrap_or_else(|e| fail(&e));
-            loop {
-                match server.next_event().await {
-                    ServerEvent::Listening => announce(server.address()),
-                    ServerEvent::Error(e) => fail(&e),
-                    ServerEvent::Connection(inbound) => {
-                        let outbound = match &cfg.to {
-                            Addr::Tcp(a) => Socket::connect_with(
-                                ConnectOptions::new(a.ip().to_string(), a.port()),
-                                SocketOptions::default().allow_half_open(true),
-                            ),
-                            Addr::Unix(p) => $backend::connect_path(p),
-                        };
-                        $spawn(pipe(inbound.clone(), outbound.clone()));
-                        $spawn(pipe(outbound, inbound));
-                    }
-                    _ => {}
-                }
+/// The proxy program, written once for every async runtime.
+async fn async_proxy<Rt: Runtime>(cfg: Config) {
+    on_termination(|| std::process::exit(0));
+    let server = Server::<Rt>::new(server_options());
+    let at = cfg.listen.listen_options();
+    server.listen(at).unwrap_or_else(|e| fail(&e));
+    loop {
+        match server.next_event().await {
+            ServerEvent::<Rt>::Listening => announce(server.address()),
+            ServerEvent::<Rt>::Error(e) => fail(&e),
+            ServerEvent::<Rt>::Connection(inbound) => {
+                let outbound = match &cfg.to {
+                    Addr::Tcp(a) => Socket::<Rt>::connect_with(
+                        ConnectOptions::new(a.ip().to_string(), a.port()),
+                        SocketOptions::default().allow_half_open(true),
+                    ),
+                    Addr::Unix(p) => net_async::connect_path::<Rt>(p),
+                };
+                spawn::<Rt>(pipe(inbound.clone(), outbound.clone()));
+                spawn::<Rt>(pipe(outbound, inbound));
             }
+            _ => {}
+        }
+    }
 
-            /// Copy `from`'s bytes to `to`, pausing `from` while `to` drains; carry FIN and failure.
-            async fn pipe(from: Socket, to: Socket) {
-                while let Some(ev) = from.next_event().await {
-                    match ev {
-                        SocketEvent::Data(d) => {
-                            if !to.write(d) {
-                                from.pause();
-                                to.drained().await;
-                                from.resume();
-                            }
-                        }
-                        SocketEvent::End => to.end(),
-                        SocketEvent::Close { had_error: true } => to.destroy(),
-                        _ => {}
+    /// Copy `from`'s bytes to `to`, pausing `from` while `to` drains; carry FIN and failure.
+    async fn pipe<Rt: Runtime>(from: Socket<Rt>, to: Socket<Rt>) {
+        while let Some(ev) = from.next_event().await {
+            match ev {
+                SocketEvent::Data(d) => {
+                    if !to.write(d) {
+                        from.pause();
+                        to.drained().await;
+                        from.resume();
                     }
                 }
+                SocketEvent::End => to.end(),
+                SocketEvent::Close { had_error: true } => to.destroy(),
+                _ => {}
             }
         }
-    };
+    }
 }
-
-async_proxy!(tokio_proxy, net_tokio, tokio_spawn);
-async_proxy!(smol_proxy, net_smol, smol_spawn);
 
 fn mio_proxy(cfg: Config) {
     use net_mio::{Event, EventLoop, ServerEvent, SocketId};

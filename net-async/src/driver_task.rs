@@ -14,6 +14,7 @@ use crate::socket::{Inner, Shared};
 
 /// Carry out everything the core asks for that can be done without waiting, and wake whoever
 /// waits on the socket. Runs after every command and every input.
+#[cfg_attr(not(any(feature = "tokio", feature = "futures-io")), allow(dead_code))]
 pub(crate) fn pump<Rt: Runtime>(inner: &mut Inner<Rt>, shared: &Arc<Shared<Rt>>) {
     pump_at(inner, shared, shared.rt.now());
 }

@@ -35,19 +35,22 @@ compile_error!(
 mod addrs;
 mod adopt;
 mod driver_task;
+// Without an io-trait feature (net-mio uses only `sys`), its shared half goes unused.
+#[cfg_attr(not(any(feature = "tokio", feature = "futures-io")), allow(dead_code))]
 mod io_traits;
 mod link;
 mod os;
 mod runtime;
 mod server;
 mod socket;
+pub mod sys;
 
 pub use addrs::{BindAddrs, Target};
 pub use net_core::{
     Chunk, ConnectOptions, Endpoint, KeepAlive, NetError, ReadyState, ServerOptions, SocketEvent,
     SocketHandle, SocketOptions,
 };
-pub use os::{Os, OsListener, OsRuntime, OsStream, OwnedSocket, Registered, set_keep_alive};
+pub use os::{Os, OsListener, OsRuntime, OsStream, OwnedSocket, Registered};
 pub use runtime::{BoxFuture, Listener, Runtime, Stream};
 pub use server::{DEFAULT_BACKLOG, ListenOptions, Server, ServerEvent, create_server};
 pub use socket::{Socket, Write, connect, connect_path, connect_path_with};

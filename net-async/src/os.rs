@@ -12,11 +12,12 @@ use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 use bytes::BytesMut;
-use net_core::driver::{self, Transport};
+use net_core::driver::Transport;
 use net_core::{ConnectionInfo, Endpoint, KeepAliveSettings, ListenOptions, NetError};
-use socket2::{Domain, Protocol, SockRef, TcpKeepalive, Type};
+use socket2::SockRef;
 
 use crate::runtime::{BoxFuture, Listener, Runtime, Stream};
+use crate::sys::{self, StdListener};
 
 /// An async runtime over the real kernel: what tokio and smol each provide, and all an adapter
 /// writes.
@@ -115,34 +116,14 @@ impl<T: OsRuntime> Runtime for Os<T> {
     fn connect_tcp(&self, to: SocketAddr, local: Option<SocketAddr>) -> BoxFuture<io::Result<Self::Stream>> {
         let rt = self.0.clone();
         Box::pin(async move {
-            let socket = socket2::Socket::new(Domain::for_address(to), Type::STREAM, Some(Protocol::TCP))?;
-            if let Some(local) = local {
-                // libuv binds with SO_REUSEADDR: a local port in TIME_WAIT can be reused.
-                socket.set_reuse_address(true)?;
-                socket.bind(&local.into()).map_err(driver::BindFailed::wrap)?;
-            }
-            socket.set_nonblocking(true)?;
-            match socket.connect(&to.into()) {
-                Ok(()) => {}
-                Err(e)
-                    if e.raw_os_error() == Some(libc::EINPROGRESS)
-                        || e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
-            }
-            let io = rt.register(TcpStream::from(socket))?;
+            let io = rt.register(sys::start_tcp_connect(to, local)?)?;
             connected(&io, |s| s.take_error()).await?;
             Ok(OsStream::Tcp(io))
         })
     }
 
     fn start_ipc_connect(&self, path: &Path) -> io::Result<Option<UnixStream>> {
-        let sock = socket2::Socket::new(Domain::UNIX, Type::STREAM, None)?;
-        sock.set_nonblocking(true)?;
-        match sock.connect(&socket2::SockAddr::unix(path)?) {
-            Ok(()) => Ok(Some(sock.into())),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
-            Err(e) => Err(e),
-        }
+        sys::connect_unix_now(path)
     }
 
     /// The listener may have gone before accepting the connection (its backlog is reset:
@@ -159,42 +140,17 @@ impl<T: OsRuntime> Runtime for Os<T> {
     fn connect_ipc(&self, path: PathBuf) -> BoxFuture<io::Result<Self::Stream>> {
         let rt = self.0.clone();
         Box::pin(async move {
-            let sock = socket2::Socket::new(Domain::UNIX, Type::STREAM, None)?;
-            sock.set_nonblocking(true)?;
-            match sock.connect(&socket2::SockAddr::unix(&path)?) {
-                Ok(()) => {}
-                Err(e)
-                    if e.raw_os_error() == Some(libc::EINPROGRESS)
-                        || e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
-            }
-            let io = rt.register(UnixStream::from(sock))?;
+            let io = rt.register(sys::start_unix_connect(&path)?)?;
             connected(&io, |s| s.take_error()).await?;
             Ok(OsStream::Unix(io))
         })
     }
 
     fn listen(&self, at: &Endpoint, opts: &ListenOptions) -> Result<(Self::Listener, Endpoint), NetError> {
-        let (listener, at) = driver::bind_listener(
-            at,
-            opts,
-            |addr, backlog| bind_tcp(addr, opts, backlog).map(Bound::Tcp),
-            |bound| match bound {
-                Bound::Tcp(l) => l.local_addr(),
-                Bound::Unix(_) => unreachable!("a TCP endpoint binds a TCP listener"),
-            },
-            |path, mode| {
-                let listener = UnixListener::bind(path)?;
-                if let Some(mode) = mode {
-                    use std::os::unix::fs::PermissionsExt;
-                    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
-                }
-                Ok(Bound::Unix(listener))
-            },
-        )?;
+        let (listener, at) = sys::bind(at, opts)?;
         let listener = match listener {
-            Bound::Tcp(l) => self.adopt_tcp_listener(l),
-            Bound::Unix(l) => self.adopt_unix_listener(l),
+            StdListener::Tcp(l) => self.adopt_tcp_listener(l),
+            StdListener::Unix(l) => self.adopt_unix_listener(l),
         }
         .map_err(|e| {
             let code = net_core::ErrorCode::from_io(&e);
@@ -205,11 +161,6 @@ impl<T: OsRuntime> Runtime for Os<T> {
         })?;
         Ok((listener, at))
     }
-}
-
-enum Bound {
-    Tcp(TcpListener),
-    Unix(UnixListener),
 }
 
 impl<T: OsRuntime> Os<T> {
@@ -248,21 +199,6 @@ async fn connected<S, R: Registered<S>>(
         Some(e) => Err(e),
         None => Ok(()),
     }
-}
-
-/// Bind and listen as libuv does (`SO_REUSEADDR`, `IPV6_V6ONLY` only if asked).
-fn bind_tcp(addr: SocketAddr, opts: &ListenOptions, backlog: i32) -> io::Result<TcpListener> {
-    let socket = socket2::Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    socket.set_reuse_address(true)?;
-    if addr.is_ipv6() {
-        socket.set_only_v6(opts.ipv6_only)?;
-    }
-    if opts.reuse_port {
-        socket.set_reuse_port(true)?;
-    }
-    socket.bind(&addr.into())?;
-    socket.listen(backlog)?;
-    Ok(socket.into())
 }
 
 /// A connected kernel stream, TCP or Unix, registered with `T`'s reactor.
@@ -347,7 +283,7 @@ impl<T: OsRuntime> Transport for OsStream<T> {
     }
 
     fn set_reset_on_close(&self) -> io::Result<()> {
-        self.sock_ref().set_linger(Some(std::time::Duration::ZERO))
+        sys::set_reset_on_close(self.sock_ref())
     }
 
     fn set_no_delay(&self, enable: bool) -> io::Result<()> {
@@ -359,24 +295,10 @@ impl<T: OsRuntime> Transport for OsStream<T> {
 
     fn set_keep_alive(&self, settings: KeepAliveSettings) -> io::Result<()> {
         match self {
-            Self::Tcp(_) => set_keep_alive(self.sock_ref(), settings),
+            Self::Tcp(_) => sys::set_keep_alive(self.sock_ref(), settings),
             Self::Unix(_) => Ok(()),
         }
     }
-}
-
-/// `SO_KEEPALIVE` and, when given, the idle time, interval and count (Node 26's
-/// `setKeepAlive(enable, delay, interval, count)`).
-pub fn set_keep_alive(sock: SockRef<'_>, settings: KeepAliveSettings) -> io::Result<()> {
-    sock.set_keepalive(settings.enable)?;
-    if let Some(t) = settings.timing {
-        let ka = TcpKeepalive::new()
-            .with_time(std::time::Duration::from_secs(t.idle_secs.into()))
-            .with_interval(std::time::Duration::from_secs(t.interval_secs.into()))
-            .with_retries(t.count);
-        sock.set_tcp_keepalive(&ka)?;
-    }
-    Ok(())
 }
 
 impl<T: OsRuntime> Stream for OsStream<T> {

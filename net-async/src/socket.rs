@@ -50,6 +50,7 @@ pub(crate) struct Inner<Rt: Runtime> {
     /// A `close` event was handed out: nothing more will come.
     pub(crate) closed: bool,
     /// Bytes of a `data` event not yet taken by `AsyncRead`.
+    #[cfg_attr(not(any(feature = "tokio", feature = "futures-io")), allow(dead_code))]
     pub(crate) pending_read: Bytes,
     /// What the driver task waits for: a command wakes it only if that changed.
     pub(crate) waiting: driver::Interest,

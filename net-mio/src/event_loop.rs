@@ -1048,51 +1048,15 @@ fn close_listener(entry: &mut ServerEntry, poll: &Poll) {
 
 /// Start a non-blocking TCP connect, bound first if asked.
 fn start_tcp_connect(addr: SocketAddr, local: Option<SocketAddr>) -> io::Result<TcpStream> {
-    let Some(local) = local else { return TcpStream::connect(addr) };
-    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
-    // libuv binds with SO_REUSEADDR: a local port in TIME_WAIT can be reused.
-    socket.set_reuse_address(true)?;
-    socket.bind(&local.into()).map_err(driver::BindFailed::wrap)?;
-    socket.set_nonblocking(true)?;
-    match socket.connect(&addr.into()) {
-        Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock => {}
-        Err(e) => return Err(e),
-    }
-    Ok(TcpStream::from_std(socket.into()))
+    net_async::sys::start_tcp_connect(addr, local).map(TcpStream::from_std)
 }
 
+/// Bind and listen as libuv does (net-async's one copy), registered with mio.
 fn bind(at: &Endpoint, opts: &ListenOptions) -> Result<(Listener, Endpoint), NetError> {
-    driver::bind_listener(
-        at,
-        opts,
-        |addr, backlog| bind_tcp(addr, opts, backlog).map(Listener::Tcp),
-        |listener| match listener {
-            Listener::Tcp(l) => l.local_addr(),
-            Listener::Unix(_) => unreachable!("a TCP endpoint binds a TCP listener"),
-        },
-        |path, mode| {
-            let listener = UnixListener::bind(path)?;
-            if let Some(mode) = mode {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
-            }
-            Ok(Listener::Unix(listener))
-        },
-    )
-}
-
-fn bind_tcp(addr: SocketAddr, opts: &ListenOptions, backlog: i32) -> io::Result<TcpListener> {
-    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
-    socket.set_reuse_address(true)?;
-    if addr.is_ipv6() {
-        socket.set_only_v6(opts.ipv6_only)?;
-    }
-    if opts.reuse_port {
-        socket.set_reuse_port(true)?;
-    }
-    socket.bind(&addr.into())?;
-    socket.listen(backlog)?;
-    socket.set_nonblocking(true)?;
-    Ok(TcpListener::from_std(socket.into()))
+    let (listener, at) = net_async::sys::bind(at, opts)?;
+    let listener = match listener {
+        net_async::sys::StdListener::Tcp(l) => Listener::Tcp(TcpListener::from_std(l)),
+        net_async::sys::StdListener::Unix(l) => Listener::Unix(UnixListener::from_std(l)),
+    };
+    Ok((listener, at))
 }

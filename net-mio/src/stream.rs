@@ -9,7 +9,7 @@ use mio::net::{TcpStream, UnixStream};
 use mio::{Interest, Registry, Token};
 use net_core::driver::Transport;
 use net_core::{ConnectionInfo, KeepAliveSettings};
-use socket2::{SockRef, TcpKeepalive};
+use socket2::SockRef;
 
 #[derive(Debug)]
 pub(crate) enum Stream {
@@ -121,7 +121,7 @@ impl Transport for Stream {
     }
 
     fn set_reset_on_close(&self) -> io::Result<()> {
-        self.sock_ref().set_linger(Some(std::time::Duration::ZERO))
+        net_async::sys::set_reset_on_close(self.sock_ref())
     }
 
     fn set_no_delay(&self, enable: bool) -> io::Result<()> {
@@ -135,16 +135,7 @@ impl Transport for Stream {
         if matches!(self, Self::Unix(_)) {
             return Ok(());
         }
-        let sock = self.sock_ref();
-        sock.set_keepalive(settings.enable)?;
-        if let Some(t) = settings.timing {
-            let ka = TcpKeepalive::new()
-                .with_time(std::time::Duration::from_secs(t.idle_secs.into()))
-                .with_interval(std::time::Duration::from_secs(t.interval_secs.into()))
-                .with_retries(t.count);
-            sock.set_tcp_keepalive(&ka)?;
-        }
-        Ok(())
+        net_async::sys::set_keep_alive(self.sock_ref(), settings)
     }
 }
 

@@ -1,0 +1,125 @@
+//! The kernel calls every backend makes the same way (socket2 and std, no runtime): starting
+//! connects, binding listeners as libuv does, socket options. net-async's [`Os`](crate::Os)
+//! and net-mio both use these, so there is one copy.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::Path;
+
+use net_core::driver;
+use net_core::{Endpoint, KeepAliveSettings, ListenOptions, NetError};
+use socket2::{Domain, Protocol, SockAddr, SockRef, TcpKeepalive, Type};
+
+/// A non-blocking connect that did not fail at once: in progress, or (a Unix socket) done.
+fn connect_started(r: io::Result<()>) -> io::Result<()> {
+    match r {
+        Ok(()) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock => {
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Start a non-blocking TCP connect to `to`, bound to `local` first if given (with
+/// `SO_REUSEADDR`, as libuv binds: a local port in TIME_WAIT can be reused; a failed bind is
+/// wrapped in [`driver::BindFailed`]). The outcome comes as writability, then `SO_ERROR`.
+pub fn start_tcp_connect(to: SocketAddr, local: Option<SocketAddr>) -> io::Result<TcpStream> {
+    let socket = socket2::Socket::new(Domain::for_address(to), Type::STREAM, Some(Protocol::TCP))?;
+    if let Some(local) = local {
+        socket.set_reuse_address(true)?;
+        socket.bind(&local.into()).map_err(driver::BindFailed::wrap)?;
+    }
+    socket.set_nonblocking(true)?;
+    connect_started(socket.connect(&to.into()))?;
+    Ok(socket.into())
+}
+
+/// connect(2) to a Unix socket on a non-blocking socket, at once, as Node's
+/// `uv_pipe_connect` does inside `connect()`: `Ok(None)` if it would block (a full backlog).
+pub fn connect_unix_now(path: &Path) -> io::Result<Option<UnixStream>> {
+    let sock = socket2::Socket::new(Domain::UNIX, Type::STREAM, None)?;
+    sock.set_nonblocking(true)?;
+    match sock.connect(&SockAddr::unix(path)?) {
+        Ok(()) => Ok(Some(sock.into())),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Start a non-blocking Unix-socket connect that may wait (after [`connect_unix_now`] said it
+/// would block).
+pub fn start_unix_connect(path: &Path) -> io::Result<UnixStream> {
+    let sock = socket2::Socket::new(Domain::UNIX, Type::STREAM, None)?;
+    sock.set_nonblocking(true)?;
+    connect_started(sock.connect(&SockAddr::unix(path)?))?;
+    Ok(sock.into())
+}
+
+/// A bound, listening, non-blocking socket.
+#[derive(Debug)]
+pub enum StdListener {
+    /// TCP.
+    Tcp(TcpListener),
+    /// A Unix-domain socket.
+    Unix(UnixListener),
+}
+
+/// Bind and listen as libuv does (`SO_REUSEADDR`, `IPV6_V6ONLY` only if asked, `SO_REUSEPORT`
+/// if asked, the IPC file's mode), in Node's order with Node's errors
+/// ([`driver::bind_listener`]).
+pub fn bind(at: &Endpoint, opts: &ListenOptions) -> Result<(StdListener, Endpoint), NetError> {
+    driver::bind_listener(
+        at,
+        opts,
+        |addr, backlog| bind_tcp(addr, opts, backlog).map(StdListener::Tcp),
+        |listener| match listener {
+            StdListener::Tcp(l) => l.local_addr(),
+            StdListener::Unix(_) => unreachable!("a TCP endpoint binds a TCP listener"),
+        },
+        |path, mode| {
+            let listener = UnixListener::bind(path)?;
+            listener.set_nonblocking(true)?;
+            if let Some(mode) = mode {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+            }
+            Ok(StdListener::Unix(listener))
+        },
+    )
+}
+
+fn bind_tcp(addr: SocketAddr, opts: &ListenOptions, backlog: i32) -> io::Result<TcpListener> {
+    let socket = socket2::Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(opts.ipv6_only)?;
+    }
+    if opts.reuse_port {
+        socket.set_reuse_port(true)?;
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(backlog)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
+/// `SO_KEEPALIVE` and, when given, the idle time, interval and count (Node 26's
+/// `setKeepAlive(enable, delay, interval, count)`). For TCP sockets only.
+pub fn set_keep_alive(sock: SockRef<'_>, settings: KeepAliveSettings) -> io::Result<()> {
+    sock.set_keepalive(settings.enable)?;
+    if let Some(t) = settings.timing {
+        let ka = TcpKeepalive::new()
+            .with_time(std::time::Duration::from_secs(t.idle_secs.into()))
+            .with_interval(std::time::Duration::from_secs(t.interval_secs.into()))
+            .with_retries(t.count);
+        sock.set_tcp_keepalive(&ka)?;
+    }
+    Ok(())
+}
+
+/// Make the coming close send RST (`SO_LINGER` 0).
+pub fn set_reset_on_close(sock: SockRef<'_>) -> io::Result<()> {
+    sock.set_linger(Some(std::time::Duration::ZERO))
+}

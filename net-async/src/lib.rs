@@ -34,6 +34,7 @@ compile_error!(
 
 mod addrs;
 mod adopt;
+mod api;
 mod driver_task;
 // Without an io-trait feature (net-mio uses only `sys`), its shared half goes unused.
 #[cfg_attr(not(any(feature = "tokio", feature = "futures-io")), allow(dead_code))]

@@ -47,49 +47,7 @@ compile_error!(
 mod runtime;
 mod spawn;
 
-pub use net_async::{DEFAULT_BACKLOG, ListenOptions};
-pub use net_core::{
-    Chunk, ConnectOptions, Endpoint, KeepAlive, NetError, ReadyState, ServerOptions, SocketEvent,
-    SocketHandle, SocketOptions,
-};
 pub use runtime::{Smol, SmolIo};
 pub use spawn::{EnterGuard, enter};
 
-/// The runtime net-smol's sockets run on: the real kernel under smol (async-io's reactor).
-pub type Rt = net_async::Os<Smol>;
-
-/// A Node `net.Socket` on smol ([`net_async::Socket`]): Node's commands and events, and
-/// futures-io's `AsyncRead + AsyncWrite`.
-///
-/// Its tasks run on the executor [`enter`] chose on the thread that made it, or on smol's
-/// global one.
-pub type Socket = net_async::Socket<Rt>;
-
-/// A Node `net.Server` on smol ([`net_async::Server`]).
-pub type Server = net_async::Server<Rt>;
-
-/// What a server tells its user: `listening`, `connection(Socket)`, `drop`, `error`, `close`.
-pub type ServerEvent = net_async::ServerEvent<Rt>;
-
-/// What [`Socket::write`] answered: Node's boolean, or awaited, `io::Result<usize>`.
-pub type Write<'a> = net_async::Write<'a, Rt>;
-
-/// `net.connect(port, host)`.
-pub fn connect(port: u16, host: &str) -> Socket {
-    net_async::connect(port, host)
-}
-
-/// `net.connect(path)`.
-pub fn connect_path(path: impl Into<std::path::PathBuf>) -> Socket {
-    net_async::connect_path(path)
-}
-
-/// `net.connect({path, ...options})`: a Unix-domain socket with these socket options.
-pub fn connect_path_with(path: impl Into<std::path::PathBuf>, opts: SocketOptions) -> Socket {
-    net_async::connect_path_with(path, opts)
-}
-
-/// `net.createServer(options)`.
-pub fn create_server(opts: ServerOptions) -> Server {
-    net_async::create_server(opts)
-}
+net_async::runtime_api!(net_async::Os<Smol>);

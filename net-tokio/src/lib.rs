@@ -50,56 +50,6 @@ compile_error!(
 
 mod runtime;
 
-pub use net_async::{DEFAULT_BACKLOG, ListenOptions};
-pub use net_core::{
-    Chunk, ConnectOptions, Endpoint, KeepAlive, NetError, ReadyState, ServerOptions, SocketEvent,
-    SocketHandle, SocketOptions,
-};
 pub use runtime::{Tokio, TokioIo};
 
-/// The runtime net-tokio's sockets run on: the real kernel under tokio.
-pub type Rt = net_async::Os<Tokio>;
-
-/// A Node `net.Socket` on tokio ([`net_async::Socket`]): Node's commands and events, and
-/// tokio's `AsyncRead + AsyncWrite`.
-///
-/// Made on the tokio runtime of the calling context (a socket's IO and tasks belong to it).
-pub type Socket = net_async::Socket<Rt>;
-
-/// A Node `net.Server` on tokio ([`net_async::Server`]).
-pub type Server = net_async::Server<Rt>;
-
-/// What a server tells its user: `listening`, `connection(Socket)`, `drop`, `error`, `close`.
-pub type ServerEvent = net_async::ServerEvent<Rt>;
-
-/// What [`Socket::write`] answered: Node's boolean, or awaited, `io::Result<usize>`.
-pub type Write<'a> = net_async::Write<'a, Rt>;
-
-/// `net.connect(port, host)`: a socket connecting by name or address with Node's defaults.
-///
-/// # Panics
-/// Outside a tokio runtime (the socket's IO is registered with the current runtime).
-pub fn connect(port: u16, host: &str) -> Socket {
-    net_async::connect(port, host)
-}
-
-/// `net.connect(path)`: a socket connecting to a Unix-domain socket.
-///
-/// # Panics
-/// Outside a tokio runtime.
-pub fn connect_path(path: impl Into<std::path::PathBuf>) -> Socket {
-    net_async::connect_path(path)
-}
-
-/// `net.connect({path, ...options})`: a Unix-domain socket with these socket options.
-///
-/// # Panics
-/// Outside a tokio runtime.
-pub fn connect_path_with(path: impl Into<std::path::PathBuf>, opts: SocketOptions) -> Socket {
-    net_async::connect_path_with(path, opts)
-}
-
-/// `net.createServer(options)`.
-pub fn create_server(opts: ServerOptions) -> Server {
-    net_async::create_server(opts)
-}
+net_async::runtime_api!(net_async::Os<Tokio>);

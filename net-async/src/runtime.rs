@@ -39,7 +39,7 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     type Timer: Future + Send + Unpin + 'static;
 
     /// The runtime of the calling context, if there is one (tokio: inside a runtime; smol:
-    /// always, the executor [`enter`](https://docs.rs/net-smol) chose or the global one).
+    /// always: the executor `net_smol::enter` chose, or the global one).
     fn try_current() -> Option<Self>;
 
     /// Run `task` to its end, detached.

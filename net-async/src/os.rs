@@ -250,10 +250,7 @@ impl<T: OsRuntime> OsStream<T> {
 impl<T: OsRuntime> Transport for OsStream<T> {
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         let max = buf.len();
-        self.read_io(max, |_| match self {
-            Self::Tcp(s) => s.get_ref().read(buf),
-            Self::Unix(s) => s.get_ref().read(buf),
-        })
+        self.read_io(max, |s| (&*s).read(buf))
     }
 
     /// `recv(2)` straight into the block's spare capacity: no zeroing pass over what the kernel

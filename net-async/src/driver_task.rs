@@ -102,8 +102,8 @@ impl<Rt: Runtime> Future for Driver<Rt> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        let shared = Arc::clone(&this.shared);
+        // Borrowed, not cloned: no reference-count traffic per poll.
+        let Self { shared, lookup, connecting, timer, deadline: waits_until } = self.get_mut();
         let rt = &shared.rt;
         loop {
             let mut inner = shared.lock();
@@ -111,25 +111,25 @@ impl<Rt: Runtime> Future for Driver<Rt> {
                 inner.driver_waker = Some(cx.waker().clone());
             }
             let now = rt.now();
-            pump_turn(&mut inner, &shared, true, now);
+            pump_turn(&mut inner, shared, true, now);
             // Nobody waits for events: nothing is owed to a listener (Node with none).
             if !inner.event_waiter.is_watched() && inner.core.unwatched() {
-                pump_turn(&mut inner, &shared, true, now);
+                pump_turn(&mut inner, shared, true, now);
             }
             for job in std::mem::take(&mut inner.jobs) {
                 match job {
                     SocketAction::Lookup { host, family, .. } => {
                         let found = rt.lookup(host.clone());
-                        this.lookup = Some(Box::pin(async move {
+                        *lookup = Some(Box::pin(async move {
                             let found = found.await;
                             driver::lookup_answer(found, &host, family)
                         }));
                     }
                     SocketAction::Connect { to, local } => {
                         let started = inner.ipc_started.take();
-                        this.connecting = Some(open(rt, to, local, started));
+                        *connecting = Some(open(rt, to, local, started));
                     }
-                    SocketAction::CancelConnect => this.connecting = None,
+                    SocketAction::CancelConnect => *connecting = None,
                     _ => {}
                 }
             }
@@ -137,16 +137,16 @@ impl<Rt: Runtime> Future for Driver<Rt> {
                 return Poll::Ready(());
             }
             let mut progress = false;
-            if let Some(f) = this.lookup.as_mut() {
+            if let Some(f) = lookup.as_mut() {
                 if let Poll::Ready(input) = f.as_mut().poll(cx) {
-                    this.lookup = None;
+                    *lookup = None;
                     inner.core.handle_io(rt.now(), input);
                     progress = true;
                 }
             }
-            if let Some(f) = this.connecting.as_mut() {
+            if let Some(f) = connecting.as_mut() {
                 if let Poll::Ready((input, stream)) = f.as_mut().poll(cx) {
-                    this.connecting = None;
+                    *connecting = None;
                     if !inner.core.destroyed() {
                         inner.stream = stream.map(Arc::new);
                     }
@@ -166,19 +166,19 @@ impl<Rt: Runtime> Future for Driver<Rt> {
                 }
             }
             let deadline = inner.core.poll_timeout();
-            if deadline != this.deadline {
-                this.deadline = deadline;
-                match (deadline, this.timer.as_mut()) {
-                    (Some(at), Some(timer)) => rt.reset_timer(timer, at),
-                    (Some(at), None) => this.timer = Some(rt.timer(at)),
-                    (None, _) => this.timer = None,
+            if deadline != *waits_until {
+                *waits_until = deadline;
+                match (deadline, timer.as_mut()) {
+                    (Some(at), Some(t)) => rt.reset_timer(t, at),
+                    (Some(at), None) => *timer = Some(rt.timer(at)),
+                    (None, _) => *timer = None,
                 }
             }
-            if let Some(timer) = this.timer.as_mut() {
-                if Pin::new(timer).poll(cx).is_ready() {
+            if let Some(t) = timer.as_mut() {
+                if Pin::new(t).poll(cx).is_ready() {
                     inner.core.handle_timeout(rt.now());
-                    this.deadline = None;
-                    this.timer = None;
+                    *waits_until = None;
+                    *timer = None;
                     progress = true;
                 }
             }

@@ -89,6 +89,21 @@ impl Checker {
     }
 }
 
+/// `Server::bind` by name on any runtime: a host name is looked up through the runtime (as
+/// `TcpListener::bind` does), in both forms, and a form that is no address is `InvalidInput`.
+/// The caller bounds it in time with its runtime's timer.
+pub async fn bind_by_name<Rt: net_async::Runtime>() {
+    for named in [
+        net_async::Server::<Rt>::bind("localhost:0").await,
+        net_async::Server::<Rt>::bind(("localhost", 0)).await,
+    ] {
+        let named = named.expect("bound by name");
+        assert!(named.local_addr().unwrap().ip().is_loopback(), "{:?}", named.local_addr());
+    }
+    let err = net_async::Server::<Rt>::bind("no port").await.expect_err("not an address");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+}
+
 /// The test server certificate chain (a leaf for `localhost` and 127.0.0.1) and its key, and
 /// the CA that signed it (valid until 2126).
 pub mod tls {

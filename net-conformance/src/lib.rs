@@ -33,13 +33,15 @@ pub enum Backend {
     Smol,
     /// net-mio.
     Mio,
+    /// net-async on net-sim, the deterministic simulator runtime.
+    SimRt,
     /// Real Node.js running `node/runner.js`.
     Node,
 }
 
 impl Backend {
     /// The backends of this library, in matrix order.
-    pub const RUST: [Self; 4] = [Self::Sim, Self::Tokio, Self::Smol, Self::Mio];
+    pub const RUST: [Self; 5] = [Self::Sim, Self::Tokio, Self::Smol, Self::Mio, Self::SimRt];
 
     /// Its command-line name.
     pub fn name(self) -> &'static str {
@@ -48,13 +50,14 @@ impl Backend {
             Self::Tokio => "tokio",
             Self::Smol => "smol",
             Self::Mio => "mio",
+            Self::SimRt => "sim-rt",
             Self::Node => "node",
         }
     }
 
     /// From a command-line name.
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::Sim, Self::Tokio, Self::Smol, Self::Mio, Self::Node].into_iter().find(|b| b.name() == name)
+        [Self::Sim, Self::Tokio, Self::Smol, Self::Mio, Self::SimRt, Self::Node].into_iter().find(|b| b.name() == name)
     }
 }
 
@@ -76,6 +79,7 @@ pub fn trace_rust(backend: Backend, scenario: &Scenario) -> Vec<String> {
         Backend::Tokio => interp::run(scenario, &mut backend::tokio::TokioHarness::new(), tmp.path()),
         Backend::Smol => interp::run(scenario, &mut backend::smol::SmolHarness::new(), tmp.path()),
         Backend::Mio => interp::run(scenario, &mut backend::mio::MioHarness::new(), tmp.path()),
+        Backend::SimRt => interp::run(scenario, &mut backend::sim_rt::SimRtHarness::new(), tmp.path()),
         Backend::Node => unreachable!("Node runs through node::trace"),
     };
     trace.render()

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use net_conformance::{Backend, Outcome, Scenario, check, node, scenario, scenarios_dir, trace};
 
-const USAGE: &str = "usage: net-conformance [--node PATH] [run --backend <sim|tokio|smol|mio|node|all> [PATHS…] \
+const USAGE: &str = "usage: net-conformance [--node PATH] [run --backend <sim|tokio|smol|mio|sim-rt|node|all> [PATHS…] \
                      | trace --backend <name> FILE | record [PATHS…] | verify-node \
                      | explore [--cases N] [--seed S] [--jobs J] [--keep-going] | coverage]";
 

@@ -1,6 +1,7 @@
 //! The simulation's tasks and which of them may run: a single-threaded executor whose next task
 //! is drawn from the seed among those woken, so each seed is one interleaving, repeatably.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
@@ -15,7 +16,7 @@ pub(crate) const MAIN: usize = 0;
 /// The woken tasks, each once.
 #[derive(Debug, Default)]
 pub(crate) struct Ready {
-    queue: Vec<usize>,
+    queue: VecDeque<usize>,
     queued: Vec<bool>,
 }
 
@@ -26,7 +27,7 @@ impl Ready {
         }
         if !self.queued[id] {
             self.queued[id] = true;
-            self.queue.push(id);
+            self.queue.push_back(id);
         }
     }
 
@@ -35,7 +36,7 @@ impl Ready {
         if self.queue.is_empty() {
             return None;
         }
-        let id = self.queue.swap_remove(pick(self.queue.len()));
+        let id = self.queue.remove(pick(self.queue.len())).expect("picked in range");
         self.queued[id] = false;
         Some(id)
     }

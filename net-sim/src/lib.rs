@@ -78,7 +78,7 @@ mod world;
 
 pub use faults::{Faults, SYN_TIMEOUT};
 pub use net_async::Runtime;
-pub use runtime::{Sim, SimError, SimRt};
+pub use runtime::{EnterGuard, Schedule, Sim, SimError, SimRt};
 pub use stream::{SimListener, SimStream, SimTimer};
 
 net_async::runtime_api!(SimRt);

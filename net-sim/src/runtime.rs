@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use net_async::{BoxFuture, Runtime};
@@ -22,6 +22,10 @@ use crate::world::{Pending, World};
 
 pub(crate) struct Inner {
     world: Mutex<World>,
+    /// Wake-ups the kernel and the clock caused, handed to their tasks only when no task can
+    /// run: a reactor reports readiness when its loop polls for it (libuv's poll phase, tokio's
+    /// and async-io's reactor turn), not inside the task that changed the kernel.
+    reactor: Mutex<Vec<Waker>>,
     ready: Arc<Mutex<Ready>>,
     tasks: Mutex<Tasks>,
 }
@@ -46,23 +50,48 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl SimRt {
-    /// Run `f` on the world, then wake whoever it unblocked (outside the lock).
+    /// Run `f` on the world; whoever it unblocked is woken at the reactor's next turn.
     pub(crate) fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         let (r, woken, dropped) = {
             let mut w = lock(&self.0.world);
             let r = f(&mut w);
             (r, std::mem::take(&mut w.woken), std::mem::take(&mut w.dropped))
         };
+        // Outside the world's lock: dropping a waker may drop a socket, which takes it.
         drop(dropped);
+        if !woken.is_empty() {
+            lock(&self.0.reactor).extend(woken);
+        }
+        r
+    }
+
+    /// The reactor's turn: wake everyone the kernel and the clock unblocked; whether anyone was.
+    fn reactor_turn(&self) -> bool {
+        self.with_world(World::poll_readiness);
+        let woken = std::mem::take(&mut *lock(&self.0.reactor));
+        let any = !woken.is_empty();
         for w in woken {
             w.wake();
         }
-        r
+        any
     }
 
     /// Virtual time since the simulation began.
     pub fn elapsed(&self) -> Duration {
         lock(&self.0.world).elapsed
+    }
+
+    /// Wait for the reactor's next turn (what a readiness wait costs on a real kernel).
+    pub(crate) fn next_turn(&self) -> impl Future<Output = ()> + Send + 'static {
+        let rt = self.clone();
+        let mut parked = false;
+        std::future::poll_fn(move |cx| {
+            if std::mem::replace(&mut parked, true) {
+                return Poll::Ready(());
+            }
+            lock(&rt.0.reactor).push(cx.waker().clone());
+            Poll::Pending
+        })
     }
 
     /// Wait `d` of virtual time.
@@ -71,11 +100,14 @@ impl SimRt {
         self.timer(at).await;
     }
 
+    /// `value` at `at`, or at the next turn (a blocking pool's answer comes through the loop).
     fn delayed<T: Send + 'static>(&self, at: Instant, value: T) -> impl Future<Output = T> + Send + 'static {
         let timer = (at > self.now()).then(|| self.timer(at));
+        let turn = self.next_turn();
         async move {
-            if let Some(t) = timer {
-                t.await;
+            match timer {
+                Some(t) => t.await,
+                None => turn.await,
             }
             value
         }
@@ -174,8 +206,11 @@ impl Runtime for SimRt {
                 }
                 Outcome::Reaches => {}
             }
-            // The SYN, and its answer, travel.
-            rt.sleep(rtt).await;
+            // The SYN, and its answer, travel; on loopback the handshake is done inside
+            // connect(2), and the outcome is reported at the reactor's next turn.
+            if !rtt.is_zero() {
+                rt.sleep(rtt).await;
+            }
             let made = rt.with_world(|w| {
                 let target = Endpoint::Tcp(to);
                 let Some(id) = w.listeners.find(&target) else {
@@ -185,10 +220,9 @@ impl Runtime for SimRt {
                 let conn = Self::open_conn(w, id, false, server);
                 Ok((conn, client))
             });
-            match made {
-                Ok((conn, info)) => Ok(SimStream::new(rt.clone(), conn, 0, info)),
-                Err(e) => fail(e),
-            }
+            let made = made.map(|(conn, info)| SimStream::new(rt.clone(), conn, 0, info));
+            rt.next_turn().await;
+            made.or_else(fail)
         })
     }
 
@@ -209,6 +243,7 @@ impl Runtime for SimRt {
     fn finish_ipc_connect(&self, started: SimStream) -> BoxFuture<io::Result<SimStream>> {
         let rt = self.clone();
         Box::pin(async move {
+            rt.next_turn().await;
             let reset = rt.with_world(|w| w.kernel.was_reset(started.conn(), 0));
             if reset { Err(io::Error::from_raw_os_error(libc::ECONNRESET)) } else { Ok(started) }
         })
@@ -242,6 +277,27 @@ impl Runtime for SimRt {
             r
         })?;
         Ok((SimListener::new(self.clone(), id), ep))
+    }
+}
+
+/// Which woken task runs next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schedule {
+    /// Drawn from the seed: each seed is one interleaving. What a multi-threaded runtime may
+    /// do; code that is right under every seed does not depend on the order tasks run in.
+    Random,
+    /// In the order they were woken, as a single-threaded tokio or smol executor runs them.
+    Fifo,
+}
+
+/// Keeps a [`Sim`] current on the thread ([`Sim::enter`]); the one before comes back on drop.
+#[derive(Debug)]
+pub struct EnterGuard(Option<SimRt>);
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        CURRENT.with(|c| *c.borrow_mut() = previous);
     }
 }
 
@@ -286,6 +342,7 @@ impl std::error::Error for SimError {}
 /// can run: it jumps to the next timer or arrival, so an hour of timeouts takes microseconds.
 pub struct Sim {
     rt: SimRt,
+    schedule: Schedule,
     time_limit: Duration,
     poll_limit: u64,
 }
@@ -302,10 +359,11 @@ impl Sim {
     pub fn new(seed: u64) -> Self {
         let inner = Inner {
             world: Mutex::new(World::new(seed)),
+            reactor: Mutex::default(),
             ready: Arc::default(),
             tasks: Mutex::default(),
         };
-        Self { rt: SimRt(Arc::new(inner)), time_limit: Duration::from_secs(24 * 3600), poll_limit: 10_000_000 }
+        Self { rt: SimRt(Arc::new(inner)), schedule: Schedule::Random, time_limit: Duration::from_secs(24 * 3600), poll_limit: 10_000_000 }
     }
 
     /// The runtime handle (what `Rt::try_current()` answers inside [`Sim::block_on`]).
@@ -339,6 +397,11 @@ impl Sim {
         self.rt.with_world(World::reset_all);
     }
 
+    /// Choose how the next task is picked among those woken (default [`Schedule::Random`]).
+    pub fn set_schedule(&mut self, schedule: Schedule) {
+        self.schedule = schedule;
+    }
+
     /// Stop a run whose virtual time passes `limit` (default: a day).
     pub fn set_time_limit(&mut self, limit: Duration) {
         self.time_limit = limit;
@@ -354,6 +417,13 @@ impl Sim {
         self.rt.elapsed()
     }
 
+    /// Make this simulation current on the thread until the guard drops, as
+    /// [`Sim::block_on`] does: sockets and servers made now belong to it (they run in the next
+    /// `block_on`).
+    pub fn enter(&self) -> EnterGuard {
+        EnterGuard(CURRENT.with(|c| c.replace(Some(self.rt.clone()))))
+    }
+
     /// Spawned tasks that have not finished.
     pub fn tasks(&self) -> usize {
         lock(&self.rt.0.tasks).len()
@@ -363,28 +433,29 @@ impl Sim {
     /// next call. An error if it never can (see [`SimError`]).
     pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, SimError> {
         let inner = &self.rt.0;
-        let previous = CURRENT.with(|c| c.replace(Some(self.rt.clone())));
-        struct Restore(Option<SimRt>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                let previous = self.0.take();
-                CURRENT.with(|c| *c.borrow_mut() = previous);
-            }
-        }
-        let _restore = Restore(previous);
+        let _entered = self.enter();
         let mut future = pin!(future);
         let main_waker = waker(MAIN, &inner.ready);
-        lock(&inner.ready).push(MAIN);
         let mut polls = 0u64;
+        // The future runs first, as tokio's and smol's `block_on` do: what it starts waiting
+        // for is known before any task's turn.
+        let mut first = true;
         loop {
             loop {
-                let pick = {
+                let pick = if std::mem::take(&mut first) {
+                    Some(MAIN)
+                } else {
                     let mut ready = lock(&inner.ready);
                     if ready.is_empty() {
                         break;
                     }
-                    let mut world = lock(&inner.world);
-                    ready.take(|n| world.rng.below(n))
+                    match self.schedule {
+                        Schedule::Fifo => ready.take(|_| 0),
+                        Schedule::Random => {
+                            let mut world = lock(&inner.world);
+                            ready.take(|n| world.rng.below(n))
+                        }
+                    }
                 };
                 let Some(id) = pick else { break };
                 polls += 1;
@@ -406,6 +477,9 @@ impl Sim {
                     Poll::Pending => lock(&inner.tasks).put_back(id, task),
                 }
             }
+            if self.rt.reactor_turn() {
+                continue;
+            }
             let next = self.rt.with_world(|w| w.next_instant());
             let Some(at) = next else {
                 return Err(SimError::Deadlock { elapsed: self.elapsed() });
@@ -424,7 +498,7 @@ impl Drop for Sim {
     /// outside the locks, until nothing is left (dropping one may spawn or close another).
     fn drop(&mut self) {
         let inner = &self.rt.0;
-        let previous = CURRENT.with(|c| c.replace(Some(self.rt.clone())));
+        let _entered = self.enter();
         for _ in 0..100 {
             let tasks = lock(&inner.tasks).drain();
             let wakers = self.rt.with_world(|w| {
@@ -439,6 +513,6 @@ impl Drop for Sim {
             drop(tasks);
             drop(wakers);
         }
-        CURRENT.with(|c| *c.borrow_mut() = previous);
     }
 }
+

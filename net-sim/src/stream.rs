@@ -64,11 +64,11 @@ impl Transport for SimStream {
             }
             let at = now + w.latency();
             let max = w.chunk(w.faults.max_write);
-            let n = w.kernel.write(conn, side, bufs, now, at, max)?;
-            if n > 0 {
-                w.wake_reader(conn, 1 - side);
+            let r = w.kernel.write(conn, side, bufs, now, at, max);
+            if r.as_ref().is_err_and(|e| e.kind() == io::ErrorKind::WouldBlock) {
+                w.used_up(conn, side, false);
             }
-            Ok(n)
+            r
         })
     }
 
@@ -77,12 +77,16 @@ impl Transport for SimStream {
         self.rt.with_world(|w| {
             let now = w.now();
             let max = w.chunk(w.faults.max_read);
-            let n = w.kernel.read(conn, side, buf, now, max)?;
-            if n > 0 {
-                // Room in the window for the peer's writes.
-                w.wake_writer(conn, 1 - side);
+            let r = w.kernel.read(conn, side, buf, now, max);
+            let short = match &r {
+                Ok(n) => *n > 0 && *n < buf.len(),
+                Err(e) => e.kind() == io::ErrorKind::WouldBlock,
+            };
+            if short {
+                // A chunked read may leave bytes: the reactor's next turn reports them again.
+                w.used_up(conn, side, true);
             }
-            Ok(n)
+            r
         })
     }
 
@@ -91,7 +95,6 @@ impl Transport for SimStream {
         self.rt.with_world(|w| {
             let at = w.now() + w.latency();
             w.kernel.shutdown(conn, side, at);
-            w.wake_reader(conn, 1 - side);
         });
         Ok(())
     }
@@ -112,12 +115,12 @@ impl Transport for SimStream {
 }
 
 impl Stream for SimStream {
-    /// Level-triggered: ready while bytes, EOF or an error wait (which keeps the trait's rule:
-    /// after `WouldBlock` nothing is readable until something changes).
+    /// Ready once the reactor's turn found the end readable, until a `WouldBlock` or short read
+    /// used that up (the trait's rule), as an edge-triggered reactor reports it.
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let (conn, side) = (self.conn, self.side);
         self.rt.with_world(|w| {
-            if w.kernel.readable(conn, side, w.now()) {
+            if w.ready(conn, side, true) {
                 return Poll::Ready(Ok(()));
             }
             w.park(conn, side, true, cx.waker());
@@ -128,7 +131,7 @@ impl Stream for SimStream {
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let (conn, side) = (self.conn, self.side);
         self.rt.with_world(|w| {
-            if w.kernel.writable(conn, side) {
+            if w.ready(conn, side, false) {
                 return Poll::Ready(Ok(()));
             }
             w.park(conn, side, false, cx.waker());
@@ -283,3 +286,4 @@ impl Drop for SimTimer {
         self.unpark();
     }
 }
+

@@ -30,10 +30,15 @@ pub(crate) struct AcceptQueue {
     pub(crate) waker: Option<Waker>,
 }
 
+/// A stream end as the reactor sees it: the readiness it reported, and who waits for more.
 #[derive(Debug, Default)]
 pub(crate) struct IoWaiters {
     pub(crate) read: Option<Waker>,
     pub(crate) write: Option<Waker>,
+    /// Readable, as of the reactor's last turn, and not used up since ([`net_async::Stream`]'s
+    /// rule: a `WouldBlock` or a short read uses it up).
+    pub(crate) readable: bool,
+    pub(crate) writable: bool,
 }
 
 pub(crate) struct World {
@@ -63,7 +68,7 @@ pub(crate) struct World {
 impl World {
     pub(crate) fn new(seed: u64) -> Self {
         let mut dns = BTreeMap::new();
-        dns.insert("localhost".to_owned(), vec![IpAddr::from([127, 0, 0, 1]), IpAddr::from(std::net::Ipv6Addr::LOCALHOST)]);
+        dns.insert("localhost".to_owned(), vec![IpAddr::from([127, 0, 0, 1])]);
         Self {
             start: Instant::now(),
             elapsed: Duration::ZERO,
@@ -113,21 +118,42 @@ impl World {
         self.woken.extend(w);
     }
 
-    /// Whoever waits to read on `side`.
-    pub(crate) fn wake_reader(&mut self, conn: ConnId, side: Side) {
-        let w = self.io.get_mut(&(conn, side)).and_then(|w| w.read.take());
-        self.wake(w);
+    /// A read or write on `side` used up the readiness the reactor reported.
+    pub(crate) fn used_up(&mut self, conn: ConnId, side: Side, read: bool) {
+        let w = self.io.entry((conn, side)).or_default();
+        if read {
+            w.readable = false;
+        } else {
+            w.writable = false;
+        }
     }
 
-    /// Whoever waits to write on `side`.
-    pub(crate) fn wake_writer(&mut self, conn: ConnId, side: Side) {
-        let w = self.io.get_mut(&(conn, side)).and_then(|w| w.write.take());
-        self.wake(w);
+    /// Whether the reactor reported `side` readable (`read`) or writable, and has not seen it
+    /// used up since.
+    pub(crate) fn ready(&self, conn: ConnId, side: Side, read: bool) -> bool {
+        self.io.get(&(conn, side)).is_some_and(|w| if read { w.readable } else { w.writable })
     }
 
-    pub(crate) fn wake_both(&mut self, conn: ConnId, side: Side) {
-        self.wake_reader(conn, side);
-        self.wake_writer(conn, side);
+    /// The reactor polls the kernel: every open end readable or writable now is reported so,
+    /// and whoever waited for it is woken.
+    pub(crate) fn poll_readiness(&mut self) {
+        let now = self.now();
+        let ends: Vec<_> = self.open_ends.iter().copied().collect();
+        for (conn, side) in ends {
+            let readable = self.kernel.readable(conn, side, now);
+            let writable = self.kernel.writable(conn, side);
+            let w = self.io.entry((conn, side)).or_default();
+            let mut woken = Vec::new();
+            if readable && !w.readable {
+                w.readable = true;
+                woken.extend(w.read.take());
+            }
+            if writable && !w.writable {
+                w.writable = true;
+                woken.extend(w.write.take());
+            }
+            self.woken.extend(woken);
+        }
     }
 
     /// Park `waker` to read (`read`) or write on `side`.
@@ -150,14 +176,11 @@ impl World {
             self.dropped.extend(w.read);
             self.dropped.extend(w.write);
         }
-        self.wake_both(conn, 1 - side);
     }
 
     /// The network resets `conn`.
     pub(crate) fn reset(&mut self, conn: ConnId) {
         self.kernel.reset(conn);
-        self.wake_both(conn, 0);
-        self.wake_both(conn, 1);
     }
 
     /// Every open connection is reset.
@@ -200,12 +223,10 @@ impl World {
             let w = self.timers.get_mut(&key).and_then(Option::take);
             self.wake(w);
         }
-        for (conn, side) in self.kernel.arrived_between(before, to) {
-            self.wake_reader(conn, side);
-        }
     }
 
-    /// When something next happens with no task running: a timer or an arrival.
+    /// When something next happens with no task running: a timer or an arrival (which the
+    /// reactor's next turn reports).
     pub(crate) fn next_instant(&self) -> Option<Instant> {
         let now = self.now();
         let timer = self.timers.iter().find(|(_, w)| w.is_some()).map(|((at, _), _)| *at);

@@ -22,6 +22,10 @@ pub trait Loop {
     fn new() -> Self;
     /// Make the loop's context current (sockets and servers made now belong to it).
     fn enter(&self) -> Self::Entered<'_>;
+    /// The time on the loop's clock.
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
     /// Run the loop until `fut` is done (`Some`) or `until` passed (`None`).
     fn run_until<T>(&self, fut: impl Future<Output = T>, until: Instant) -> Option<T>;
 }
@@ -56,7 +60,7 @@ impl<L: Loop> Default for AsyncHarness<L> {
 
 impl<L: Loop> Harness for AsyncHarness<L> {
     fn now(&self) -> Instant {
-        Instant::now()
+        self.rt.now()
     }
 
     fn create_server(&mut self, opts: ServerOptions) -> SrvId {
@@ -139,3 +143,4 @@ impl<L: Loop> Harness for AsyncHarness<L> {
         })
     }
 }
+

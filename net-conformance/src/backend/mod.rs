@@ -3,5 +3,6 @@
 pub mod async_rt;
 pub mod mio;
 pub mod sim;
+pub mod sim_rt;
 pub mod smol;
 pub mod tokio;

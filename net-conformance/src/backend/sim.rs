@@ -1,17 +1,16 @@
-//! The simulator harness: net-core's machines over an in-memory kernel with a virtual clock.
+//! The simulator harness: net-core's machines over net-sim's simulated kernel (Linux's loopback
+//! semantics, [`net_sim::kernel`] and [`net_sim::listeners`]) with a virtual clock, driven as
+//! libuv's loop runs (the poll phase one descriptor at a time, next-tick work between).
 //!
-//! The kernel here plays Linux's part on loopback: connects complete at once (refused when
-//! nothing listens), each direction of a connection holds at most [`PIPE_CAPACITY`] bytes,
-//! closing with unread bytes or after `set_reset_on_close` sends RST, and the first write to a
-//! closed peer is taken while the next fails with EPIPE. Sockets are driven through the same
-//! `net_core::driver` functions the backends use, over a [`Transport`] on that kernel. Time only
-//! moves when nothing else can: the clock jumps to the next timer.
+//! Connects complete at once (refused when nothing listens). Sockets are driven through the
+//! same `net_core::driver` functions the backends use, over a [`Transport`] on that kernel. Time
+//! only moves when nothing else can: the clock jumps to the next timer. The same kernel runs
+//! under net-async as the `sim-rt` backend (net-sim's runtime).
 
 use std::cell::RefCell;
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::io::{self, IoSlice};
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -20,150 +19,38 @@ use net_core::{
     Admission, ConnectionId, ConnectionInfo, Endpoint, IoInput, KeepAliveSettings, ListenOptions, NetError,
     ServerAction, ServerOptions, SocketAction, SocketOptions,
 };
+use net_sim::kernel::{Kernel, PIPE_CAPACITY};
+use net_sim::listeners::{ListenerId, Listeners};
 
 use crate::harness::{Harness, Observed, SockId, SrvId, Target};
 
-/// Bytes one direction of a connection holds (send and receive buffers together). Linux on
-/// loopback takes about 4 MiB into an idle connection; scenarios see it (a 1 MiB write queued
-/// while connecting is flushed whole inside `connect`, so `drain` comes before `ready`).
-pub const PIPE_CAPACITY: usize = 4 * 1024 * 1024;
-
-/// Of the bytes in flight, those in the receiver's queue: they survive the sender's RST. Linux
-/// loopback's default receive buffer (tcp_rmem 131072) less its overhead; scenario
-/// rst/reset-mid-transfer-by-writer shows Node reading exactly this much after a reset.
-pub const RECEIVE_QUEUE: usize = 128_000;
-
 // The simulated kernel answers with the errnos of the platform's own.
-use libc::{EADDRINUSE, ECONNREFUSED, ECONNRESET, ENOENT, EPIPE};
+use libc::{EADDRINUSE, ECONNRESET};
 
-#[derive(Debug, Default)]
-struct Pipe {
-    buf: VecDeque<u8>,
-    fin: bool,
-    rst: bool,
-}
-
-/// A connection: `pipes[i]` carries what side `i` sent.
-#[derive(Debug, Default)]
-struct Conn {
-    pipes: [Pipe; 2],
-    open: [bool; 2],
-    reset_on_close: [bool; 2],
-    /// The peer was closed and answered one write with RST: the next write fails.
-    peer_reset_seen: [bool; 2],
-    /// A Unix-domain connection: writing to a closed peer fails at once (EPIPE), with no RST.
-    ipc: bool,
-}
-
-#[derive(Debug, Default)]
-struct Kernel {
-    conns: Vec<Conn>,
-}
-
-impl Kernel {
-    fn close(&mut self, conn: usize, side: usize) {
-        let c = &mut self.conns[conn];
-        if !c.open[side] {
-            return;
-        }
-        c.open[side] = false;
-        let peer = 1 - side;
-        if c.reset_on_close[side] || !c.pipes[peer].buf.is_empty() {
-            // On loopback what was sent already sits in the peer's receive queue: it reads those
-            // bytes, then ECONNRESET (found by the differential test against real sockets). What
-            // still waited in our send queue is dropped with it.
-            c.pipes[side].buf.truncate(RECEIVE_QUEUE);
-            c.pipes[side].rst = true;
-        } else {
-            c.pipes[side].fin = true;
-        }
-        c.pipes[peer].buf.clear();
-    }
-
-    fn readable(&self, conn: usize, side: usize) -> bool {
-        let p = &self.conns[conn].pipes[1 - side];
-        p.rst || p.fin || !p.buf.is_empty()
-    }
-
-    fn writable(&self, conn: usize, side: usize) -> bool {
-        let c = &self.conns[conn];
-        !c.open[1 - side] || c.pipes[1 - side].rst || c.pipes[side].buf.len() < PIPE_CAPACITY
-    }
-}
-
-/// One end of a connection, as a [`Transport`].
+/// One end of a connection, as a [`Transport`], at the harness's time.
 struct SimStream<'k> {
     kernel: &'k RefCell<Kernel>,
     conn: usize,
     side: usize,
+    now: Instant,
 }
 
 impl Transport for SimStream<'_> {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let mut k = self.kernel.borrow_mut();
-        let c = &mut k.conns[self.conn];
-        let peer = 1 - self.side;
-        let total: usize = bufs.iter().map(|b| b.len()).sum();
-        if c.ipc && !c.open[peer] {
-            // A Unix socket checks the peer's shutdown before any pending error.
-            return Err(io::Error::from_raw_os_error(EPIPE));
-        }
-        if c.pipes[peer].rst {
-            let errno = if c.pipes[peer].fin { EPIPE } else { ECONNRESET };
-            return Err(io::Error::from_raw_os_error(errno));
-        }
-        if !c.open[peer] {
-            if c.ipc || c.peer_reset_seen[self.side] {
-                return Err(io::Error::from_raw_os_error(EPIPE));
-            }
-            c.peer_reset_seen[self.side] = true;
-            return Ok(total);
-        }
-        let out = &mut c.pipes[self.side].buf;
-        let room = PIPE_CAPACITY.saturating_sub(out.len());
-        if room == 0 {
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        let mut taken = 0;
-        for b in bufs {
-            let n = b.len().min(room - taken);
-            out.extend(&b[..n]);
-            taken += n;
-            if taken == room {
-                break;
-            }
-        }
-        Ok(taken)
+        self.kernel.borrow_mut().write(self.conn, self.side, bufs, self.now, self.now, usize::MAX)
     }
 
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut k = self.kernel.borrow_mut();
-        let ipc = k.conns[self.conn].ipc;
-        let pipe = &mut k.conns[self.conn].pipes[1 - self.side];
-        if !pipe.buf.is_empty() {
-            let n = buf.len().min(pipe.buf.len());
-            for (dst, src) in buf.iter_mut().zip(pipe.buf.drain(..n)) {
-                *dst = src;
-            }
-            return Ok(n);
-        }
-        // On TCP an RST after the peer's FIN does not read as a reset: Linux (tcp_reset in
-        // CLOSE_WAIT) ends the connection and reads see EOF. A Unix socket reports the reset
-        // (unix_release_sock sets ECONNRESET, which reads check before the shutdown).
-        if pipe.rst && (!pipe.fin || ipc) {
-            pipe.rst = false;
-            return Err(io::Error::from_raw_os_error(ECONNRESET));
-        }
-        if pipe.fin { Ok(0) } else { Err(io::ErrorKind::WouldBlock.into()) }
+        self.kernel.borrow_mut().read(self.conn, self.side, buf, self.now, usize::MAX)
     }
 
     fn shutdown_write(&self) -> io::Result<()> {
-        self.kernel.borrow_mut().conns[self.conn].pipes[self.side].fin = true;
+        self.kernel.borrow_mut().shutdown(self.conn, self.side, self.now);
         Ok(())
     }
 
     fn set_reset_on_close(&self) -> io::Result<()> {
-        self.kernel.borrow_mut().conns[self.conn].reset_on_close[self.side] = true;
+        self.kernel.borrow_mut().set_reset_on_close(self.conn, self.side);
         Ok(())
     }
 
@@ -192,8 +79,8 @@ struct SimSock {
 struct SimServer {
     core: net_core::Server,
     admitted: Admitted<SockId>,
-    /// Where the kernel listener is bound.
-    bound: Option<Endpoint>,
+    /// The kernel listener, while bound.
+    listener: Option<ListenerId>,
     /// Unix-socket connections the kernel queued, not accepted yet: `(connection, client)`.
     backlog: VecDeque<(usize, SockId)>,
 }
@@ -202,11 +89,10 @@ struct SimServer {
 pub struct SimHarness {
     now: Instant,
     kernel: RefCell<Kernel>,
+    /// Listening sockets, socket files and ephemeral ports.
+    listeners: Listeners,
     sockets: Vec<SimSock>,
     servers: Vec<SimServer>,
-    next_port: u16,
-    /// Socket files that exist (bound by a server, not yet removed).
-    files: HashSet<PathBuf>,
     /// The socket whose event was handed out last, until the user asks for the next.
     handed_out: Option<SockId>,
 }
@@ -217,10 +103,9 @@ impl SimHarness {
         Self {
             now: Instant::now(),
             kernel: RefCell::default(),
+            listeners: Listeners::default(),
             sockets: Vec::new(),
             servers: Vec::new(),
-            next_port: 30000,
-            files: HashSet::new(),
             handed_out: None,
         }
     }
@@ -237,11 +122,6 @@ impl SimHarness {
         self.sockets.len() - 1
     }
 
-    fn ephemeral(&mut self) -> u16 {
-        self.next_port += 1;
-        self.next_port
-    }
-
     /// Carry out what socket `i` asks for that needs no waiting (the driver's `pump`).
     fn pump(&mut self, i: SockId) {
         self.pump_in(i, true);
@@ -256,7 +136,7 @@ impl SimHarness {
         let now = self.now;
         let s = &mut self.sockets[i];
         let out = {
-            let stream = s.stream.map(|(conn, side)| SimStream { kernel: &self.kernel, conn, side });
+            let stream = s.stream.map(|(conn, side)| SimStream { kernel: &self.kernel, conn, side, now });
             if turn {
                 driver::pump(&mut s.core, stream.as_ref(), now)
             } else {
@@ -265,7 +145,7 @@ impl SimHarness {
         };
         if out.close {
             if let Some((conn, side)) = s.stream.take() {
-                self.kernel.borrow_mut().close(conn, side);
+                self.kernel.borrow_mut().close(conn, side, now);
             }
         }
         let mut ipc = Vec::new();
@@ -290,18 +170,10 @@ impl SimHarness {
     /// waits in the listener's backlog (or the call failed); the socket hears of it next turn.
     fn ipc_connect(&mut self, i: SockId, to: &Endpoint) {
         let Some(srv) = self.find_listener(to) else {
-            let errno = match to {
-                Endpoint::Ipc(p) if !self.files.contains(p) => ENOENT,
-                _ => ECONNREFUSED,
-            };
-            self.sockets[i].ipc_connect = Some((to.clone(), Some(errno)));
+            self.sockets[i].ipc_connect = Some((to.clone(), Some(self.listeners.refused(to))));
             return;
         };
-        let conn = {
-            let mut k = self.kernel.borrow_mut();
-            k.conns.push(Conn { open: [true, true], ipc: true, ..Conn::default() });
-            k.conns.len() - 1
-        };
+        let conn = self.kernel.borrow_mut().open(true, PIPE_CAPACITY);
         self.servers[srv].backlog.push_back((conn, i));
         self.sockets[i].stream = Some((conn, 0));
         self.sockets[i].ipc_connect = Some((to.clone(), None));
@@ -344,7 +216,7 @@ impl SimHarness {
                 self.pump(id);
             }
             Admission::Dropped | Admission::Blocked | Admission::NotListening => {
-                self.kernel.borrow_mut().close(conn, 1);
+                self.kernel.borrow_mut().close(conn, 1, now);
             }
         }
     }
@@ -353,8 +225,8 @@ impl SimHarness {
         while let Some(action) = self.servers[srv].core.poll_action() {
             match action {
                 ServerAction::CloseListener => {
-                    if let Some(Endpoint::Ipc(path)) = self.servers[srv].bound.take() {
-                        self.files.remove(&path);
+                    if let Some(id) = self.servers[srv].listener.take() {
+                        self.listeners.close(id);
                     }
                 }
                 ServerAction::Listen(_) => unreachable!("listen actions are taken in listen()"),
@@ -362,75 +234,33 @@ impl SimHarness {
         }
     }
 
-    fn port_in_use(&self, addr: SocketAddr) -> bool {
-        self.servers.iter().filter_map(|s| s.bound.as_ref()).any(|b| match b {
-            Endpoint::Tcp(b) => {
-                b.port() == addr.port()
-                    && (b.ip() == addr.ip() || b.ip().is_unspecified() || addr.ip().is_unspecified())
-            }
-            Endpoint::Ipc(_) => false,
-        })
-    }
-
+    /// The server whose listener a connect to `to` reaches.
     fn find_listener(&self, to: &Endpoint) -> Option<SrvId> {
-        self.servers.iter().position(|s| match (&s.bound, to) {
-            (Some(Endpoint::Tcp(b)), Endpoint::Tcp(a)) => {
-                b.port() == a.port()
-                    && (b.ip() == a.ip()
-                        || (b.ip().is_unspecified() && (b.is_ipv6() || a.is_ipv4()))
-                        || (b.ip().is_unspecified() && b.is_ipv4() && a.is_ipv4()))
-            }
-            (Some(Endpoint::Ipc(b)), Endpoint::Ipc(a)) => b == a,
-            _ => false,
-        })
+        let id = self.listeners.find(to)?;
+        self.servers.iter().position(|s| s.listener == Some(id))
     }
 
     fn connect_now(&mut self, i: SockId, to: Endpoint, local: Option<SocketAddr>) {
         let now = self.now;
         // Binding a port a listener holds fails (SO_REUSEADDR does not share a listening port).
-        if let Some(l) = local.filter(|l| l.port() != 0) {
-            let held = self.servers.iter().any(|srv| {
-                matches!(&srv.bound, Some(Endpoint::Tcp(b)) if b.port() == l.port()
-                    && (b.ip() == l.ip() || b.ip().is_unspecified() || l.ip().is_unspecified()))
-            });
-            if held {
-                let err = driver::BindFailed::wrap(io::Error::from_raw_os_error(EADDRINUSE));
-                self.sockets[i].core.handle_io(now, driver::connect_failed(&err, &to, local));
-                return;
-            }
+        if local.is_some_and(|l| l.port() != 0 && self.listeners.port_in_use(l)) {
+            let err = driver::BindFailed::wrap(io::Error::from_raw_os_error(EADDRINUSE));
+            self.sockets[i].core.handle_io(now, driver::connect_failed(&err, &to, local));
+            return;
         }
         let Some(srv) = self.find_listener(&to) else {
-            let errno = match &to {
-                Endpoint::Ipc(p) if !self.files.contains(p) => ENOENT,
-                _ => ECONNREFUSED,
-            };
+            let errno = self.listeners.refused(&to);
             let input = driver::connect_failed(&io::Error::from_raw_os_error(errno), &to, local);
             self.sockets[i].core.handle_io(now, input);
             return;
         };
-        let conn = {
-            let mut k = self.kernel.borrow_mut();
-            k.conns.push(Conn { open: [true, true], ipc: matches!(to, Endpoint::Ipc(_)), ..Conn::default() });
-            k.conns.len() - 1
-        };
+        let conn = self.kernel.borrow_mut().open(matches!(to, Endpoint::Ipc(_)), PIPE_CAPACITY);
         let (client_info, server_info) = match &to {
             Endpoint::Tcp(addr) => {
-                let port = self.ephemeral();
-                let me = local.map_or_else(
-                    || SocketAddr::new(addr.ip(), port),
-                    |l| SocketAddr::new(l.ip(), if l.port() == 0 { port } else { l.port() }),
-                );
-                // A dual-stack listener (`::`) sees IPv4 peers as IPv4-mapped IPv6, as Linux does.
-                let dual = matches!(&self.servers[srv].bound, Some(Endpoint::Tcp(b)) if b.is_ipv6());
-                let seen = |a: SocketAddr| match a.ip() {
-                    IpAddr::V4(v4) if dual => SocketAddr::new(IpAddr::V6(v4.to_ipv6_mapped()), a.port()),
-                    _ => a,
-                };
-                (ConnectionInfo::tcp(me, *addr), ConnectionInfo::tcp(seen(*addr), seen(me)))
+                let id = self.servers[srv].listener.expect("a found server listens");
+                self.listeners.tcp_ends(id, *addr, local)
             }
-            Endpoint::Ipc(_) => {
-                (ConnectionInfo { local: None, remote: None }, ConnectionInfo { local: None, remote: None })
-            }
+            Endpoint::Ipc(_) => (ConnectionInfo::ipc(), ConnectionInfo::ipc()),
         };
         self.accept_conn(srv, conn, server_info);
         self.sockets[i].stream = Some((conn, 0));
@@ -459,8 +289,8 @@ impl SimHarness {
             }
             let s = &mut self.sockets[i];
             if let Some((conn, side)) = s.stream {
-                let stream = SimStream { kernel: &self.kernel, conn, side };
-                if s.core.wants_read() && self.kernel.borrow().readable(conn, side) {
+                let stream = SimStream { kernel: &self.kernel, conn, side, now };
+                if s.core.wants_read() && self.kernel.borrow().readable(conn, side, now) {
                     let before = s.core.bytes_received();
                     let was = (s.core.destroyed(), s.core.ready_state(), s.core.has_event());
                     driver::read_ready(&mut s.core, &stream, &mut s.buf, now);
@@ -491,7 +321,7 @@ impl SimHarness {
             // what was queued while connecting before the loop turns to any other socket.
             let now = self.now;
             let s = &mut self.sockets[i];
-            let stream = s.stream.map(|(conn, side)| SimStream { kernel: &self.kernel, conn, side });
+            let stream = s.stream.map(|(conn, side)| SimStream { kernel: &self.kernel, conn, side, now });
             driver::listener_returned(&mut s.core, stream.as_ref(), now);
         }
         for j in 0..self.servers.len() {
@@ -527,7 +357,7 @@ impl Harness for SimHarness {
         self.servers.push(SimServer {
             core: net_core::Server::new(opts),
             admitted: Admitted::default(),
-            bound: None,
+            listener: None,
             backlog: VecDeque::new(),
         });
         self.servers.len() - 1
@@ -538,48 +368,19 @@ impl Harness for SimHarness {
         while let Some(action) = self.servers[s].core.poll_action() {
             match action {
                 ServerAction::Listen(at) => {
-                    let mut next = self.next_port;
-                    let bound = {
-                        let this = &*self;
-                        driver::bind_listener(
-                            &at,
-                            &opts,
-                            |addr, _| {
-                                if addr.port() != 0 && this.port_in_use(addr) {
-                                    return Err(io::Error::from_raw_os_error(EADDRINUSE));
-                                }
-                                if addr.port() != 0 {
-                                    return Ok(addr);
-                                }
-                                next += 1;
-                                Ok(SocketAddr::new(addr.ip(), next))
-                            },
-                            |a| Ok(*a),
-                            |path, _| {
-                                if this.files.contains(path) {
-                                    return Err(io::Error::from_raw_os_error(EADDRINUSE));
-                                }
-                                if path.parent().is_some_and(|d| !d.is_dir()) {
-                                    return Err(io::Error::from_raw_os_error(ENOENT));
-                                }
-                                Ok(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), 0))
-                            },
-                        )
-                    };
-                    self.next_port = next;
-                    let result = bound.map(|(_, ep)| ep);
+                    // Socket files go under the scenario's real temp dir: a missing directory
+                    // is ENOENT, as in Node.
+                    let result =
+                        self.listeners.bind(&at, &opts, |path| path.parent().is_some_and(|d| !d.is_dir()));
                     if self.servers[s].core.handle_listen(result.clone()) {
                         if let Ok(ep) = result {
-                            if let Endpoint::Ipc(p) = &ep {
-                                self.files.insert(p.clone());
-                            }
-                            self.servers[s].bound = Some(ep);
+                            self.servers[s].listener = Some(self.listeners.register(ep));
                         }
                     }
                 }
                 ServerAction::CloseListener => {
-                    if let Some(Endpoint::Ipc(path)) = self.servers[s].bound.take() {
-                        self.files.remove(&path);
+                    if let Some(id) = self.servers[s].listener.take() {
+                        self.listeners.close(id);
                     }
                 }
             }
@@ -598,11 +399,12 @@ impl Harness for SimHarness {
     fn close_server(&mut self, s: SrvId) -> Result<(), NetError> {
         let r = self.servers[s].core.close();
         self.server_actions(s);
-        if self.servers[s].bound.is_none() {
+        if self.servers[s].listener.is_none() {
             // Closing a listener resets what its backlog held (Linux: the connecting side's
             // SO_ERROR becomes ECONNRESET).
+            let now = self.now;
             for (conn, client) in std::mem::take(&mut self.servers[s].backlog) {
-                self.kernel.borrow_mut().close(conn, 1);
+                self.kernel.borrow_mut().close(conn, 1, now);
                 if let Some((_, result)) = &mut self.sockets[client].ipc_connect {
                     *result = Some(ECONNRESET);
                 }
@@ -640,7 +442,7 @@ impl Harness for SimHarness {
         s.core.set_now(now);
         let pending = s.core.write(data);
         if let Some((conn, side)) = s.stream {
-            driver::transmit(&mut s.core, &SimStream { kernel: &self.kernel, conn, side }, now);
+            driver::transmit(&mut s.core, &SimStream { kernel: &self.kernel, conn, side, now }, now);
         }
         let ok = s.core.settle(pending);
         self.pump_command(c);

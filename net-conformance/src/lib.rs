@@ -57,7 +57,9 @@ impl Backend {
 
     /// From a command-line name.
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::Sim, Self::Tokio, Self::Smol, Self::Mio, Self::SimRt, Self::Node].into_iter().find(|b| b.name() == name)
+        [Self::Sim, Self::Tokio, Self::Smol, Self::Mio, Self::SimRt, Self::Node]
+            .into_iter()
+            .find(|b| b.name() == name)
     }
 }
 

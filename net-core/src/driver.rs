@@ -83,6 +83,13 @@ pub fn with_thread_read_buf<R>(f: impl FnOnce(&mut ReadBuf) -> R) -> R {
     THREAD_READ_BUF.with(|b| f(&mut b.borrow_mut()))
 }
 
+/// Give the calling thread a fresh read buffer, as a new thread has. How much a read is offered
+/// follows what earlier reads on the thread got; a simulator that must replay a run exactly
+/// starts each run from the same state.
+pub fn reset_thread_read_buf() {
+    THREAD_READ_BUF.with(|b| *b.borrow_mut() = ReadBuf::default());
+}
+
 /// The non-blocking calls of a connected stream, as a backend provides them.
 pub trait Transport {
     /// Write without blocking; `WouldBlock` when the kernel is full.

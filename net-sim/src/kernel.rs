@@ -164,6 +164,11 @@ impl Kernel {
             return;
         }
         c.open[side] = false;
+        if c.broken {
+            // Nothing more goes out of a reset connection: no FIN turns the peer's pending
+            // ECONNRESET into an EOF.
+            return;
+        }
         let peer = 1 - side;
         let unread = !c.pipes[peer].buf.is_empty();
         if c.reset_on_close[side] || unread {
@@ -279,7 +284,14 @@ impl Kernel {
     }
 
     /// read(2) on `side`, of at most `max` bytes: `Ok(0)` is EOF.
-    pub fn read(&mut self, conn: ConnId, side: Side, buf: &mut [u8], now: Instant, max: usize) -> io::Result<usize> {
+    pub fn read(
+        &mut self,
+        conn: ConnId,
+        side: Side,
+        buf: &mut [u8],
+        now: Instant,
+        max: usize,
+    ) -> io::Result<usize> {
         let ipc = self.conns[conn].ipc;
         let pipe = &mut self.conns[conn].pipes[1 - side];
         pipe.settle(now);
@@ -389,5 +401,18 @@ mod tests {
         assert_eq!(k.read(c, 1, &mut buf, t0, 8).unwrap_err().raw_os_error(), Some(ECONNRESET));
         assert_eq!(w(&mut k, c, 1, b"x", t0, t0).unwrap_err().raw_os_error(), Some(EPIPE), "reported once");
         assert_eq!(w(&mut k, c, 0, b"x", t0, t0).unwrap_err().raw_os_error(), Some(ECONNRESET));
+    }
+
+    /// Found by the line-protocol property test: the end whose write met the reset closes, and
+    /// its close must not send a FIN that turns the other end's ECONNRESET into an EOF.
+    #[test]
+    fn closing_a_reset_connection_sends_no_fin() {
+        let t0 = Instant::now();
+        let mut k = Kernel::default();
+        let c = k.open(false, 64);
+        k.reset(c);
+        k.close(c, 1, t0);
+        let mut buf = [0; 8];
+        assert_eq!(k.read(c, 0, &mut buf, t0, 8).unwrap_err().raw_os_error(), Some(ECONNRESET));
     }
 }

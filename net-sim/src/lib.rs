@@ -9,7 +9,7 @@
 //!   FIN and half-close, RST on close with unread bytes (or `resetAndDestroy`), EPIPE and
 //!   ECONNRESET where Linux gives them, ECONNREFUSED and ENOENT, a window per direction. The
 //!   machine owns every address: listen on `10.0.0.1:80` and connect to it.
-//! * **A DNS table** ([`Sim::dns`]): `localhost` answers `127.0.0.1`, `::1`; other names what
+//! * **A DNS table** ([`Sim::dns`]): `localhost` answers `127.0.0.1`; other names what
 //!   the test says, or ENOTFOUND.
 //! * **Faults** drawn from the seed ([`Faults`]: latency, chunked reads, short writes, small
 //!   windows, resets, refused and black-holed connects, descriptor exhaustion) or scripted

@@ -57,7 +57,8 @@ impl Listeners {
     pub fn find(&self, to: &Endpoint) -> Option<ListenerId> {
         self.bound.iter().position(|b| match (b, to) {
             (Some(Endpoint::Tcp(b)), Endpoint::Tcp(a)) => {
-                b.port() == a.port() && (b.ip() == a.ip() || (b.ip().is_unspecified() && (b.is_ipv6() || a.is_ipv4())))
+                b.port() == a.port()
+                    && (b.ip() == a.ip() || (b.ip().is_unspecified() && (b.is_ipv6() || a.is_ipv4())))
             }
             (Some(Endpoint::Ipc(b)), Endpoint::Ipc(a)) => b == a,
             _ => false,

@@ -81,6 +81,16 @@ impl SimRt {
         lock(&self.0.world).elapsed
     }
 
+    /// Set the faults drawn from now on ([`Sim::set_faults`], from inside the simulation).
+    pub fn set_faults(&self, faults: Faults) {
+        self.with_world(|w| w.faults = faults);
+    }
+
+    /// Reset every open connection now ([`Sim::reset_all`], from inside the simulation).
+    pub fn reset_all(&self) {
+        self.with_world(World::reset_all);
+    }
+
     /// Wait for the reactor's next turn (what a readiness wait costs on a real kernel).
     pub(crate) fn next_turn(&self) -> impl Future<Output = ()> + Send + 'static {
         let rt = self.clone();
@@ -163,7 +173,10 @@ impl Runtime for SimRt {
             let found = match host.parse::<IpAddr>() {
                 Ok(ip) => Ok(vec![ip]),
                 Err(_) => w.dns.get(&host.to_ascii_lowercase()).cloned().ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::NotFound, format!("{host}: not in the simulation's DNS table"))
+                    io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("{host}: not in the simulation's DNS table"),
+                    )
                 }),
             };
             (w.now() + w.latency(), found)
@@ -355,15 +368,25 @@ impl fmt::Debug for Sim {
 
 impl Sim {
     /// A simulation whose every choice is drawn from `seed`. No faults; `localhost` resolves
-    /// to `127.0.0.1` then `::1`.
+    /// to `127.0.0.1` (as on the machine the project's Node traces were recorded on).
+    ///
+    /// The thread's shared read buffer (whose state sets how much the next read is offered)
+    /// starts fresh: run simulations one after another on a thread, not interleaved, for each
+    /// to replay exactly.
     pub fn new(seed: u64) -> Self {
+        driver::reset_thread_read_buf();
         let inner = Inner {
             world: Mutex::new(World::new(seed)),
             reactor: Mutex::default(),
             ready: Arc::default(),
             tasks: Mutex::default(),
         };
-        Self { rt: SimRt(Arc::new(inner)), schedule: Schedule::Random, time_limit: Duration::from_secs(24 * 3600), poll_limit: 10_000_000 }
+        Self {
+            rt: SimRt(Arc::new(inner)),
+            schedule: Schedule::Random,
+            time_limit: Duration::from_secs(24 * 3600),
+            poll_limit: 10_000_000,
+        }
     }
 
     /// The runtime handle (what `Rt::try_current()` answers inside [`Sim::block_on`]).
@@ -373,7 +396,7 @@ impl Sim {
 
     /// Set the faults drawn from now on (connections already open keep their window).
     pub fn set_faults(&self, faults: Faults) {
-        self.rt.with_world(|w| w.faults = faults);
+        self.rt.set_faults(faults);
     }
 
     /// Make `host` resolve to `addrs`, in this order.
@@ -394,7 +417,7 @@ impl Sim {
 
     /// Reset every open connection now (both ends see ECONNRESET).
     pub fn reset_all(&self) {
-        self.rt.with_world(World::reset_all);
+        self.rt.reset_all();
     }
 
     /// Choose how the next task is picked among those woken (default [`Schedule::Random`]).
@@ -502,7 +525,10 @@ impl Drop for Sim {
         for _ in 0..100 {
             let tasks = lock(&inner.tasks).drain();
             let wakers = self.rt.with_world(|w| {
-                let mut out: Vec<_> = std::mem::take(&mut w.io).into_values().flat_map(|io| io.read.into_iter().chain(io.write)).collect();
+                let mut out: Vec<_> = std::mem::take(&mut w.io)
+                    .into_values()
+                    .flat_map(|io| io.read.into_iter().chain(io.write))
+                    .collect();
                 out.extend(std::mem::take(&mut w.timers).into_values().flatten());
                 out.extend(std::mem::take(&mut w.queues).into_values().filter_map(|q| q.waker));
                 out
@@ -515,4 +541,3 @@ impl Drop for Sim {
         }
     }
 }
-

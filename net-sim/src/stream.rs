@@ -28,7 +28,11 @@ pub struct SimStream {
 
 impl std::fmt::Debug for SimStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimStream").field("conn", &self.conn).field("side", &self.side).field("info", &self.info).finish()
+        f.debug_struct("SimStream")
+            .field("conn", &self.conn)
+            .field("side", &self.side)
+            .field("info", &self.info)
+            .finish()
     }
 }
 
@@ -58,7 +62,10 @@ impl Transport for SimStream {
         let (conn, side) = (self.conn, self.side);
         self.rt.with_world(|w| {
             let now = w.now();
-            if w.kernel.is_open(conn, 1 - side) && !w.kernel.was_reset(conn, side) && w.rng.chance(w.faults.reset) {
+            if w.kernel.is_open(conn, 1 - side)
+                && !w.kernel.was_reset(conn, side)
+                && w.rng.chance(w.faults.reset)
+            {
                 w.reset(conn);
                 return Err(io::Error::from_raw_os_error(libc::ECONNRESET));
             }
@@ -286,4 +293,3 @@ impl Drop for SimTimer {
         self.unpark();
     }
 }
-

@@ -143,4 +143,3 @@ impl<L: Loop> Harness for AsyncHarness<L> {
         })
     }
 }
-

@@ -1,5 +1,7 @@
 //! What the example programs share: command-line parsing and address handling.
 
+pub mod echo;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 

@@ -463,3 +463,22 @@ fn bench_bad_arguments() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("usage: bench"));
 }
+
+/// The echo handler `echo` runs on tokio and smol, on the simulator under faults: every byte
+/// comes back, and a seed prints the same run twice.
+#[test]
+fn echo_on_the_simulator_replays_from_its_seed() {
+    let run = |seed: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_echo-sim"))
+            .args(["--seed", seed, "--bytes", "300000"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for seed in ["1", "2", "3"] {
+        let first = run(seed);
+        assert!(first.contains("sent 300000 bytes, echoed 300000 bytes, intact=true"), "{first}");
+        assert_eq!(first, run(seed), "seed {seed} replays");
+    }
+}

@@ -13,7 +13,7 @@
 use examples::{
     Addr, Backend, addr_arg, announce, backend_arg, fail, has, on_termination, spawn, usage_error, value_of,
 };
-use net_async::{Runtime, Server, ServerEvent, Socket};
+use net_async::{Runtime, Server, ServerEvent};
 use net_core::{ServerOptions, SocketEvent, SocketHandle};
 
 const USAGE: &str = "echo --backend tokio|smol|mio --listen ADDR [--allow-half-open] [--max-connections N] [--pause-on-connect]";
@@ -68,7 +68,7 @@ async fn async_echo<Rt: Runtime>(cfg: Config) {
     let serve = async {
         loop {
             if let ServerEvent::<Rt>::Connection(sock) = server.next_event().await {
-                spawn::<Rt>(async move { echo_connection(sock, half_open, pause_on_connect).await });
+                spawn::<Rt>(async move { examples::echo::serve(sock, half_open, pause_on_connect).await });
             }
         }
     };
@@ -78,25 +78,6 @@ async fn async_echo<Rt: Runtime>(cfg: Config) {
     .await;
     let _ = server.close();
     std::process::exit(0);
-}
-
-async fn echo_connection<Rt: Runtime>(sock: Socket<Rt>, half_open: bool, pause_on_connect: bool) {
-    if pause_on_connect {
-        sock.resume();
-    }
-    while let Some(ev) = sock.next_event().await {
-        match ev {
-            SocketEvent::Data(d) => {
-                if !sock.write(d) {
-                    sock.pause();
-                    sock.drained().await;
-                    sock.resume();
-                }
-            }
-            SocketEvent::End if half_open => sock.end(),
-            _ => {}
-        }
-    }
 }
 
 fn mio_echo(cfg: Config) {

@@ -157,7 +157,7 @@ impl Stream for SimStream {
     }
 
     fn info(&self) -> ConnectionInfo {
-        self.info.clone()
+        self.info
     }
 
     fn local_addr(&self) -> Option<SocketAddr> {

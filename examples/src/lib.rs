@@ -1,5 +1,6 @@
 //! What the example programs share: command-line parsing and address handling.
 
+pub mod dyn_rt;
 pub mod echo;
 
 use std::net::SocketAddr;

@@ -375,6 +375,13 @@ fn start_servers(unix: bool, dir: &Path, only: Option<&[String]>) -> Vec<Server>
             servers.push(Server::start(&name, cmd, at));
         }
     }
+    // net-tokio behind trait objects (`echo --backend tokio-dyn`): only when asked for by name.
+    if only.is_some_and(|o| o.iter().any(|n| n == "net-tokio-dyn")) {
+        let at = listen("net-tokio-dyn");
+        let mut cmd = Command::new(sibling("echo"));
+        cmd.args(["--backend", "tokio-dyn", "--listen", &at]);
+        servers.push(Server::start("net-tokio-dyn", cmd, at));
+    }
     if let Some(node) = node().filter(|_| wanted("node")) {
         let at = listen("node");
         let listen_arg = if unix { format!("'{at}'") } else { "0, '127.0.0.1'".to_owned() };

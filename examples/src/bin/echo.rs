@@ -20,12 +20,17 @@ const USAGE: &str = "echo --backend tokio|smol|mio --listen ADDR [--allow-half-o
 
 struct Config {
     backend: Backend,
+    /// `--backend tokio-dyn`: net-tokio behind trait objects ([`examples::dyn_rt`]), measured
+    /// by the bench against the type parameter.
+    dyn_rt: bool,
     listen: Addr,
     opts: ServerOptions,
 }
 
 fn config() -> Config {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let dyn_rt = value_of(&args, "--backend").as_deref() == Some("tokio-dyn");
+    let args: Vec<String> = args.into_iter().map(|a| if a == "tokio-dyn" { "tokio".to_owned() } else { a }).collect();
     let backend = backend_arg(&args, USAGE);
     let listen = addr_arg(&args, "--listen", USAGE);
     let max_connections = value_of(&args, "--max-connections")
@@ -36,12 +41,16 @@ fn config() -> Config {
         max_connections,
         ..ServerOptions::default()
     };
-    Config { backend, listen, opts }
+    Config { backend, dyn_rt, listen, opts }
 }
 
 fn main() {
     let cfg = config();
     match cfg.backend {
+        Backend::Tokio if cfg.dyn_rt => examples::tokio_block_on(async {
+            examples::dyn_rt::DynRt::install::<net_tokio::Rt>();
+            async_echo::<examples::dyn_rt::DynRt>(cfg).await
+        }),
         Backend::Tokio => examples::tokio_block_on(async_echo::<net_tokio::Rt>(cfg)),
         Backend::Smol => smol::block_on(async_echo::<net_smol::Rt>(cfg)),
         Backend::Mio => mio_echo(cfg),

@@ -312,3 +312,42 @@ fn a_deadlock_is_reported_not_hung() {
     let r = sim.block_on(std::future::pending::<()>());
     assert!(matches!(r, Err(net_sim::SimError::Deadlock { .. })), "{r:?}");
 }
+
+#[test]
+fn unix_sockets_on_virtual_paths() {
+    let sim = Sim::new(8);
+    let (missing, replies) = sim
+        .block_on(async {
+            // Nothing listens and no file exists: ENOENT, as Linux answers.
+            let early = net_async::connect_path::<net_sim::Rt>("/virtual/line.sock");
+            let missing = loop {
+                match early.next_event().await {
+                    Some(SocketEvent::Error(e)) => break e.code(),
+                    Some(_) => {}
+                    None => panic!("closed without an error"),
+                }
+            };
+            let server = Server::<net_sim::Rt>::new(ServerOptions::default());
+            server.listen(ListenOptions::path("/virtual/line.sock")).unwrap();
+            assert!(matches!(server.next_event().await, ServerEvent::Listening));
+            let accepting = server.clone();
+            spawn::<net_sim::Rt>(async move {
+                while let ServerEvent::Connection(sock) = accepting.next_event().await {
+                    spawn::<net_sim::Rt>(serve_connection(sock));
+                }
+            });
+            let sock = net_async::connect_path::<net_sim::Rt>("/virtual/line.sock");
+            let _ = sock.write("21\n");
+            let mut got = Vec::new();
+            while let Some(ev) = sock.next_event().await {
+                if let SocketEvent::Data(d) = ev {
+                    got.extend_from_slice(&d);
+                    sock.end();
+                }
+            }
+            (missing, got)
+        })
+        .unwrap();
+    assert_eq!(missing, "ENOENT");
+    assert_eq!(replies, b"42\n");
+}

@@ -30,7 +30,8 @@ struct Config {
 fn config() -> Config {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let dyn_rt = value_of(&args, "--backend").as_deref() == Some("tokio-dyn");
-    let args: Vec<String> = args.into_iter().map(|a| if a == "tokio-dyn" { "tokio".to_owned() } else { a }).collect();
+    let args: Vec<String> =
+        args.into_iter().map(|a| if a == "tokio-dyn" { "tokio".to_owned() } else { a }).collect();
     let backend = backend_arg(&args, USAGE);
     let listen = addr_arg(&args, "--listen", USAGE);
     let max_connections = value_of(&args, "--max-connections")

@@ -533,6 +533,8 @@ impl Drop for Sim {
                 out.extend(std::mem::take(&mut w.queues).into_values().filter_map(|q| q.waker));
                 out
             });
+            let wakers: Vec<_> =
+                wakers.into_iter().chain(std::mem::take(&mut *lock(&inner.reactor))).collect();
             if tasks.is_empty() && wakers.is_empty() {
                 break;
             }

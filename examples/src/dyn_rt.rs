@@ -231,7 +231,7 @@ static CURRENT: OnceLock<fn() -> Option<DynRt>> = OnceLock::new();
 impl DynRt {
     /// Make [`Runtime::try_current`] answer `R`'s current runtime, erased (once per process).
     pub fn install<R: Runtime>() {
-        let _ = CURRENT.set(|| R::try_current().map(|r| DynRt(Arc::new(Erased(r)))));
+        let _ = CURRENT.set(|| R::try_current().map(|r| Self(Arc::new(Erased(r)))));
     }
 }
 

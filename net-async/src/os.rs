@@ -26,6 +26,8 @@ pub trait OsRuntime: Clone + Send + Sync + 'static {
     type Io<S: OwnedSocket>: Registered<S>;
     /// A timer that can be moved ([`Runtime::Timer`]).
     type Timer: Future + Send + Unpin + 'static;
+    /// [`Runtime::WAKES_AT_YIELD_POINTS`].
+    const WAKES_AT_YIELD_POINTS: bool = false;
 
     /// The runtime of the calling context ([`Runtime::try_current`]).
     fn try_current() -> Option<Self>;
@@ -85,6 +87,7 @@ impl<T: OsRuntime> Runtime for Os<T> {
     type Listener = OsListener<T>;
     type IpcStarted = UnixStream;
     type Timer = T::Timer;
+    const WAKES_AT_YIELD_POINTS: bool = T::WAKES_AT_YIELD_POINTS;
 
     fn try_current() -> Option<Self> {
         T::try_current().map(Os)

@@ -38,6 +38,14 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     /// A timer that can be moved to a new deadline.
     type Timer: Future + Send + Unpin + 'static;
 
+    /// Readiness wake-ups come only where this runtime's tasks could run anyway: from a reactor
+    /// turned by a parked executor thread (tokio), or a simulated reactor turn. Then a socket
+    /// that nobody waits on reads in the wake-up itself instead of starting a task for it (an
+    /// idle connection needs no task). `false` where a reactor thread reports while the executor
+    /// is running a task (async-io's): reading there would change a socket between two commands
+    /// a task makes in one turn.
+    const WAKES_AT_YIELD_POINTS: bool = false;
+
     /// The runtime of the calling context, if there is one (tokio: inside a runtime; smol:
     /// always: the executor `net_smol::enter` chose, or the global one).
     fn try_current() -> Option<Self>;

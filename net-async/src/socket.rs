@@ -114,7 +114,7 @@ impl<Rt: Runtime> Drop for Locked<'_, Rt> {
         fence(Ordering::SeqCst);
         if self.shared.read_woken.load(Ordering::SeqCst) || self.shared.last_dropped.load(Ordering::SeqCst) {
             if let Some(shared) = self.shared.me.upgrade() {
-                shared.hand_on();
+                shared.hand_on(false);
             }
         }
     }
@@ -127,7 +127,10 @@ impl<Rt: Runtime> Shared<Rt> {
 
     /// Carry out what was flagged ([`ReadWake`]'s wake-up, the last handle's drop) if the lock
     /// can be had now; if not, its holder does it when it releases the lock.
-    fn hand_on(self: &Arc<Self>) {
+    ///
+    /// `from_reactor`: the reactor reported readability itself (not a wake-up a lock holder
+    /// handed on, which may come from inside a readiness poll).
+    fn hand_on(self: &Arc<Self>, from_reactor: bool) {
         let guard = match self.inner.try_lock() {
             Ok(guard) => guard,
             Err(TryLockError::Poisoned(e)) => e.into_inner(),
@@ -149,6 +152,18 @@ impl<Rt: Runtime> Shared<Rt> {
             Some(w) => {
                 drop(inner);
                 w.wake();
+            }
+            // Nobody waits for an event and the driver task never started: read here, as
+            // libuv reads in its poll phase, so that an idle connection needs no task of its own
+            // (a tokio task is 256 bytes), where the runtime wakes only at yield points (see
+            // [`Runtime::WAKES_AT_YIELD_POINTS`]). Not for a handed-on wake-up: it may come from inside
+            // a readiness poll that woke at once (tokio's coop budget), and reading there would
+            // wake again, so the driver task takes that one.
+            None if Rt::WAKES_AT_YIELD_POINTS && from_reactor && !inner.driver_started => {
+                let _span = self.span.enter();
+                let now = self.rt.now();
+                while read_if_ready(&mut inner, &self.read_waker, now) {}
+                pump_at(&mut inner, self, now);
             }
             None => self.wake_driver(&mut inner),
         }
@@ -187,7 +202,7 @@ impl<Rt: Runtime> std::task::Wake for ReadWake<Rt> {
         // Flag first, then try the lock: a holder that releases it after this sees the flag.
         shared.read_woken.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        shared.hand_on();
+        shared.hand_on(true);
     }
 }
 
@@ -228,7 +243,7 @@ impl<Rt: Runtime> Drop for LastHandle<Rt> {
         // Flag first, then try the lock, as for a read wake-up: this thread may hold it.
         self.0.last_dropped.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        self.0.hand_on();
+        self.0.hand_on(false);
     }
 }
 

@@ -146,6 +146,8 @@ impl Runtime for SimRt {
     type Listener = SimListener;
     type IpcStarted = SimStream;
     type Timer = SimTimer;
+    /// The simulated reactor reports between task polls, as tokio's does when a worker parks.
+    const WAKES_AT_YIELD_POINTS: bool = true;
 
     fn try_current() -> Option<Self> {
         CURRENT.with(|c| c.borrow().clone())

@@ -19,6 +19,9 @@ pub struct Tokio(pub Handle);
 impl OsRuntime for Tokio {
     type Io<S: OwnedSocket> = TokioIo<S>;
     type Timer = Pin<Box<tokio::time::Sleep>>;
+    /// tokio's reactor runs when a worker parks. On a multi-threaded runtime it reports while
+    /// other workers run tasks, but a socket's driver task would run in parallel there too.
+    const WAKES_AT_YIELD_POINTS: bool = true;
 
     fn try_current() -> Option<Self> {
         Handle::try_current().ok().map(Self)

@@ -190,10 +190,10 @@ pub struct Socket {
     peer_read: std::cell::Cell<bool>,
     /// The driver has taken a `Lookup` or `Connect`: it holds something to close.
     driver_engaged: bool,
-    /// The IPC path being connected to (IPC has no connector).
-    ipc_target: Option<Endpoint>,
-    /// `autoSelectFamilyAttemptedAddresses`, kept from the connector.
-    attempted: Option<Vec<SocketAddr>>,
+    /// What only some sockets need (a client's connect, callbacks of `end()`, writes around a
+    /// connect or a destroy), allocated when first needed: an accepted socket that just reads
+    /// and writes never carries it (idle memory per connection).
+    rare: Option<Box<Rare>>,
     ipc: bool,
     info: ConnectionInfo,
     connection_id: Option<ConnectionId>,
@@ -202,17 +202,11 @@ pub struct Socket {
     queue: WriteQueue,
     /// A `write()` returned `false`; `drain` is owed when the queue empties.
     need_drain: bool,
-    /// Callbacks of `end()` calls, fired between `prefinish` and `finish`.
-    end_ids: Vec<WriteId>,
     /// `destroySoon()`: destroy once `finish` is emitted.
     destroy_on_finish: bool,
     /// A `Close` or `Reset` was handed to the driver: the handle is gone, no action follows
     /// (destroySoon() closes it as its FIN completes, before the destroy queues its own).
     handle_gone: bool,
-    /// Writes refused by the stream at once after `destroy()` (their callback on the next tick,
-    /// no afterWrite or onwriteError): they run no errorBuffer, so a later `end(cb)` is not
-    /// answered behind them.
-    refused_ids: Vec<WriteId>,
     /// `resetAndDestroy()` while connecting: reset once connected.
     reset_on_connect: bool,
     /// `connect` was emitted and `ready` follows once the queued writes were offered.
@@ -247,10 +241,6 @@ pub struct Socket {
     /// `connect` listener, and the ones queued behind it only from its callback (so a peer that
     /// closed meanwhile answers the second with EPIPE, as two writes meet it).
     first_chunk_alone: bool,
-    /// Callbacks of that first write, held while the rest is flushed in the same turn: Node
-    /// runs them from the first write's completion after that flush, so a `drain` the flush
-    /// owes comes first ([`Socket::flush_alone_done`]).
-    alone_done: Vec<WriteId>,
     /// The first write made while connecting went out alone and the ones behind it are being
     /// offered (Node's clearBuffer inside that write's completion), callbacks or not.
     alone_flushing: bool,
@@ -264,19 +254,14 @@ pub struct Socket {
     /// at once, before `ready`; every later write completes within a synchronous flush, and its
     /// callback waits for the next tick.
     first_write_pending: bool,
-    /// Callbacks of writes that completed while `ready` is owed (made in a `connect`
-    /// listener): Node emits `ready` as those listeners return, and runs the callbacks of writes
-    /// the kernel took at once on the next tick, after it.
-    done_before_ready: Vec<(WriteId, Option<NetError>)>,
     /// `resetAndDestroy()` while connecting came before any write: its `connect` listener runs
     /// before the one flushing those writes, so they never go out.
     reset_before_writes: bool,
     /// Node's `writeAfterFIN`: after the peer's `end` without half-open, writes after our own
     /// end fail with EPIPE.
     peer_ended_guard: bool,
-    /// Settings asked for before the handle existed, applied on connect.
+    /// `setNoDelay` asked for before the handle existed, applied on connect (keep-alive waits in `rare`).
     pending_no_delay: Option<bool>,
-    pending_keep_alive: Option<KeepAlive>,
     idle_timeout: Option<Duration>,
     timer: Timer,
     /// The latest time the driver told us about; commands without `now` use it.
@@ -309,7 +294,54 @@ pub struct Socket {
     failed_before_ready: Option<NetError>,
 }
 
+/// A socket's seldom-needed state ([`Socket`]'s `rare`).
+#[derive(Debug, Default)]
+struct Rare {
+    /// The IPC path being connected to (IPC has no connector).
+    ipc_target: Option<Endpoint>,
+    /// `autoSelectFamilyAttemptedAddresses`, kept from the connector.
+    attempted: Option<Vec<SocketAddr>>,
+    /// Callbacks of `end()` calls, fired between `prefinish` and `finish`.
+    end_ids: Vec<WriteId>,
+    /// Writes refused by the stream at once after `destroy()` (their callback on the next tick,
+    /// no afterWrite or onwriteError): they run no errorBuffer, so a later `end(cb)` is not
+    /// answered behind them.
+    refused_ids: Vec<WriteId>,
+    /// Callbacks of the first write made while connecting, held while the rest is flushed in
+    /// the same turn: Node runs them from that write's completion after the flush, so a `drain`
+    /// the flush owes comes first ([`Socket::flush_alone_done`]).
+    alone_done: Vec<WriteId>,
+    /// Callbacks of writes that completed while `ready` is owed (made in a `connect`
+    /// listener): Node emits `ready` as those listeners return, and runs the callbacks of writes
+    /// the kernel took at once on the next tick, after it.
+    done_before_ready: Vec<(WriteId, Option<NetError>)>,
+    /// `setKeepAlive` before the handle existed, applied on connect.
+    pending_keep_alive: Option<KeepAlive>,
+}
+
 impl Socket {
+    /// The seldom-needed state, allocated on first use.
+    fn rare(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// The callbacks of `end()` calls, taken.
+    fn take_end_ids(&mut self) -> Vec<WriteId> {
+        self.rare.as_mut().map(|r| std::mem::take(&mut r.end_ids)).unwrap_or_default()
+    }
+
+    /// Keep the connector's `autoSelectFamilyAttemptedAddresses` past its end.
+    fn keep_attempted(&mut self, attempted: Option<&[SocketAddr]>) {
+        match attempted {
+            Some(a) => self.rare().attempted = Some(a.to_vec()),
+            None => {
+                if let Some(r) = &mut self.rare {
+                    r.attempted = None;
+                }
+            }
+        }
+    }
+
     /// A socket with no connection yet (`new net.Socket(options)`); `connect` it next.
     ///
     /// A `timeout` option is armed here, so it can fire while connecting, as in Node.
@@ -317,7 +349,9 @@ impl Socket {
         let mut sock = Self {
             read: ReadSide::new(opts.readable_high_water_mark, opts.pause_on_connect),
             pending_no_delay: opts.no_delay.then_some(true),
-            pending_keep_alive: opts.keep_alive,
+            rare: opts
+                .keep_alive
+                .map(|ka| Box::new(Rare { pending_keep_alive: Some(ka), ..Rare::default() })),
             idle_timeout: None,
             opts,
             phase: Phase::Idle,
@@ -325,18 +359,14 @@ impl Socket {
             connect_owed: None,
             peer_read: std::cell::Cell::new(false),
             driver_engaged: false,
-            ipc_target: None,
-            attempted: None,
             ipc: false,
             info: ConnectionInfo::default(),
             connection_id: None,
             write_state: WriteState::Open,
             queue: WriteQueue::default(),
             need_drain: false,
-            end_ids: Vec::new(),
             destroy_on_finish: false,
             handle_gone: false,
-            refused_ids: Vec::new(),
             reset_on_connect: false,
             ready_owed: false,
             auto_end_owed: false,
@@ -348,12 +378,10 @@ impl Socket {
             connected_with_bytes: false,
             connect_hold: false,
             first_chunk_alone: false,
-            alone_done: Vec::new(),
             alone_flushing: false,
             timeout_prop: None,
             in_listener: false,
             first_write_pending: false,
-            done_before_ready: Vec::new(),
             reset_before_writes: false,
             peer_ended_guard: false,
             timer: Timer::default(),
@@ -551,7 +579,7 @@ impl Socket {
     pub fn auto_select_family_attempted_addresses(&self) -> Option<&[SocketAddr]> {
         match &self.connector {
             Some(c) => c.attempted(),
-            None => self.attempted.as_deref(),
+            None => self.rare.as_ref().and_then(|r| r.attempted.as_deref()),
         }
     }
 
@@ -813,7 +841,7 @@ impl Socket {
                     if let Some(mut c) = self.connector.take() {
                         let step = c.attempt_failed(now, err, &mut self.events, &mut self.actions);
                         self.after_connector_step(c, step);
-                    } else if let Some(to) = self.ipc_target.clone() {
+                    } else if let Some(to) = self.rare.as_ref().and_then(|r| r.ipc_target.clone()) {
                         self.events.push_back(SocketEvent::ConnectionAttemptFailed(to, err.clone()));
                         self.destroy_inner(Some(err), true);
                     }
@@ -909,7 +937,7 @@ impl Socket {
                 // connect out in the command's pump, so a server sees a connection that a
                 // `destroy()` in the same tick then closes.
                 self.actions.push_back(SocketAction::Connect { to: to.clone(), local: None });
-                self.ipc_target = Some(to);
+                self.rare().ipc_target = Some(to);
                 self.phase = Phase::Connecting;
                 self.check_invariants();
                 Ok(())
@@ -946,7 +974,7 @@ impl Socket {
         match step {
             Step::Pending => self.connector = Some(connector),
             Step::Fail(err) => {
-                self.attempted = connector.attempted().map(<[SocketAddr]>::to_vec);
+                self.keep_attempted(connector.attempted());
                 self.destroy_inner(Some(err), true);
             }
         }
@@ -1171,7 +1199,7 @@ impl Socket {
             Phase::Open if !self.ipc => {
                 self.actions.push_back(SocketAction::SetKeepAlive(keep_alive.resolve()))
             }
-            Phase::Idle | Phase::Connecting => self.pending_keep_alive = Some(keep_alive),
+            Phase::Idle | Phase::Connecting => self.rare().pending_keep_alive = Some(keep_alive),
             _ => {}
         }
     }
@@ -1367,7 +1395,7 @@ impl Socket {
         if let Some(enable) = self.pending_no_delay.take() {
             self.actions.push_back(SocketAction::SetNoDelay(enable));
         }
-        if let Some(ka) = self.pending_keep_alive.take() {
+        if let Some(ka) = self.rare.as_mut().and_then(|r| r.pending_keep_alive.take()) {
             self.actions.push_back(SocketAction::SetKeepAlive(ka.resolve()));
         }
     }
@@ -1378,7 +1406,7 @@ impl Socket {
         }
         if let Some(mut c) = self.connector.take() {
             c.connected(&mut self.events);
-            self.attempted = c.attempted().map(<[SocketAddr]>::to_vec);
+            self.keep_attempted(c.attempted());
         }
         self.phase = Phase::Open;
         self.info = info;
@@ -1442,8 +1470,9 @@ impl Socket {
         // them from its callback, synchronously): `ready` and that write's callbacks wait for
         // the second offer.
         if alone && self.queue.byte_len() > 0 {
-            self.alone_done.extend(early);
-            self.alone_done.extend(done);
+            let rare = self.rare();
+            rare.alone_done.extend(early);
+            rare.alone_done.extend(done);
             self.alone_flushing = true;
             self.after_queue_progress();
             return;
@@ -1460,7 +1489,9 @@ impl Socket {
             self.emit_ready();
         }
         if self.ready_owed && self.phase == Phase::Open {
-            self.done_before_ready.extend(done.into_iter().map(|id| (id, None)));
+            if !done.is_empty() {
+                self.rare().done_before_ready.extend(done.into_iter().map(|id| (id, None)));
+            }
         } else if self.phase == Phase::Destroyed {
             // `ready` reset the socket (resetAndDestroy() while connecting): these bytes were
             // written, and their callbacks run before the `close` that reset brings.
@@ -1475,7 +1506,9 @@ impl Socket {
     /// The callbacks held for `ready` ([`Socket::done_before_ready`]): it was emitted, or will
     /// not be.
     fn release_done_before_ready(&mut self) {
-        for (id, err) in self.done_before_ready.drain(..) {
+        for (id, err) in
+            self.rare.as_mut().map(|r| std::mem::take(&mut r.done_before_ready)).unwrap_or_default()
+        {
             self.events.push_back(SocketEvent::WriteDone(id, err));
         }
     }
@@ -1484,7 +1517,7 @@ impl Socket {
     /// over (or the kernel took no more this turn).
     fn flush_alone_done(&mut self) {
         self.alone_flushing = false;
-        for id in self.alone_done.drain(..) {
+        for id in self.rare.as_mut().map(|r| std::mem::take(&mut r.alone_done)).unwrap_or_default() {
             self.events.push_back(SocketEvent::WriteDone(id, None));
         }
     }
@@ -1519,7 +1552,7 @@ impl Socket {
         }
         self.write_state = WriteState::ShuttingDown;
         self.events.push_back(SocketEvent::Prefinish);
-        for id in self.end_ids.drain(..) {
+        for id in self.take_end_ids() {
             self.events.push_back(SocketEvent::WriteDone(id, None));
         }
         self.actions.push_back(SocketAction::ShutdownWrite);
@@ -1548,7 +1581,7 @@ impl Socket {
                 NetError::write_after_end()
             };
             if let Some(id) = id {
-                self.refused_ids.push(id);
+                self.rare().refused_ids.push(id);
                 // A write the kernel just refused (EPIPE) destroys on Node's next tick: until
                 // then a write is buffered, and fails with that error ahead of its `error`.
                 let error_at = self.events.iter().position(|e| matches!(e, SocketEvent::Error(_)));
@@ -1602,7 +1635,7 @@ impl Socket {
     /// call (`ready` follows those listeners at once).
     fn push_failed_callback(&mut self, id: WriteId, err: NetError) {
         if self.ready_owed && self.phase == Phase::Open {
-            self.done_before_ready.push((id, Some(err)));
+            self.rare().done_before_ready.push((id, Some(err)));
         } else {
             self.events.push_back(SocketEvent::WriteDone(id, Some(err)));
         }
@@ -1632,7 +1665,9 @@ impl Socket {
         if self.write_error_owed.is_some() {
             // Node's end() on an errored stream neither ends nor fails at once: the callback
             // waits for the errorBuffer of the next tick.
-            self.end_ids.extend(id);
+            if let Some(id) = id {
+                self.rare().end_ids.push(id);
+            }
             return;
         }
         match (&self.phase, self.write_state) {
@@ -1656,7 +1691,9 @@ impl Socket {
                     .iter()
                     .enumerate()
                     .filter_map(|(i, e)| match e {
-                        SocketEvent::WriteDone(w, err) if !self.refused_ids.contains(w) => {
+                        SocketEvent::WriteDone(w, err)
+                            if !self.rare.as_ref().is_some_and(|r| r.refused_ids.contains(w)) =>
+                        {
                             Some((i, err.clone()))
                         }
                         _ => None,
@@ -1713,7 +1750,9 @@ impl Socket {
                 }
             }
             (_, WriteState::Open | WriteState::Ending) => {
-                self.end_ids.extend(id);
+                if let Some(id) = id {
+                    self.rare().end_ids.push(id);
+                }
                 self.write_state = WriteState::Ending;
                 self.after_queue_progress();
             }
@@ -1793,7 +1832,7 @@ impl Socket {
                 let why = if first { closed.clone() } else { err.clone().unwrap_or_else(|| closed.clone()) };
                 self.events.push_back(SocketEvent::WriteDone(id, Some(why)));
             }
-            for id in std::mem::take(&mut self.end_ids) {
+            for id in self.take_end_ids() {
                 self.queue.lose_end(id);
                 let why = err.clone().unwrap_or_else(|| closed.clone());
                 self.events.push_back(SocketEvent::WriteDone(id, Some(why)));
@@ -1813,7 +1852,7 @@ impl Socket {
                 for (_, id) in self.queue.drain_ids() {
                     self.events.push_back(SocketEvent::WriteDone(id, Some(e.clone())));
                 }
-                for id in std::mem::take(&mut self.end_ids) {
+                for id in self.take_end_ids() {
                     self.queue.lose_end(id);
                     self.events.push_back(SocketEvent::WriteDone(id, Some(e.clone())));
                 }
@@ -1849,7 +1888,7 @@ impl Socket {
         self.actions.retain(|a| matches!(a, SocketAction::Close | SocketAction::Reset));
         self.phase = Phase::Destroyed;
         if let Some(c) = self.connector.take() {
-            self.attempted = c.attempted().map(<[SocketAddr]>::to_vec);
+            self.keep_attempted(c.attempted());
         }
         self.timer.stop();
         self.read.clear();
@@ -1867,7 +1906,7 @@ impl Socket {
         // Bytes queued, with or without callbacks: Node's first write is still in progress.
         let writing = !self.queue.is_empty();
         let pending = self.queue.drain_ids();
-        let ends = std::mem::take(&mut self.end_ids);
+        let ends = self.take_end_ids();
         for id in &ends {
             self.queue.lose_end(*id);
         }
@@ -1981,7 +2020,7 @@ impl Socket {
         for (_, id) in self.queue.drain_ids() {
             self.events.push_back(SocketEvent::WriteDone(id, Some(err.clone())));
         }
-        for id in std::mem::take(&mut self.end_ids) {
+        for id in self.take_end_ids() {
             self.queue.lose_end(id);
             self.events.push_back(SocketEvent::WriteDone(id, Some(err.clone())));
         }
@@ -1993,7 +2032,9 @@ impl Socket {
             let closes = self.events.iter().filter(|e| matches!(e, SocketEvent::Close { .. })).count();
             assert!(closes <= 1, "more than one close queued");
             assert_eq!(self.close_queued, self.phase == Phase::Destroyed, "close queued iff destroyed");
-            assert!(self.done_before_ready.is_empty() || self.ready_owed, "callbacks held for no ready");
+            let (alone_done, before_ready) =
+                self.rare.as_ref().map_or((0, 0), |r| (r.alone_done.len(), r.done_before_ready.len()));
+            assert!(before_ready == 0 || self.ready_owed, "callbacks held for no ready");
             let close_at = self.events.iter().position(|e| matches!(e, SocketEvent::Close { .. }));
             if let Some(at) = close_at {
                 assert!(
@@ -2002,8 +2043,7 @@ impl Socket {
                 );
             }
             assert!(
-                self.phase != Phase::Destroyed
-                    || (self.alone_done.is_empty() && self.done_before_ready.is_empty()),
+                self.phase != Phase::Destroyed || (alone_done == 0 && before_ready == 0),
                 "callbacks held past destroy"
             );
             if self.phase == Phase::Destroyed {

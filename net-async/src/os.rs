@@ -299,6 +299,13 @@ impl<T: OsRuntime> Transport for OsStream<T> {
             Self::Unix(_) => Ok(()),
         }
     }
+
+    fn set_type_of_service(&self, tos: u8) -> io::Result<()> {
+        match self {
+            Self::Tcp(_) => sys::set_type_of_service(self.sock_ref(), tos),
+            Self::Unix(_) => Ok(()),
+        }
+    }
 }
 
 impl<T: OsRuntime> Stream for OsStream<T> {

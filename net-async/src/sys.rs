@@ -119,6 +119,12 @@ pub fn set_keep_alive(sock: SockRef<'_>, settings: KeepAliveSettings) -> io::Res
     Ok(())
 }
 
+/// Node's `setTypeOfService`: `IP_TOS`, or `IPV6_TCLASS` on an IPv6 socket (libuv picks by the
+/// socket's family). For TCP sockets only.
+pub fn set_type_of_service(sock: SockRef<'_>, tos: u8) -> io::Result<()> {
+    if sock.local_addr()?.is_ipv6() { sock.set_tclass_v6(tos.into()) } else { sock.set_tos_v4(tos.into()) }
+}
+
 /// Make the coming close send RST (`SO_LINGER` 0).
 pub fn set_reset_on_close(sock: SockRef<'_>) -> io::Result<()> {
     sock.set_linger(Some(std::time::Duration::ZERO))

@@ -12,6 +12,8 @@ use crate::socket::queue::Queue;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
 use crate::addr::{BlockList, Endpoint, Family, is_ip};
 use crate::error::{ErrorCode, NetError};
 use crate::event::{SocketAction, SocketEvent};
@@ -23,6 +25,48 @@ pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(500);
 /// The shortest attempt timeout; Node raises smaller values to 10 ms.
 pub const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(10);
 
+// Node's process-wide defaults (`net.setDefaultAutoSelectFamily`, `...AttemptTimeout`).
+static AUTO_SELECT_FAMILY: AtomicBool = AtomicBool::new(true);
+static ATTEMPT_TIMEOUT_MS: AtomicU32 = AtomicU32::new(DEFAULT_ATTEMPT_TIMEOUT.as_millis() as u32);
+
+/// `net.getDefaultAutoSelectFamily()`: what a connect without `autoSelectFamily` uses
+/// (Node 26: `true`). Process-wide, read when [`ConnectOptions::new`] builds the options.
+pub fn default_auto_select_family() -> bool {
+    AUTO_SELECT_FAMILY.load(Ordering::Relaxed)
+}
+
+/// `net.setDefaultAutoSelectFamily(value)`, for the whole process. A JavaScript-like value is
+/// checked with [`validate_boolean`](crate::validate_boolean) first, as Node checks it.
+pub fn set_default_auto_select_family(value: bool) {
+    AUTO_SELECT_FAMILY.store(value, Ordering::Relaxed);
+}
+
+/// `net.getDefaultAutoSelectFamilyAttemptTimeout()` (Node 26: 500 ms). Process-wide, read when
+/// [`ConnectOptions::new`] builds the options.
+pub fn default_auto_select_family_attempt_timeout() -> Duration {
+    Duration::from_millis(ATTEMPT_TIMEOUT_MS.load(Ordering::Relaxed).into())
+}
+
+/// `net.setDefaultAutoSelectFamilyAttemptTimeout(ms)`, for the whole process: Node's
+/// `validateInt32(value, 'value', 1)` (`ERR_OUT_OF_RANGE` for 0 and above 2^31-1), and values
+/// under 10 become 10. A JavaScript-like value is checked with
+/// [`validate_int32`](crate::validate_int32) first.
+///
+/// ```
+/// use std::time::Duration;
+/// net_core::set_default_auto_select_family_attempt_timeout(5).unwrap();
+/// assert_eq!(net_core::default_auto_select_family_attempt_timeout(), Duration::from_millis(10));
+/// let err = net_core::set_default_auto_select_family_attempt_timeout(0).unwrap_err();
+/// assert_eq!(err.code(), "ERR_OUT_OF_RANGE");
+/// # net_core::set_default_auto_select_family_attempt_timeout(500).unwrap();
+/// ```
+pub fn set_default_auto_select_family_attempt_timeout(ms: u32) -> Result<(), NetError> {
+    let ms = crate::validate_int32(crate::Arg::Number(f64::from(ms)), "value", 1, i32::MAX)?;
+    let ms = (ms as u32).max(MIN_ATTEMPT_TIMEOUT.as_millis() as u32);
+    ATTEMPT_TIMEOUT_MS.store(ms, Ordering::Relaxed);
+    Ok(())
+}
+
 /// Where and how a TCP socket connects (`socket.connect(options)`), with Node 26's defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectOptions {
@@ -32,10 +76,10 @@ pub struct ConnectOptions {
     pub port: u16,
     /// Restrict the lookup to one family (`family: 4 | 6`); `None` is Node's `0`.
     pub family: Option<Family>,
-    /// Happy eyeballs (default `true`).
+    /// Happy eyeballs (default: [`default_auto_select_family`], `true` unless changed).
     pub auto_select_family: bool,
-    /// Time each attempt but the last gets before the next starts (default 500 ms, at least
-    /// 10 ms).
+    /// Time each attempt but the last gets before the next starts (default:
+    /// [`default_auto_select_family_attempt_timeout`], 500 ms unless changed; at least 10 ms).
     pub auto_select_family_attempt_timeout: Duration,
     /// Local address to bind before connecting.
     pub local_address: Option<IpAddr>,
@@ -46,14 +90,14 @@ pub struct ConnectOptions {
 }
 
 impl ConnectOptions {
-    /// Connect to `host:port` with Node's defaults.
+    /// Connect to `host:port` with Node's defaults (the process-wide ones as they are now).
     pub fn new(host: impl Into<String>, port: u16) -> Self {
         Self {
             host: host.into(),
             port,
             family: None,
-            auto_select_family: true,
-            auto_select_family_attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
+            auto_select_family: default_auto_select_family(),
+            auto_select_family_attempt_timeout: default_auto_select_family_attempt_timeout(),
             local_address: None,
             local_port: None,
             block_list: None,

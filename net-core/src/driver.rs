@@ -116,6 +116,13 @@ pub trait Transport {
     fn set_no_delay(&self, enable: bool) -> io::Result<()>;
     /// Keep-alive settings (a no-op for Unix sockets).
     fn set_keep_alive(&self, settings: KeepAliveSettings) -> io::Result<()>;
+    /// The type of service: `IP_TOS` on an IPv4 socket, `IPV6_TCLASS` on an IPv6 one. The core
+    /// asks only for TCP sockets. A transport that cannot set it answers `Unsupported` (the
+    /// default).
+    fn set_type_of_service(&self, tos: u8) -> io::Result<()> {
+        let _ = tos;
+        Err(io::ErrorKind::Unsupported.into())
+    }
 }
 
 /// What the backend must do after [`pump`], beyond what was done on the transport.
@@ -428,6 +435,13 @@ fn pump_inner<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>, now: Ins
             SocketAction::SetKeepAlive(settings) => {
                 if let Some(io) = live {
                     let _ = io.set_keep_alive(settings);
+                }
+            }
+            // Node throws what setsockopt answers; on Linux it fails only for a closed
+            // descriptor, which the core never asks for.
+            SocketAction::SetTypeOfService(tos) => {
+                if let Some(io) = live {
+                    let _ = io.set_type_of_service(tos);
                 }
             }
             job @ (SocketAction::Lookup { .. }

@@ -67,6 +67,9 @@ error_codes! {
     ECONNRESET => Transport, Some(-libc::ECONNRESET), Some("connection reset by peer");
     /// Write to a connection whose peer is gone.
     EPIPE => Transport, Some(-libc::EPIPE), Some("broken pipe");
+    /// The handle has no descriptor yet (`getTypeOfService` on a socket whose connect(2) has
+    /// not been made).
+    EBADF => Transport, Some(-libc::EBADF), Some("bad file descriptor");
     /// Connection aborted locally.
     ECONNABORTED => Transport, Some(-libc::ECONNABORTED), Some("software caused connection abort");
     /// Address in use (listen or bind).

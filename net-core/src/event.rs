@@ -105,6 +105,9 @@ pub enum SocketAction {
     SetNoDelay(bool),
     /// Set keep-alive options.
     SetKeepAlive(KeepAliveSettings),
+    /// Set the type of service (`IP_TOS`, or `IPV6_TCLASS` on an IPv6 socket): Node 26's
+    /// `setTypeOfService` and the `typeOfService` option. TCP only.
+    SetTypeOfService(u8),
 }
 
 /// Addresses of a connection the server dropped, as Node's `'drop'` payload.

@@ -72,6 +72,16 @@ pub trait SocketHandle {
         self.with_core(|s, _| s.set_keep_alive(keep_alive));
     }
 
+    /// `socket.setTypeOfService(tos)` ([`Socket::set_type_of_service`]).
+    fn set_type_of_service(&self, tos: u8) -> Result<(), NetError> {
+        self.with_core(|s, _| s.set_type_of_service(tos))
+    }
+
+    /// `socket.getTypeOfService()` ([`Socket::type_of_service`]).
+    fn type_of_service(&self) -> Result<u8, NetError> {
+        self.inspect(Socket::type_of_service)
+    }
+
     /// `socket.readyState`.
     fn ready_state(&self) -> ReadyState {
         self.inspect(Socket::ready_state)
@@ -153,6 +163,12 @@ macro_rules! inherent_socket_handle {
             set_no_delay(enable: bool) -> ();
             /// `socket.setKeepAlive(...)`.
             set_keep_alive(keep_alive: $crate::KeepAlive) -> ();
+            /// `socket.setTypeOfService(tos)`: kept until connected, TCP only; `EBADF` while
+            /// connecting before the attempt's connect(2), as in Node.
+            set_type_of_service(tos: u8) -> ::std::result::Result<(), $crate::NetError>;
+            /// `socket.getTypeOfService()`: what the kernel holds while connected (Linux keeps the
+            /// two ECN bits), else the value last asked for, or 0.
+            type_of_service() -> ::std::result::Result<u8, $crate::NetError>;
             /// `socket.readyState`.
             ready_state() -> $crate::ReadyState;
             /// `socket.bytesRead`.

@@ -52,7 +52,11 @@ pub use addr::{
 };
 
 mod connect;
-pub use connect::{ConnectOptions, DEFAULT_ATTEMPT_TIMEOUT, MIN_ATTEMPT_TIMEOUT, attempt_order};
+pub use connect::{
+    ConnectOptions, DEFAULT_ATTEMPT_TIMEOUT, MIN_ATTEMPT_TIMEOUT, attempt_order, default_auto_select_family,
+    default_auto_select_family_attempt_timeout, set_default_auto_select_family,
+    set_default_auto_select_family_attempt_timeout,
+};
 
 pub mod driver;
 
@@ -88,8 +92,8 @@ mod timer;
 
 mod validate;
 pub use validate::{
-    ConnectArgs, ConnectTarget, ListenArgs, ListenTarget, MAX_IPC_PATH_BYTES, TIMEOUT_MAX, validate_port,
-    validate_timeout,
+    ConnectArgs, ConnectTarget, ListenArgs, ListenTarget, MAX_IPC_PATH_BYTES, TIMEOUT_MAX, validate_boolean,
+    validate_int32, validate_port, validate_timeout, validate_type_of_service,
 };
 
 #[cfg(test)]

@@ -89,6 +89,9 @@ pub struct SocketOptions {
     pub timeout: Option<Duration>,
     /// Start paused, not reading (set on sockets accepted by a `pauseOnConnect` server).
     pub pause_on_connect: bool,
+    /// `typeOfService` (Node 25.6+): set on the descriptor once connected, TCP only
+    /// ([`Socket::set_type_of_service`](crate::Socket::set_type_of_service)).
+    pub type_of_service: Option<u8>,
 }
 
 impl Default for SocketOptions {
@@ -101,6 +104,7 @@ impl Default for SocketOptions {
             keep_alive: None,
             timeout: None,
             pause_on_connect: false,
+            type_of_service: None,
         }
     }
 }
@@ -164,6 +168,8 @@ impl ServerOptions {
             keep_alive: self.keep_alive,
             timeout: None,
             pause_on_connect: self.pause_on_connect,
+            // Node's server makes its sockets with no `typeOfService`.
+            type_of_service: None,
         }
     }
 }

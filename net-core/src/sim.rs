@@ -341,7 +341,9 @@ impl Pair {
                 }
                 SocketAction::Close => self.close_handle(side, false),
                 SocketAction::Reset => self.close_handle(side, true),
-                SocketAction::SetNoDelay(_) | SocketAction::SetKeepAlive(_) => {}
+                SocketAction::SetNoDelay(_)
+                | SocketAction::SetKeepAlive(_)
+                | SocketAction::SetTypeOfService(_) => {}
             }
         }
     }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::addr::js::{Arg, JsNumber, js_string_to_number, js_trim};
-use crate::connect::{ConnectOptions, DEFAULT_ATTEMPT_TIMEOUT, MIN_ATTEMPT_TIMEOUT};
+use crate::connect::{ConnectOptions, MIN_ATTEMPT_TIMEOUT};
 use crate::error::{ErrorCode, NetError};
 
 /// Node's `validatePort(port, name, allowZero)`: a number or a non-blank numeric string that is
@@ -174,12 +174,12 @@ impl ConnectArgs<'_> {
             other => return Err(type_error("options.port", "one of type number or string", other)),
         };
         let auto_select_family = match self.auto_select_family {
-            Arg::Undefined | Arg::Null => true,
+            Arg::Undefined | Arg::Null => crate::connect::default_auto_select_family(),
             Arg::Bool(b) => b,
             other => return Err(type_error("options.autoSelectFamily", "of type boolean", other)),
         };
         let attempt_timeout = match self.auto_select_family_attempt_timeout {
-            Arg::Undefined | Arg::Null => DEFAULT_ATTEMPT_TIMEOUT,
+            Arg::Undefined | Arg::Null => crate::connect::default_auto_select_family_attempt_timeout(),
             Arg::Number(n) if n == n.trunc() && (1.0..=2_147_483_647.0).contains(&n) => {
                 // Node raises values under 10 ms to 10 ms.
                 Duration::from_millis(n as u64).max(MIN_ATTEMPT_TIMEOUT)
@@ -322,6 +322,44 @@ fn inspect(v: Arg<'_>) -> String {
         Arg::Str(s) => format!("'{s}'"),
         other => other.to_js_string(),
     }
+}
+
+/// Node's `validateInt32(value, name, min, max)`: a number that is an integer in `min..=max`.
+/// Otherwise `ERR_INVALID_ARG_TYPE` (not a number) or `ERR_OUT_OF_RANGE`.
+///
+/// ```
+/// use net_core::{Arg, validate_int32};
+/// assert_eq!(validate_int32(Arg::Number(7.0), "value", 1, i32::MAX).unwrap(), 7);
+/// let err = validate_int32(Arg::Number(1.5), "value", 1, i32::MAX).unwrap_err();
+/// assert_eq!(err.message(), "The value of \"value\" is out of range. It must be an integer. Received 1.5");
+/// ```
+pub fn validate_int32(value: Arg<'_>, name: &str, min: i32, max: i32) -> Result<i32, NetError> {
+    let Arg::Number(n) = value else { return Err(type_error(name, "of type number", value)) };
+    if !(n.is_finite() && n == n.trunc()) {
+        return Err(NetError::out_of_range(name, "an integer", JsNumber(n)));
+    }
+    if n < f64::from(min) || n > f64::from(max) {
+        return Err(NetError::out_of_range(name, &format!(">= {min} && <= {max}"), JsNumber(n)));
+    }
+    Ok(n as i32)
+}
+
+/// Node's `validateBoolean(value, name)`.
+pub fn validate_boolean(value: Arg<'_>, name: &str) -> Result<bool, NetError> {
+    match value {
+        Arg::Bool(b) => Ok(b),
+        other => Err(type_error(name, "of type boolean", other)),
+    }
+}
+
+/// `socket.setTypeOfService(tos)`'s check: NaN is a type error, then Node's
+/// `validateInt32(tos, 'tos', 0, 255)`. For the `typeOfService` option, Node's check is
+/// `validate_int32(value, "options.typeOfService", 0, 255)`.
+pub fn validate_type_of_service(tos: Arg<'_>) -> Result<u8, NetError> {
+    if matches!(tos, Arg::Number(n) if n.is_nan()) {
+        return Err(type_error("tos", "of type number", tos));
+    }
+    validate_int32(tos, "tos", 0, 255).map(|v| v as u8)
 }
 
 /// The longest timer Node sets (`TIMEOUT_MAX`, 2^31-1 ms, about 24.8 days); longer ones are cut.

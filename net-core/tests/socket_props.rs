@@ -72,6 +72,11 @@ enum Op {
     Fault(S),
     /// The user reads through the io-trait view from now on: `allowHalfOpen` turns on.
     ReadView(S),
+    /// `setTypeOfService(tos)`: never in the way of the stream.
+    SetTos {
+        s: S,
+        tos: u8,
+    },
 }
 
 struct Spec;
@@ -114,6 +119,7 @@ impl ReferenceStateMachine for Spec {
             ),
             (2, (1usize..70_000).prop_map(Op::ReadChunk).boxed()),
             (1, side().prop_map(Op::ReadView).boxed()),
+            (1, (side(), any::<u8>()).prop_map(|(s, tos)| Op::SetTos { s, tos }).boxed()),
         ];
         if !cfg.calm {
             ops.extend([
@@ -423,6 +429,13 @@ impl StateMachineTest for SocketMachine {
                 if !m.saw_end {
                     m.half_open = true;
                 }
+            }
+            Op::SetTos { s, tos } => {
+                let sock = sut.pair.sock(s.side());
+                sock.set_type_of_service(tos).expect("a connected or closed socket takes any value");
+                // Connected: what Linux's TCP holds (its ECN bits are its own); closed: the value.
+                let expected = if sock.destroyed() { tos } else { tos & !3 };
+                assert_eq!(sock.type_of_service(), Ok(expected));
             }
             Op::Fault(s) => {
                 let now = sut.pair.now;

@@ -137,6 +137,13 @@ impl Transport for Stream {
         }
         net_async::sys::set_keep_alive(self.sock_ref(), settings)
     }
+
+    fn set_type_of_service(&self, tos: u8) -> io::Result<()> {
+        if matches!(self, Self::Unix(_)) {
+            return Ok(());
+        }
+        net_async::sys::set_type_of_service(self.sock_ref(), tos)
+    }
 }
 
 fn interest(write: bool) -> Interest {

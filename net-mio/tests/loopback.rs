@@ -388,3 +388,27 @@ fn many_concurrent_clients() {
     lp.close_server(server).unwrap();
     assert!(!lp.alive(), "no referenced handle left");
 }
+
+/// Node 26's type of service (net-core/tests/data/tos_lifecycle.txt): EBADF before the attempt's
+/// connect(2), the option's value on the descriptor once connected, the ECN bits the kernel's
+/// (255 reads back 252), 0 on an accepted socket, the value last asked for after close. (The
+/// kernel's own answer is checked through the async backends, which set it with the same
+/// `net_async::sys` call.)
+#[test]
+fn type_of_service_like_node() {
+    let mut h = H::new();
+    let (_server, port) = h.listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0));
+    let opts = net_core::SocketOptions { type_of_service: Some(16), ..Default::default() };
+    let client = h.lp.connect_with(net_core::ConnectOptions::new("127.0.0.1", port), opts);
+    assert_eq!(h.lp.socket(client).type_of_service().unwrap_err().code(), "EBADF");
+    h.until(no_reaction, |h| h.log(client).iter().any(|l| l == "connect"));
+    assert_eq!(h.lp.socket(client).type_of_service(), Ok(16));
+    h.lp.socket(client).set_type_of_service(255).unwrap();
+    assert_eq!(h.lp.socket(client).type_of_service(), Ok(252));
+    h.until(no_reaction, |h| !h.accepted.is_empty());
+    let conn = h.accepted[0];
+    assert_eq!(h.lp.socket(conn).type_of_service(), Ok(0));
+    h.lp.socket(client).destroy();
+    h.until(no_reaction, |h| h.closed(client));
+    assert_eq!(h.lp.socket(client).type_of_service(), Ok(255));
+}

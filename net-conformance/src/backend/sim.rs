@@ -61,6 +61,11 @@ impl Transport for SimStream<'_> {
     fn set_keep_alive(&self, _: KeepAliveSettings) -> io::Result<()> {
         Ok(())
     }
+
+    /// The simulated kernel carries no IP header; the core answers `getTypeOfService` itself.
+    fn set_type_of_service(&self, _: u8) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 struct SimSock {

@@ -260,6 +260,15 @@ pub struct Socket {
     /// Node's `writeAfterFIN`: after the peer's `end` without half-open, writes after our own
     /// end fail with EPIPE.
     peer_ended_guard: bool,
+    /// Node's `kSetTOS`: the last type of service asked for (option or `setTypeOfService`),
+    /// applied on connect; what the getter answers while there is no TCP handle.
+    tos: Option<u8>,
+    /// The type of service the kernel holds for this descriptor (what was last handed to the
+    /// driver): the getter's answer while the TCP handle is live.
+    kernel_tos: u8,
+    /// The driver took the connect of the current attempt: its descriptor exists (Node's
+    /// `uv_tcp_connect` made it), so the type of service can be read and set.
+    attempt_has_fd: bool,
     /// `setNoDelay` asked for before the handle existed, applied on connect (keep-alive waits in `rare`).
     pending_no_delay: Option<bool>,
     idle_timeout: Option<Duration>,
@@ -349,6 +358,9 @@ impl Socket {
         let mut sock = Self {
             read: ReadSide::new(opts.readable_high_water_mark, opts.pause_on_connect),
             pending_no_delay: opts.no_delay.then_some(true),
+            tos: opts.type_of_service,
+            kernel_tos: 0,
+            attempt_has_fd: false,
             rare: opts
                 .keep_alive
                 .map(|ka| Box::new(Rare { pending_keep_alive: Some(ka), ..Rare::default() })),
@@ -719,6 +731,15 @@ impl Socket {
         if matches!(action, SocketAction::Connect { .. } | SocketAction::Lookup { .. }) {
             self.driver_engaged = true;
         }
+        // Each attempt is a new descriptor, which holds no type of service yet.
+        match action {
+            SocketAction::Connect { to: Endpoint::Tcp(_), .. } => {
+                self.attempt_has_fd = true;
+                self.kernel_tos = 0;
+            }
+            SocketAction::CancelConnect => self.attempt_has_fd = false,
+            _ => {}
+        }
         Some(action)
     }
 
@@ -837,6 +858,7 @@ impl Socket {
             }
             IoInput::Connected(info) => self.on_connected(info),
             IoInput::ConnectFailed(err) => {
+                self.attempt_has_fd = false;
                 if self.phase == Phase::Connecting {
                     if let Some(mut c) = self.connector.take() {
                         let step = c.attempt_failed(now, err, &mut self.events, &mut self.actions);
@@ -1193,6 +1215,44 @@ impl Socket {
         }
     }
 
+    /// `socket.setTypeOfService(tos)`. Without a TCP handle (before `connect()`, after close, or
+    /// on a Unix socket) the value is kept, and applied on connect. With one it is set on the
+    /// descriptor unless it is the value already kept; while connecting, before the attempt's
+    /// connect(2) exists, Node keeps the value and throws `EBADF` (`setTypeOfService EBADF`),
+    /// and so does this. Validate a JavaScript-like value with
+    /// [`validate_type_of_service`](crate::validate_type_of_service).
+    pub fn set_type_of_service(&mut self, tos: u8) -> Result<(), NetError> {
+        let has_tcp_handle = !self.ipc && matches!(self.phase, Phase::Connecting | Phase::Open);
+        if !has_tcp_handle || self.tos == Some(tos) {
+            self.tos = Some(tos);
+            return Ok(());
+        }
+        self.tos = Some(tos);
+        if self.phase == Phase::Open || self.attempt_has_fd {
+            self.kernel_tos = tos;
+            self.actions.push_back(SocketAction::SetTypeOfService(tos));
+            Ok(())
+        } else {
+            Err(NetError::syscall(crate::ErrorCode::EBADF, "setTypeOfService"))
+        }
+    }
+
+    /// `socket.getTypeOfService()`. With a live TCP handle, what the kernel answers: on Linux,
+    /// TCP keeps the two ECN bits to itself, so they read as 0 (`setTypeOfService(255)` reads
+    /// back 252). `EBADF` while connecting before the attempt's connect(2), as in Node.
+    /// Otherwise the value last asked for, or 0.
+    pub fn type_of_service(&self) -> Result<u8, NetError> {
+        const ECN_BITS: u8 = if cfg!(target_os = "linux") { 0b11 } else { 0 };
+        let has_tcp_handle = !self.ipc && matches!(self.phase, Phase::Connecting | Phase::Open);
+        if !has_tcp_handle {
+            Ok(self.tos.unwrap_or(0))
+        } else if self.phase == Phase::Open || self.attempt_has_fd {
+            Ok(self.kernel_tos & !ECN_BITS)
+        } else {
+            Err(NetError::syscall(crate::ErrorCode::EBADF, "getTypeOfService"))
+        }
+    }
+
     /// `socket.setKeepAlive(...)`: applied now if connected, else on connect; no-op for IPC.
     pub fn set_keep_alive(&mut self, keep_alive: KeepAlive) {
         match self.phase {
@@ -1397,6 +1457,11 @@ impl Socket {
         }
         if let Some(ka) = self.rare.as_mut().and_then(|r| r.pending_keep_alive.take()) {
             self.actions.push_back(SocketAction::SetKeepAlive(ka.resolve()));
+        }
+        // Node's afterConnect sets `kSetTOS` whenever one was asked for, equal or not.
+        if let Some(tos) = self.tos {
+            self.kernel_tos = tos;
+            self.actions.push_back(SocketAction::SetTypeOfService(tos));
         }
     }
 

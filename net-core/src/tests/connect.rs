@@ -385,3 +385,29 @@ fn empty_lookup_answer() {
     resolve(&mut sock, now, &[]);
     assert_eq!(events(&mut sock)[1], "error ENOTFOUND \"getaddrinfo ENOTFOUND void.test\"");
 }
+
+/// Node 26's type of service while connecting (tests/data/tos_lifecycle.txt): the value is only
+/// kept until the attempt's connect(2) exists (both calls answer EBADF, the set keeping its
+/// value), then the kernel's 0 is read until the kept value is set on connect; a failed attempt
+/// leaves no descriptor (happy eyeballs' next attempt is a new handle).
+#[test]
+fn type_of_service_while_connecting() {
+    let opts = ConnectOptions::new("dual.test", PORT);
+    let (mut sock, now) = by_name(opts);
+    assert_eq!(sock.type_of_service().unwrap_err().message(), "getTypeOfService EBADF");
+    assert_eq!(sock.set_type_of_service(24).unwrap_err().message(), "setTypeOfService EBADF");
+    resolve(&mut sock, now, &["::1", "127.0.0.1"]);
+    assert_eq!(actions(&mut sock), [connect_action("::1")]);
+    assert_eq!(sock.type_of_service(), Ok(0), "the descriptor exists; the kept value waits for connect");
+    sock.handle_io(now, refused("::1"));
+    assert_eq!(sock.type_of_service().unwrap_err().code(), "EBADF", "no descriptor between attempts");
+    assert_eq!(actions(&mut sock), [connect_action("127.0.0.1")]);
+    sock.handle_io(now, connected("127.0.0.1"));
+    assert!(
+        actions(&mut sock).contains(&SocketAction::SetTypeOfService(24)),
+        "the kept value is set on connect"
+    );
+    assert_eq!(sock.type_of_service(), Ok(24));
+    sock.set_type_of_service(24).unwrap();
+    assert_eq!(actions(&mut sock), [], "the value already set is not set again");
+}

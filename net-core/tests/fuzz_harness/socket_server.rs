@@ -357,7 +357,9 @@ impl Tracked {
                 self.connect_pending = None;
                 self.shutdown_pending = false;
             }
-            SocketAction::SetNoDelay(_) | SocketAction::SetKeepAlive(_) => {}
+            SocketAction::SetNoDelay(_)
+            | SocketAction::SetKeepAlive(_)
+            | SocketAction::SetTypeOfService(_) => {}
         }
     }
 

@@ -692,3 +692,73 @@ fn a_write_into_a_full_kernel_refreshes_the_timer_at_its_own_time() {
         client.destroy();
     })
 }
+
+/// Node 26's type of service through a socket's life (net-core/tests/data/tos_lifecycle.txt,
+/// recorded by record_tos_lifecycle.js): before the attempt's connect(2) both calls answer
+/// EBADF, the set keeping its value; once connected that value is on the descriptor; Linux's
+/// TCP keeps the two ECN bits (255 reads back 252); after close the getter answers the value last
+/// asked for; an accepted socket starts at 0; a Unix socket only keeps the value. What the getter
+/// answers is what the kernel holds: getsockopt on a duplicate of the descriptor agrees.
+#[test]
+fn type_of_service_like_node() {
+    use net_core::{ConnectOptions, SocketOptions};
+    use socket2::SockRef;
+    run(async {
+        for host in [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)] {
+            let server = Server::new(ServerOptions::default());
+            if server.listen(ListenOptions::tcp(host, 0)).is_err() {
+                continue; // no IPv6 loopback here
+            }
+            assert!(matches!(timeout(LIMIT, server.next_event()).await.unwrap(), ServerEvent::Listening));
+            let port = server.address().and_then(|a| a.tcp()).unwrap().port();
+            let opts = SocketOptions { type_of_service: Some(16), ..SocketOptions::default() };
+            let client = Socket::connect_with(ConnectOptions::new(host.to_string(), port), opts);
+            assert_eq!(client.type_of_service().unwrap_err().message(), "getTypeOfService EBADF");
+            assert!(client.set_type_of_service(16).is_ok(), "the value kept: nothing to set");
+            let err = client.set_type_of_service(24).unwrap_err();
+            assert_eq!((err.code(), err.message()), ("EBADF", "setTypeOfService EBADF"));
+            events_until(&client, |e| matches!(e, SocketEvent::Connect)).await;
+            assert_eq!(client.type_of_service(), Ok(24), "{host}: the value kept is set on connect");
+            client.set_type_of_service(255).unwrap();
+            assert_eq!(client.type_of_service(), Ok(252), "{host}: the ECN bits are the kernel's");
+            let conn = accept(&server).await;
+            assert_eq!(conn.type_of_service(), Ok(0));
+            conn.set_type_of_service(32).unwrap();
+            assert_eq!(conn.type_of_service(), Ok(32));
+            client.destroy();
+            until_close(&client).await;
+            assert_eq!(client.type_of_service(), Ok(255), "closed: the value last asked for");
+            client.set_type_of_service(8).unwrap();
+            assert_eq!(client.type_of_service(), Ok(8));
+
+            // The kernel's own answer, through a duplicate of an adopted descriptor.
+            let std_client = std::net::TcpStream::connect((host, port)).unwrap();
+            let dup = std_client.try_clone().unwrap();
+            let adopted = Socket::from_std(std_client, SocketOptions::default()).unwrap();
+            adopted.set_type_of_service(0xb9).unwrap();
+            let kernel = match host {
+                IpAddr::V4(_) => SockRef::from(&dup).tos_v4().unwrap(),
+                IpAddr::V6(_) => SockRef::from(&dup).tclass_v6().unwrap(),
+            };
+            assert_eq!(kernel, 0xb8, "{host}");
+            assert_eq!(adopted.type_of_service(), Ok(0xb8));
+            adopted.destroy();
+            server.close().unwrap();
+        }
+
+        // A Unix socket has no type of service: the value is only kept.
+        let dir = std::env::temp_dir().join(format!("net-tos-{}-{}", BACKEND, std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tos.sock");
+        let _ = std::fs::remove_file(&path);
+        let (server, _) = listening(ServerOptions::default(), ListenOptions::path(&path)).await;
+        let client = connect_path(&path);
+        assert_eq!(client.type_of_service(), Ok(0));
+        events_until(&client, |e| matches!(e, SocketEvent::Connect)).await;
+        client.set_type_of_service(16).unwrap();
+        assert_eq!(client.type_of_service(), Ok(16));
+        client.destroy();
+        server.close().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+}

@@ -110,8 +110,22 @@ impl<Rt: Runtime> Server<Rt> {
     ///
     /// # Panics
     /// Made and listening outside a runtime ([`Runtime::try_current`]).
+    ///
+    /// With [`ListenOptions::host_name`] the host is looked up first, as Node does for every
+    /// host (`server.listen(port, host)`): `listening` (or the lookup's `error`) comes later, and
+    /// until then the server is not listening ([`net_core::Server::listen_host`]).
     pub fn listen(&self, opts: ListenOptions) -> Result<(), NetError> {
-        self.listen_via(opts.endpoint(), |rt, at| rt.listen(at, &opts))
+        let Some(host) = opts.host_name.clone() else {
+            return self.listen_via(opts.endpoint(), move |rt, at| rt.listen(at, &opts));
+        };
+        let _span = tracing::debug_span!("net_server", host = %host).entered();
+        let mut inner = self.shared.lock();
+        inner.core.listen_host(&host, opts.port)?;
+        let rt = inner.rt.get_or_insert_with(current::<Rt>).clone();
+        let bind = move |rt: &Rt, at: &Endpoint| rt.listen(at, &opts);
+        carry_out(&self.shared, &mut inner, &rt, Some(bind));
+        wake(&mut inner);
+        Ok(())
     }
 
     /// `listen` with `bind` standing for the kernel's bind and listen (an adopted listener
@@ -119,38 +133,13 @@ impl<Rt: Runtime> Server<Rt> {
     fn listen_via(
         &self,
         endpoint: Endpoint,
-        bind: impl FnOnce(&Rt, &Endpoint) -> Result<(Rt::Listener, Endpoint), NetError>,
+        bind: impl FnOnce(&Rt, &Endpoint) -> Result<(Rt::Listener, Endpoint), NetError> + Send + 'static,
     ) -> Result<(), NetError> {
         let _span = tracing::debug_span!("net_server", at = ?endpoint).entered();
         let mut inner = self.shared.lock();
         inner.core.listen(endpoint)?;
         let rt = inner.rt.get_or_insert_with(current::<Rt>).clone();
-        let mut bind = Some(bind);
-        while let Some(action) = inner.core.poll_action() {
-            match action {
-                ServerAction::Listen(at) => {
-                    let Some(bind) = bind.take() else { continue };
-                    let bound = bind(&rt, &at);
-                    tracing::debug!(result = ?bound.as_ref().map(|(_, ep)| ep), "listen");
-                    let result = bound.as_ref().map(|(_, ep)| ep.clone()).map_err(Clone::clone);
-                    if inner.core.handle_listen(result) {
-                        if let Ok((listener, ep)) = bound {
-                            if let Endpoint::Ipc(path) = &ep {
-                                inner.ipc_path = Some(path.clone());
-                            }
-                            let listener = Arc::new(listener);
-                            inner.listener = Some(Arc::clone(&listener));
-                            rt.spawn(accept_loop(
-                                Arc::downgrade(&self.shared),
-                                Arc::downgrade(&listener),
-                                rt.clone(),
-                            ));
-                        }
-                    }
-                }
-                ServerAction::CloseListener => close_listener(&mut inner),
-            }
-        }
+        carry_out(&self.shared, &mut inner, &rt, Some(bind));
         wake(&mut inner);
         Ok(())
     }
@@ -279,6 +268,58 @@ impl<Rt: Runtime> Server<Rt> {
     /// `server.maxConnections = n`.
     pub fn set_max_connections(&self, max: Option<u32>) {
         self.shared.lock().core.set_max_connections(max);
+    }
+}
+
+/// Carry out what the core asks after `listen`: bind with `bind` (once), start the accept task,
+/// close the listener, or look the host up in a task of its own that comes back here with the
+/// answer (Node's lookup answers later even for an IP literal).
+fn carry_out<Rt: Runtime, B>(
+    shared: &Arc<ServerShared<Rt>>,
+    inner: &mut ServerInner<Rt>,
+    rt: &Rt,
+    mut bind: Option<B>,
+) where
+    B: FnOnce(&Rt, &Endpoint) -> Result<(Rt::Listener, Endpoint), NetError> + Send + 'static,
+{
+    while let Some(action) = inner.core.poll_action() {
+        match action {
+            ServerAction::Listen(at) => {
+                let Some(bind) = bind.take() else { continue };
+                let bound = bind(rt, &at);
+                tracing::debug!(result = ?bound.as_ref().map(|(_, ep)| ep), "listen");
+                let result = bound.as_ref().map(|(_, ep)| ep.clone()).map_err(Clone::clone);
+                if inner.core.handle_listen(result) {
+                    if let Ok((listener, ep)) = bound {
+                        if let Endpoint::Ipc(path) = &ep {
+                            inner.ipc_path = Some(path.clone());
+                        }
+                        let listener = Arc::new(listener);
+                        inner.listener = Some(Arc::clone(&listener));
+                        rt.spawn(accept_loop(Arc::downgrade(shared), Arc::downgrade(&listener), rt.clone()));
+                    }
+                }
+            }
+            ServerAction::CloseListener => close_listener(inner),
+            ServerAction::Lookup { id, host } => {
+                let Some(bind) = bind.take() else { continue };
+                let (server, rt) = (Arc::downgrade(shared), rt.clone());
+                let lookup = rt.lookup(host.clone());
+                rt.clone().spawn(async move {
+                    let answer = lookup.await;
+                    let Some(shared) = server.upgrade() else { return };
+                    let mut inner = shared.lock();
+                    let net_core::IoInput::Resolved(result) = driver::lookup_answer(answer, &host, None)
+                    else {
+                        unreachable!("a lookup answers Resolved")
+                    };
+                    tracing::debug!(?result, "listen lookup");
+                    inner.core.handle_lookup(id, result);
+                    carry_out(&shared, &mut inner, &rt, Some(bind));
+                    wake(&mut inner);
+                });
+            }
+        }
     }
 }
 

@@ -382,11 +382,13 @@ impl Run<'_> {
                 opts.path = Some(path);
             }
             kind => {
-                opts.host = match (kind, step.opt("host")) {
-                    ("tcp6", _) => Some(IpAddr::V6(Ipv6Addr::LOCALHOST)),
-                    (_, None) => Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+                // Node looks every host it is given up before it binds, an IP literal too (the
+                // runner passes it on), so each goes through the same lookup here.
+                opts.host_name = match (kind, step.opt("host")) {
+                    ("tcp6", _) => Some(Ipv6Addr::LOCALHOST.to_string()),
+                    (_, None) => Some(Ipv4Addr::LOCALHOST.to_string()),
                     (_, Some("default")) => None,
-                    (_, Some(h)) => Some(h.parse().map_err(|_| format!("bad host {h}"))?),
+                    (_, Some(h)) => Some(h.to_owned()),
                 };
                 opts.port = match step.opt("port") {
                     None => 0,
@@ -405,7 +407,7 @@ impl Run<'_> {
                         }
                     },
                 };
-                if opts.host.is_none() {
+                if opts.host_name.is_none() {
                     self.default_host.insert(actor);
                 }
                 opts.backlog = num(step, "backlog").map(|n| n as i32);

@@ -158,6 +158,15 @@ pub enum ServerEvent {
 pub enum ServerAction {
     /// Bind and listen; answer with `Server::handle_listen`.
     Listen(Endpoint),
+    /// Look `host` up (`dns.lookup(host, {all: true})`) before listening; answer with
+    /// `Server::handle_lookup(id, ...)`, later than the call that asked (Node's lookup of an IP
+    /// literal answers on the next tick).
+    Lookup {
+        /// Which lookup this is.
+        id: u64,
+        /// The name or IP literal.
+        host: String,
+    },
     /// Close the listening handle (remove the IPC file if this server created it).
     CloseListener,
 }

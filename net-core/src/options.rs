@@ -193,12 +193,25 @@ pub struct ListenOptions {
     pub readable_all: bool,
     /// IPC: make the socket file writable by all.
     pub writable_all: bool,
+    /// A host to look up before binding, as Node's `listen({host})` does with every host it is
+    /// given: a name or an IP literal, bound at its first address that is not IPv6 link-local,
+    /// once the lookup answers ([`Server::listen_host`](crate::Server::listen_host)). `host` is
+    /// not used then. `None`: bind `host` at once (Node's `listen(port)` without a host).
+    pub host_name: Option<String>,
+    /// Node's `exclusive`: whether cluster workers may share the handle. Accepted for the
+    /// option's sake; with no cluster here every listen is exclusive.
+    pub exclusive: bool,
 }
 
 impl ListenOptions {
     /// TCP on `host:port`.
     pub fn tcp(host: IpAddr, port: u16) -> Self {
         Self { host: Some(host), port, ..Self::default() }
+    }
+
+    /// TCP on `host:port` with `host` looked up first, as Node's `server.listen(port, host)`.
+    pub fn lookup(host: impl Into<String>, port: u16) -> Self {
+        Self { host_name: Some(host.into()), port, ..Self::default() }
     }
 
     /// A Unix-domain socket at `path`.

@@ -14,6 +14,10 @@ use crate::socket::Socket;
 enum ListenState {
     /// Not listening: never, after an error, or after `close()`.
     Idle,
+    /// `listen()` with a host: Node looks it up first (every host, IP literals too) and has no
+    /// handle meanwhile, so this is not listening yet: another `listen()` replaces it, and
+    /// `close()` finds no server running. The answer to lookup `id` binds `port`.
+    Resolving { id: u64, host: String, port: u16 },
     /// `listen()` was called; the driver is binding.
     Binding(Endpoint),
     /// Bound and listening at this address.
@@ -68,6 +72,9 @@ pub struct Server {
     /// The path of the last IPC `listen()` (Node's `_pipeName`): `address()` keeps answering it
     /// after a failed listen and after close.
     pipe_name: Option<Endpoint>,
+    /// The last lookup asked for (Node's `_listeningId`): a late answer to an earlier one is
+    /// dropped.
+    lookup_id: u64,
 }
 
 impl Server {
@@ -82,13 +89,14 @@ impl Server {
             events: VecDeque::new(),
             actions: VecDeque::new(),
             pipe_name: None,
+            lookup_id: 0,
         }
     }
 
     /// `server.listen(...)`: asks the driver to bind ([`ServerAction::Listen`]). Listening again
     /// after an error or after `close()` works; while listening it is `ERR_SERVER_ALREADY_LISTEN`.
     pub fn listen(&mut self, at: Endpoint) -> Result<(), NetError> {
-        if self.state != ListenState::Idle {
+        if !matches!(self.state, ListenState::Idle | ListenState::Resolving { .. }) {
             return Err(NetError::server_already_listen());
         }
         self.pipe_name = matches!(at, Endpoint::Ipc(_)).then(|| at.clone());
@@ -106,6 +114,54 @@ impl Server {
         // Node emits `close` only while no handle exists; listening again cancels an owed one.
         self.close_owed = false;
         Ok(())
+    }
+
+    /// `server.listen(port, host)`: Node looks `host` up first, a name or an IP literal alike
+    /// (asks for [`ServerAction::Lookup`]), and binds the first address that is not IPv6
+    /// link-local (else the first). Until the answer the server is not listening: `address()`
+    /// is `None`, another `listen()` replaces this one, and `close()` is
+    /// `ERR_SERVER_NOT_RUNNING` (and the late answer is dropped). A failed lookup is an `error`.
+    pub fn listen_host(&mut self, host: &str, port: u16) -> Result<(), NetError> {
+        if !matches!(self.state, ListenState::Idle | ListenState::Resolving { .. }) {
+            return Err(NetError::server_already_listen());
+        }
+        self.lookup_id += 1;
+        self.pipe_name = None;
+        self.actions.push_back(ServerAction::Lookup { id: self.lookup_id, host: host.to_owned() });
+        self.state = ListenState::Resolving { id: self.lookup_id, host: host.to_owned(), port };
+        self.close_owed = false;
+        Ok(())
+    }
+
+    /// The driver's answer to [`ServerAction::Lookup`] `id`: the addresses in the resolver's
+    /// order, or the lookup's error (`getaddrinfo ENOTFOUND host`). An answer to a lookup no
+    /// longer wanted (`close()` or another `listen()` came first) is dropped; otherwise the
+    /// server binds ([`ServerAction::Listen`]) or emits the error.
+    pub fn handle_lookup(&mut self, id: u64, result: Result<Vec<std::net::IpAddr>, NetError>) {
+        let ListenState::Resolving { id: wanted, port, .. } = self.state else { return };
+        if id != wanted {
+            return;
+        }
+        let ListenState::Resolving { host, .. } = std::mem::replace(&mut self.state, ListenState::Idle)
+        else {
+            unreachable!("matched above")
+        };
+        match result {
+            Ok(ips) => {
+                // Node's filterOnlyValidAddress.
+                let link_local = |ip: &std::net::IpAddr| matches!(ip, std::net::IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80);
+                let Some(ip) = ips.iter().find(|ip| !link_local(ip)).or_else(|| ips.first()) else {
+                    // A resolver that answered nothing: what getaddrinfo says instead.
+                    self.events
+                        .push_back(ServerEvent::Error(NetError::lookup(crate::ErrorCode::ENOTFOUND, &host)));
+                    return;
+                };
+                let at = Endpoint::Tcp(std::net::SocketAddr::new(*ip, port));
+                self.listen(at).expect("not listening while resolving");
+            }
+            Err(err) => self.events.push_back(ServerEvent::Error(err)),
+        }
+        self.check_invariants();
     }
 
     /// The driver's answer to [`ServerAction::Listen`]: the bound address (with the real port),
@@ -228,7 +284,8 @@ impl Server {
     /// no `error`.
     pub fn close(&mut self) -> Result<(), NetError> {
         let result = match std::mem::replace(&mut self.state, ListenState::Idle) {
-            ListenState::Idle => Err(NetError::server_not_running()),
+            // Node's `close()` bumps `_listeningId`: a lookup under way is dropped.
+            ListenState::Idle | ListenState::Resolving { .. } => Err(NetError::server_not_running()),
             ListenState::Binding(_) | ListenState::Listening(_) => {
                 self.actions.push_back(ServerAction::CloseListener);
                 // Node emits `listening` on the next tick only if the handle still exists.

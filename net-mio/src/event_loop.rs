@@ -572,14 +572,25 @@ impl EventLoop {
     }
 
     /// `server.listen(options)`: binds at once; `listening` or `error` follows as an event.
+    /// With [`ListenOptions::host_name`] the host is looked up first (on a thread for a name; an
+    /// IP literal answers at the loop's next turn), as Node does for every host.
     pub fn listen(&mut self, id: ServerId, opts: ListenOptions) -> Result<(), NetError> {
-        let endpoint = opts.endpoint();
         let entry = &mut self.servers[id.0];
-        entry.core.listen(endpoint)?;
+        match &opts.host_name {
+            Some(host) => entry.core.listen_host(host, opts.port)?,
+            None => entry.core.listen(opts.endpoint())?,
+        }
+        self.carry_out_server(id, &opts);
+        Ok(())
+    }
+
+    /// What a server's core asks after `listen`: bind, close, or look the host up.
+    fn carry_out_server(&mut self, id: ServerId, opts: &ListenOptions) {
+        let Some(entry) = self.servers.get_mut(id.0) else { return };
         while let Some(action) = entry.core.poll_action() {
             match action {
                 ServerAction::Listen(at) => {
-                    let bound = bind(&at, &opts);
+                    let bound = bind(&at, opts);
                     let result = bound.as_ref().map(|(_, ep)| ep.clone()).map_err(Clone::clone);
                     if entry.core.handle_listen(result) {
                         if let Ok((mut listener, ep)) = bound {
@@ -600,10 +611,37 @@ impl EventLoop {
                     }
                 }
                 ServerAction::CloseListener => close_listener(entry, &self.poll),
+                ServerAction::Lookup { id: lookup, host } => {
+                    self.lookups_in_flight += 1;
+                    let (handle, opts) = (self.handle.clone(), opts.clone());
+                    let literal = host.parse::<std::net::IpAddr>().ok();
+                    let name = host.clone();
+                    let answer = move |found: io::Result<Vec<SocketAddr>>| {
+                        let IoInput::Resolved(result) = driver::lookup_answer(found, &host, None) else {
+                            unreachable!("a lookup answers Resolved")
+                        };
+                        handle.run(move |lp| {
+                            lp.lookups_in_flight -= 1;
+                            let Some(entry) = lp.servers.get_mut(id.0) else { return };
+                            entry.core.handle_lookup(lookup, result);
+                            lp.carry_out_server(id, &opts);
+                        });
+                    };
+                    match literal {
+                        Some(ip) => answer(Ok(vec![SocketAddr::new(ip, 0)])),
+                        // getaddrinfo blocks: it runs on a thread, as a socket's lookup does.
+                        None => {
+                            std::thread::spawn(move || {
+                                let found = std::net::ToSocketAddrs::to_socket_addrs(&(name.as_str(), 0));
+                                answer(found.map(Iterator::collect));
+                            });
+                        }
+                    }
+                    break; // `entry` is borrowed no more; nothing follows a lookup
+                }
             }
         }
         self.dirty_servers.push_back(id.0);
-        Ok(())
     }
 
     /// `server.close()`.

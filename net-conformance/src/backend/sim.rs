@@ -88,6 +88,9 @@ struct SimServer {
     listener: Option<ListenerId>,
     /// Unix-socket connections the kernel queued, not accepted yet: `(connection, client)`.
     backlog: VecDeque<(usize, SockId)>,
+    /// A `listen` with a host: the lookup's id and host, answered at the loop's next turn, and
+    /// the options to bind with then.
+    lookup: Option<(u64, String, ListenOptions)>,
 }
 
 /// net-core on an in-memory kernel, as a [`Harness`].
@@ -226,6 +229,48 @@ impl SimHarness {
         }
     }
 
+    /// What a server's core asks after `listen`: bind, close, or a lookup answered later.
+    fn listen_actions(&mut self, s: SrvId, opts: &ListenOptions) {
+        while let Some(action) = self.servers[s].core.poll_action() {
+            match action {
+                ServerAction::Listen(at) => {
+                    // Socket files go under the scenario's real temp dir: a missing directory
+                    // is ENOENT, as in Node.
+                    let result =
+                        self.listeners.bind(&at, opts, |path| path.parent().is_some_and(|d| !d.is_dir()));
+                    if self.servers[s].core.handle_listen(result.clone()) {
+                        if let Ok(ep) = result {
+                            self.servers[s].listener = Some(self.listeners.register(ep));
+                        }
+                    }
+                }
+                ServerAction::CloseListener => {
+                    if let Some(id) = self.servers[s].listener.take() {
+                        self.listeners.close(id);
+                    }
+                }
+                ServerAction::Lookup { id, host } => self.servers[s].lookup = Some((id, host, opts.clone())),
+            }
+        }
+    }
+
+    /// Answer the lookups `listen` asked for (Node's lookup of a literal answers on the next
+    /// tick; names resolve through the machine's resolver, as the sockets' do).
+    fn settle_listen_lookups(&mut self) -> bool {
+        let mut moved = false;
+        for s in 0..self.servers.len() {
+            let Some((id, host, opts)) = self.servers[s].lookup.take() else { continue };
+            moved = true;
+            let found = (host.as_str(), 0).to_socket_addrs();
+            let IoInput::Resolved(result) = driver::lookup_answer(found, &host, None) else {
+                unreachable!("a lookup answers Resolved")
+            };
+            self.servers[s].core.handle_lookup(id, result);
+            self.listen_actions(s, &opts);
+        }
+        moved
+    }
+
     fn server_actions(&mut self, srv: SrvId) {
         while let Some(action) = self.servers[srv].core.poll_action() {
             match action {
@@ -235,6 +280,7 @@ impl SimHarness {
                     }
                 }
                 ServerAction::Listen(_) => unreachable!("listen actions are taken in listen()"),
+                ServerAction::Lookup { .. } => unreachable!("scenarios listen on addresses, not host names"),
             }
         }
     }
@@ -278,7 +324,7 @@ impl SimHarness {
     /// Move whatever can move without time passing; whether anything did.
     fn progress(&mut self) -> bool {
         let now = self.now;
-        let mut moved = self.settle_ipc_connects();
+        let mut moved = self.settle_ipc_connects() | self.settle_listen_lookups();
         for i in 0..self.sockets.len() {
             for job in std::mem::take(&mut self.sockets[i].jobs) {
                 moved = true;
@@ -364,32 +410,17 @@ impl Harness for SimHarness {
             admitted: Admitted::default(),
             listener: None,
             backlog: VecDeque::new(),
+            lookup: None,
         });
         self.servers.len() - 1
     }
 
     fn listen(&mut self, s: SrvId, opts: ListenOptions) -> Result<(), NetError> {
-        self.servers[s].core.listen(opts.endpoint())?;
-        while let Some(action) = self.servers[s].core.poll_action() {
-            match action {
-                ServerAction::Listen(at) => {
-                    // Socket files go under the scenario's real temp dir: a missing directory
-                    // is ENOENT, as in Node.
-                    let result =
-                        self.listeners.bind(&at, &opts, |path| path.parent().is_some_and(|d| !d.is_dir()));
-                    if self.servers[s].core.handle_listen(result.clone()) {
-                        if let Ok(ep) = result {
-                            self.servers[s].listener = Some(self.listeners.register(ep));
-                        }
-                    }
-                }
-                ServerAction::CloseListener => {
-                    if let Some(id) = self.servers[s].listener.take() {
-                        self.listeners.close(id);
-                    }
-                }
-            }
+        match &opts.host_name {
+            Some(host) => self.servers[s].core.listen_host(host, opts.port)?,
+            None => self.servers[s].core.listen(opts.endpoint())?,
         }
+        self.listen_actions(s, &opts);
         Ok(())
     }
 

@@ -266,3 +266,57 @@ fn accept_failure_is_an_error_event_and_the_server_keeps_listening() {
     server.accept_failed(NetError::syscall(ErrorCode::EMFILE, "accept"));
     assert!(events(&mut server).is_empty(), "a closed server reports nothing");
 }
+
+/// [listen_host_lookup] (tests/data/listen_lookup.txt): `listen(port, host)` looks the host up
+/// first, an IP literal too; until the answer the server is not listening.
+#[test]
+fn listen_host_looks_up_first() {
+    let mut server = Server::new(ServerOptions::default());
+    server.listen_host("localhost", 0).unwrap();
+    assert_eq!(server.poll_action(), Some(ServerAction::Lookup { id: 1, host: "localhost".into() }));
+    assert!(!server.listening());
+    assert_eq!(server.address(), None);
+    // The first address that is not IPv6 link-local is bound.
+    server.handle_lookup(1, Ok(vec!["fe80::1".parse().unwrap(), "127.0.0.1".parse().unwrap()]));
+    assert_eq!(server.poll_action(), Some(ServerAction::Listen(addr("127.0.0.1:0").into())));
+    assert!(server.handle_listen(Ok(addr("127.0.0.1:4100").into())));
+    assert_eq!(events(&mut server), [ServerEvent::Listening]);
+    // Listening: a second listen is refused.
+    assert_eq!(server.listen_host("localhost", 0).unwrap_err().code(), "ERR_SERVER_ALREADY_LISTEN");
+}
+
+/// [server_close_before_calling_lookup_callback]: `close()` before the lookup answers finds no
+/// server running (`ERR_SERVER_NOT_RUNNING`, then `close`), and the late answer is dropped; a
+/// second `listen()` meanwhile replaces the first; a failed lookup is the server's `error`.
+#[test]
+fn listen_host_close_relisten_and_failure() {
+    let mut server = Server::new(ServerOptions::default());
+    server.listen_host("127.0.0.1", 0).unwrap();
+    assert_eq!(server.close().unwrap_err().code(), "ERR_SERVER_NOT_RUNNING");
+    assert_eq!(events(&mut server), [ServerEvent::Close]);
+    assert_eq!(server.poll_action(), Some(ServerAction::Lookup { id: 1, host: "127.0.0.1".into() }));
+    server.handle_lookup(1, Ok(vec!["127.0.0.1".parse().unwrap()]));
+    assert_eq!(server.poll_action(), None, "the late answer binds nothing");
+    assert!(events(&mut server).is_empty());
+
+    server.listen_host("localhost", 0).unwrap();
+    server.listen_host("127.0.0.1", 0).unwrap();
+    server.handle_lookup(2, Ok(vec!["::1".parse().unwrap()]));
+    server.handle_lookup(3, Ok(vec!["127.0.0.1".parse().unwrap()]));
+    let actions: Vec<_> = std::iter::from_fn(|| server.poll_action()).collect();
+    assert_eq!(actions.last(), Some(&ServerAction::Listen(addr("127.0.0.1:0").into())), "{actions:?}");
+    assert!(server.handle_listen(Ok(addr("127.0.0.1:4101").into())));
+    assert!(server.listening());
+    server.close().unwrap();
+    events(&mut server);
+
+    server.listen_host("no-such-host.invalid", 0).unwrap();
+    let err = NetError::lookup(ErrorCode::ENOTFOUND, "no-such-host.invalid");
+    server.handle_lookup(4, Err(err.clone()));
+    assert_eq!(events(&mut server), [ServerEvent::Error(err)]);
+    assert!(!server.listening());
+    // An empty answer is getaddrinfo's ENOTFOUND too, never a panic.
+    server.listen_host("empty.test", 0).unwrap();
+    server.handle_lookup(5, Ok(Vec::new()));
+    assert!(matches!(&events(&mut server)[..], [ServerEvent::Error(e)] if e.code() == "ENOTFOUND"));
+}

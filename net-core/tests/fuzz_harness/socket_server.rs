@@ -914,6 +914,9 @@ impl World {
                         self.listen_pending = Some(at);
                     }
                     ServerAction::CloseListener => {}
+                    ServerAction::Lookup { .. } => {
+                        panic!("a lookup nobody asked for: the harness listens on addresses")
+                    }
                 }
             }
             while let Some(ev) = self.server.poll_event() {

@@ -713,10 +713,18 @@ fn type_of_service_like_node() {
             let port = server.address().and_then(|a| a.tcp()).unwrap().port();
             let opts = SocketOptions { type_of_service: Some(16), ..SocketOptions::default() };
             let client = Socket::connect_with(ConnectOptions::new(host.to_string(), port), opts);
-            assert_eq!(client.type_of_service().unwrap_err().message(), "getTypeOfService EBADF");
+            // Before the attempt's connect(2), EBADF; the driver task may make it at once on
+            // another thread (these runtimes are multi-threaded), and then the descriptor's 0 is
+            // read. Either way the value set is kept for the connect. (net-core's
+            // type_of_service_while_connecting checks the window step by step.)
+            match client.type_of_service() {
+                Err(e) => assert_eq!(e.message(), "getTypeOfService EBADF"),
+                Ok(tos) => assert_eq!(tos, 0),
+            }
             assert!(client.set_type_of_service(16).is_ok(), "the value kept: nothing to set");
-            let err = client.set_type_of_service(24).unwrap_err();
-            assert_eq!((err.code(), err.message()), ("EBADF", "setTypeOfService EBADF"));
+            if let Err(err) = client.set_type_of_service(24) {
+                assert_eq!((err.code(), err.message()), ("EBADF", "setTypeOfService EBADF"));
+            }
             events_until(&client, |e| matches!(e, SocketEvent::Connect)).await;
             assert_eq!(client.type_of_service(), Ok(24), "{host}: the value kept is set on connect");
             client.set_type_of_service(255).unwrap();

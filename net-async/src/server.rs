@@ -269,6 +269,11 @@ impl<Rt: Runtime> Server<Rt> {
     pub fn set_max_connections(&self, max: Option<u32>) {
         self.shared.lock().core.set_max_connections(max);
     }
+
+    /// `server.maxConnections` (`None`: no limit; `Some(0)` drops every connection).
+    pub fn max_connections(&self) -> Option<u32> {
+        self.shared.lock().core.max_connections()
+    }
 }
 
 /// Carry out what the core asks after `listen`: bind with `bind` (once), start the accept task,

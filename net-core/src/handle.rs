@@ -112,6 +112,33 @@ pub trait SocketHandle {
         self.inspect(Socket::local_address)
     }
 
+    /// `socket.localFamily`.
+    fn local_family(&self) -> Option<Family> {
+        self.inspect(Socket::local_family)
+    }
+
+    /// `socket.connecting`.
+    fn connecting(&self) -> bool {
+        self.inspect(Socket::connecting)
+    }
+
+    /// `socket.pending`: no live handle (not connected yet, connecting, or destroyed).
+    fn pending(&self) -> bool {
+        self.inspect(Socket::pending)
+    }
+
+    /// `socket.timeout`: the last `setTimeout` value (zero when it turned the timer off),
+    /// `None` if never set.
+    fn timeout(&self) -> Option<Duration> {
+        self.inspect(Socket::timeout)
+    }
+
+    /// `socket.autoSelectFamilyAttemptedAddresses`: the addresses tried on the multi-address
+    /// connect path (`None` on the plain path).
+    fn auto_select_family_attempted_addresses(&self) -> Option<Vec<SocketAddr>> {
+        self.inspect(|s| s.auto_select_family_attempted_addresses().map(<[SocketAddr]>::to_vec))
+    }
+
     /// `socket.remoteAddress`/`remotePort`.
     fn remote_address(&self) -> Option<SocketAddr> {
         self.inspect(Socket::remote_address)
@@ -181,6 +208,16 @@ macro_rules! inherent_socket_handle {
             destroyed() -> bool;
             /// `socket.localAddress`/`localPort`.
             local_address() -> ::std::option::Option<::std::net::SocketAddr>;
+            /// `socket.localFamily`.
+            local_family() -> ::std::option::Option<$crate::Family>;
+            /// `socket.connecting`.
+            connecting() -> bool;
+            /// `socket.pending`: no live handle (not connected yet, connecting, or destroyed).
+            pending() -> bool;
+            /// `socket.timeout`: the last `setTimeout` value, `None` if never set.
+            timeout() -> ::std::option::Option<::std::time::Duration>;
+            /// `socket.autoSelectFamilyAttemptedAddresses` (`None` on the plain connect path).
+            auto_select_family_attempted_addresses() -> ::std::option::Option<::std::vec::Vec<::std::net::SocketAddr>>;
             /// `socket.remoteAddress`/`remotePort`.
             remote_address() -> ::std::option::Option<::std::net::SocketAddr>;
             /// `socket.remoteFamily`.

@@ -679,6 +679,11 @@ impl EventLoop {
         }
     }
 
+    /// `server.maxConnections` (`None`: no limit, or no such server).
+    pub fn max_connections(&self, id: ServerId) -> Option<u32> {
+        self.servers.get(id.0).and_then(|s| s.core.max_connections())
+    }
+
     /// `server.ref()` / `server.unref()`.
     pub fn set_server_ref(&mut self, id: ServerId, referenced: bool) {
         if let Some(s) = self.servers.get_mut(id.0) {

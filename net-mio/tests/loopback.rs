@@ -412,3 +412,21 @@ fn type_of_service_like_node() {
     h.until(no_reaction, |h| h.closed(client));
     assert_eq!(h.lp.socket(client).type_of_service(), Ok(255));
 }
+
+/// Node's socket getters on the loop: `connecting` and `pending` until connected, then neither;
+/// `localFamily`; `timeout`; `server.maxConnections` reads back.
+#[test]
+fn node_getters() {
+    let mut h = H::new();
+    let (server, port) = h.listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0));
+    h.lp.set_max_connections(server, Some(3));
+    assert_eq!(h.lp.max_connections(server), Some(3));
+    let client = h.lp.connect(port, "127.0.0.1");
+    assert!(h.lp.socket(client).connecting() && h.lp.socket(client).pending());
+    h.until(no_reaction, |h| h.log(client).iter().any(|l| l == "connect"));
+    assert!(!h.lp.socket(client).connecting() && !h.lp.socket(client).pending());
+    assert_eq!(h.lp.socket(client).local_family(), Some(net_core::Family::Ipv4));
+    assert_eq!(h.lp.socket(client).timeout(), None);
+    h.lp.socket(client).set_timeout(Duration::ZERO);
+    assert_eq!(h.lp.socket(client).timeout(), Some(Duration::ZERO));
+}

@@ -770,3 +770,30 @@ fn type_of_service_like_node() {
         let _ = std::fs::remove_dir_all(&dir);
     })
 }
+
+/// Node's socket getters on the backend (NODE_NET_BEHAVIOR's lifecycle traces): neither
+/// `connecting` nor `pending` once connected, `pending` again after close; `localFamily`; `timeout` undefined
+/// until set, 0 after `setTimeout(0)`; `autoSelectFamilyAttemptedAddresses` only on the
+/// multi-address path (an IP literal takes the plain one); `server.maxConnections` reads back.
+#[test]
+fn node_getters() {
+    run(async {
+        let (server, port) = listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await;
+        assert_eq!(server.max_connections(), None);
+        server.set_max_connections(Some(3));
+        assert_eq!(server.max_connections(), Some(3));
+        let client = connect(port, "127.0.0.1");
+        // (While connecting both are true; on these multi-threaded runtimes the connect may
+        // already be done here, so the core's tests check that instant.)
+        assert_eq!(client.timeout(), None);
+        events_until(&client, |e| matches!(e, SocketEvent::Connect)).await;
+        assert!(!client.connecting() && !client.pending());
+        assert_eq!(client.local_family(), Some(net_core::Family::Ipv4));
+        assert_eq!(client.auto_select_family_attempted_addresses(), None);
+        client.set_timeout(Duration::ZERO);
+        assert_eq!(client.timeout(), Some(Duration::ZERO));
+        client.destroy();
+        until_close(&client).await;
+        assert!(client.pending() && !client.connecting());
+    })
+}

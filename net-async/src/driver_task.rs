@@ -48,6 +48,9 @@ fn pump_turn<Rt: Runtime>(inner: &mut Inner<Rt>, shared: &Arc<Shared<Rt>>, drive
         if let Some(link) = inner.server.take() {
             link.connection_closed();
         }
+        if let Some((signal, id)) = inner.abort_listener.take() {
+            signal.remove(id);
+        }
     }
     if let Some(w) = inner.event_waiter.take_if_due(&inner.core) {
         w.wake();

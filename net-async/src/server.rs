@@ -33,6 +33,8 @@ struct ServerInner<Rt: Runtime> {
     accept_waker: Option<Waker>,
     /// The socket file this server created, removed on close.
     ipc_path: Option<PathBuf>,
+    /// The `signal` option's listener, removed by `close()` (Node removes it on `close`).
+    abort_listener: Option<(net_core::AbortSignal, net_core::AbortListenerId)>,
 }
 
 struct ServerShared<Rt: Runtime> {
@@ -101,6 +103,7 @@ impl<Rt: Runtime> Server<Rt> {
             waker: None,
             accept_waker: None,
             ipc_path: None,
+            abort_listener: None,
         };
         Self { shared: Arc::new(ServerShared { inner: Mutex::new(inner) }) }
     }
@@ -114,17 +117,35 @@ impl<Rt: Runtime> Server<Rt> {
     /// With [`ListenOptions::host_name`] the host is looked up first, as Node does for every
     /// host (`server.listen(port, host)`): `listening` (or the lookup's `error`) comes later, and
     /// until then the server is not listening ([`net_core::Server::listen_host`]).
+    ///
+    /// With [`ListenOptions::signal`], aborting the signal closes the server (at once if it
+    /// already is, so `listening` never comes), as Node's `listen({signal})`.
     pub fn listen(&self, opts: ListenOptions) -> Result<(), NetError> {
-        let Some(host) = opts.host_name.clone() else {
-            return self.listen_via(opts.endpoint(), move |rt, at| rt.listen(at, &opts));
-        };
-        let _span = tracing::debug_span!("net_server", host = %host).entered();
-        let mut inner = self.shared.lock();
-        inner.core.listen_host(&host, opts.port)?;
-        let rt = inner.rt.get_or_insert_with(current::<Rt>).clone();
-        let bind = move |rt: &Rt, at: &Endpoint| rt.listen(at, &opts);
-        carry_out(&self.shared, &mut inner, &rt, Some(bind));
-        wake(&mut inner);
+        let signal = opts.signal.clone();
+        match opts.host_name.clone() {
+            None => self.listen_via(opts.endpoint(), move |rt, at| rt.listen(at, &opts))?,
+            Some(host) => {
+                let _span = tracing::debug_span!("net_server", host = %host).entered();
+                let mut inner = self.shared.lock();
+                inner.core.listen_host(&host, opts.port)?;
+                let rt = inner.rt.get_or_insert_with(current::<Rt>).clone();
+                let bind = move |rt: &Rt, at: &Endpoint| rt.listen(at, &opts);
+                carry_out(&self.shared, &mut inner, &rt, Some(bind));
+                wake(&mut inner);
+            }
+        }
+        if let Some(signal) = signal {
+            // After the lock is released: an aborted signal runs this at once.
+            let server = Arc::downgrade(&self.shared);
+            let id = signal.on_abort(move |_| {
+                if let Some(shared) = server.upgrade() {
+                    let _ = (Self { shared }).close();
+                }
+            });
+            if let Some(id) = id {
+                self.shared.lock().abort_listener = Some((signal, id));
+            }
+        }
         Ok(())
     }
 
@@ -148,6 +169,9 @@ impl<Rt: Runtime> Server<Rt> {
     /// `ERR_SERVER_NOT_RUNNING` when not listening (a `close` event still follows, as in Node).
     pub fn close(&self) -> Result<(), NetError> {
         let mut inner = self.shared.lock();
+        if let Some((signal, id)) = inner.abort_listener.take() {
+            signal.remove(id);
+        }
         let result = inner.core.close();
         while let Some(action) = inner.core.poll_action() {
             if action == ServerAction::CloseListener {

@@ -47,6 +47,8 @@ pub(crate) struct Inner<Rt: Runtime> {
     pub(crate) driver_waker: Option<Waker>,
     /// The accepting server, told when this socket is destroyed.
     pub(crate) server: Option<ServerLink>,
+    /// The `signal` option's listener, removed once the socket is destroyed.
+    pub(crate) abort_listener: Option<(net_core::AbortSignal, net_core::AbortListenerId)>,
     /// A `close` event was handed out: nothing more will come.
     pub(crate) closed: bool,
     /// Bytes of a `data` event not yet taken by `AsyncRead`.
@@ -166,6 +168,23 @@ impl<Rt: Runtime> Shared<Rt> {
                 pump_at(&mut inner, self, now);
             }
             None => self.wake_driver(&mut inner),
+        }
+    }
+
+    /// Destroy the socket when `signal` is aborted (at once if it is): Node's stream abort
+    /// listener, run on the aborting thread inside `abort()`.
+    fn listen_to(shared: &Arc<Self>, signal: net_core::AbortSignal) {
+        let weak = Arc::downgrade(shared);
+        let id = signal.on_abort(move |reason| {
+            let Some(shared) = weak.upgrade() else { return };
+            let _span = shared.span.enter();
+            let now = shared.rt.now();
+            let mut inner = shared.lock();
+            inner.core.abort(reason);
+            pump_at(&mut inner, &shared, now);
+        });
+        if let Some(id) = id {
+            shared.lock().abort_listener = Some((signal, id));
         }
     }
 
@@ -341,6 +360,7 @@ impl<Rt: Runtime> Socket<Rt> {
                 write_waiters: driver::WriteWaiters::default(),
                 driver_waker: None,
                 server,
+                abort_listener: None,
                 closed: false,
                 pending_read: Bytes::new(),
                 waiting,
@@ -356,6 +376,10 @@ impl<Rt: Runtime> Socket<Rt> {
         });
         if driver_now {
             shared.wake_driver(&mut shared.lock());
+        }
+        let signal = shared.lock().core.signal().cloned();
+        if let Some(signal) = signal {
+            Shared::listen_to(&shared, signal);
         }
         Self { _last: Arc::new(LastHandle(Arc::clone(&shared))), shared }
     }

@@ -36,7 +36,7 @@ const SERVER_OPTIONS = [
 const CONNECT_OPTIONS = [
   'host', 'allowHalfOpen', 'highWaterMark', 'noDelay', 'keepAlive', 'keepAliveInitialDelay',
   'timeout', 'family', 'autoSelectFamily', 'autoSelectFamilyAttemptTimeout', 'localAddress',
-  'localPort', 'blockList',
+  'localPort', 'blockList', 'signal',
 ];
 const LITERAL_CONNECT_OPTIONS = ['port', 'path', ...CONNECT_OPTIONS];
 const HEADERS = ['title', 'ports', 'nondeterministic', 'deviation', 'await_limit'];
@@ -184,9 +184,9 @@ function parseScenario(source) {
         st.actor = use(lineNo, bare(args[0], 'server'), 'server');
         st.kind = bare(args[1], 'tcp, tcp6 or ipc');
         if (st.kind === 'tcp' || st.kind === 'tcp6') {
-          st.opts = options(args.slice(2), ['host', 'port', 'backlog']);
+          st.opts = options(args.slice(2), ['host', 'port', 'backlog', 'signal']);
         } else if (st.kind === 'ipc') {
-          st.opts = options(args.slice(2), ['path', 'backlog']);
+          st.opts = options(args.slice(2), ['path', 'backlog', 'signal']);
         } else {
           fail(lineNo, `listen: unknown kind ${st.kind}`);
         }
@@ -249,6 +249,10 @@ function parseScenario(source) {
       case 'pause':
       case 'resume':
         st.actor = use(lineNo, bare(args[0], 'socket'), 'socket');
+        maxArgs(1);
+        break;
+      case 'abort':
+        st.actor = use(lineNo, bare(args[0], 'socket or server'));
         maxArgs(1);
         break;
       case 'set_timeout':
@@ -574,6 +578,10 @@ function runScenario(scenario, tmpDir, onDone) {
             else opts.port = o.port;
           }
           if (o.backlog !== undefined) opts.backlog = o.backlog;
+          if (o.signal) {
+            rec.controller = new AbortController();
+            opts.signal = rec.controller.signal;
+          }
           rec.obj.listen(opts);
           // What `connect C S` needs: the path, or the host the server listens on.
           rec.ipc = st.kind === 'ipc';
@@ -609,6 +617,10 @@ function runScenario(scenario, tmpDir, onDone) {
           // What net.connect(opts) does, with the listeners attached before connect() runs
           // (an IPC connect emits connectionAttempt synchronously).
           const rec = newRec('socket', st.actor);
+          if (opts.signal) {
+            rec.controller = new AbortController();
+            opts.signal = rec.controller.signal;
+          }
           const sock = new net.Socket(opts);
           rec.obj = sock;
           watchSocket(rec);
@@ -656,6 +668,12 @@ function runScenario(scenario, tmpDir, onDone) {
           return CONTINUE;
         }
         case 'destroy_soon': actorOf(st).obj.destroySoon(); return CONTINUE;
+        case 'abort': {
+          const rec = actorOf(st);
+          if (!rec.controller) throw new Error(`abort: ${st.actor} has no signal`);
+          rec.controller.abort();
+          return CONTINUE;
+        }
         case 'reset_and_destroy': actorOf(st).obj.resetAndDestroy(); return CONTINUE;
         case 'pause': actorOf(st).obj.pause(); return CONTINUE;
         case 'resume': actorOf(st).obj.resume(); return CONTINUE;

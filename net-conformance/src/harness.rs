@@ -63,6 +63,12 @@ pub trait Harness {
     fn inspect(&mut self, c: SockId, f: &mut dyn FnMut(&net_core::Socket));
     /// The next event of any socket or server, waiting until `until` at most.
     fn next_event(&mut self, until: Instant) -> Option<Observed>;
+    /// `controller.abort()`: what was given its signal is destroyed or closed before this
+    /// returns, as in Node (net-async's listeners run inside `abort()`; a loop that owns its
+    /// sockets carries the aborts out here).
+    fn abort(&mut self, controller: &net_core::AbortController) {
+        controller.abort();
+    }
 }
 
 /// A boxed future borrowing what it polls.

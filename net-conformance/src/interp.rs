@@ -53,6 +53,8 @@ struct Run<'h> {
     await_limit: Duration,
     /// The step of each write or end callback still to come.
     callbacks: HashMap<(SockId, net_core::WriteId), usize>,
+    /// The `AbortController` of each actor made with `signal`, by name.
+    controllers: HashMap<String, net_core::AbortController>,
 }
 
 /// The bytes `write C N` sends: `abc…xyzabc…`.
@@ -134,6 +136,7 @@ pub fn run(scenario: &Scenario, h: &mut dyn Harness, tmp: &Path) -> Trace {
         default_host: Default::default(),
         await_limit: scenario.await_limit.map_or(AWAIT_LIMIT, Duration::from_millis),
         callbacks: HashMap::new(),
+        controllers: HashMap::new(),
     };
     for step in &scenario.steps {
         if let Err(stop) = run.step(step) {
@@ -306,6 +309,10 @@ impl Run<'_> {
                 })?;
             }
             "destroy_soon" => self.command(a0, |s, _| s.destroy_soon())?,
+            "abort" => {
+                let controller = self.controllers.get(a0).ok_or_else(|| format!("{a0} has no signal"))?;
+                self.h.abort(controller);
+            }
             "reset_and_destroy" => {
                 let mut result = Ok(());
                 self.command(a0, |s, _| result = s.reset_and_destroy())?;
@@ -413,6 +420,7 @@ impl Run<'_> {
                 opts.backlog = num(step, "backlog").map(|n| n as i32);
             }
         }
+        opts.signal = self.signal_for(step.arg(0), step);
         if let Err(e) = self.h.listen(id, opts) {
             self.value(step, Value::Text(format!("throws {}", e.code())));
         }
@@ -519,9 +527,21 @@ impl Run<'_> {
             opts.keep_alive = Some(KeepAlive::on(Duration::from_millis(delay)));
         }
         opts.timeout = num(step, "timeout").filter(|&ms| ms > 0).map(Duration::from_millis);
+        opts.signal = self.signal_for(&name, step);
         let id = self.h.connect(target, opts);
         self.new_actor(Some(name), Kind::Socket(id), step.number);
         Ok(())
+    }
+
+    /// A new `AbortController` for the actor if the step asks for `signal`: its signal.
+    fn signal_for(&mut self, name: &str, step: &Step) -> Option<net_core::AbortSignal> {
+        if !flag(step, "signal") {
+            return None;
+        }
+        let controller = net_core::AbortController::new();
+        let signal = controller.signal();
+        self.controllers.insert(name.to_owned(), controller);
+        Some(signal)
     }
 
     fn record(&mut self, name: &str, prop: &str) -> Result<Value, String> {

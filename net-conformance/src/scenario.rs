@@ -104,6 +104,7 @@ const VERBS: &[(&str, usize, usize)] = &[
     ("destroy", 1, 2),
     ("destroy_soon", 1, 1),
     ("reset_and_destroy", 1, 1),
+    ("abort", 1, 1),
     ("pause", 1, 1),
     ("resume", 1, 1),
     ("set_timeout", 2, 2),

@@ -118,6 +118,8 @@ error_codes! {
     ERR_SERVER_ALREADY_LISTEN => Misuse, None, None;
     /// `close()` on a server that is not listening.
     ERR_SERVER_NOT_RUNNING => Misuse, None, None;
+    /// The operation was aborted through its `signal` (Node's `AbortError`).
+    ABORT_ERR => User, None, None;
     /// Port outside 0..=65535 or not an integer.
     ERR_SOCKET_BAD_PORT => InvalidArgument, None, None;
     /// An argument value is not allowed.
@@ -203,6 +205,8 @@ mod repr {
         pub(super) user_code: Option<&'static str>,
         /// The attempts' errors of an `AggregateError` (every address failed), in attempt order.
         pub(super) errors: Vec<super::NetError>,
+        /// `error.cause`: an `AbortError`'s signal reason.
+        pub(super) cause: Option<super::NetError>,
     }
 }
 
@@ -224,6 +228,7 @@ impl NetError {
             user_error: false,
             user_code: None,
             errors: Vec::new(),
+            cause: None,
         }))
     }
 
@@ -367,6 +372,15 @@ impl NetError {
     /// The errors inside an `AggregateError`; empty for any other error.
     pub fn errors(&self) -> &[Self] {
         &self.0.errors
+    }
+
+    /// `error.cause`: for an `AbortError` ([`NetError::aborted`]), the signal's reason.
+    pub fn cause(&self) -> Option<&Self> {
+        self.0.cause.as_ref()
+    }
+
+    pub(crate) fn with_cause(self, cause: Self) -> Self {
+        self.with(|r| r.cause = Some(cause))
     }
 
     /// Whether this is an `AggregateError`.
@@ -541,6 +555,8 @@ impl ErrorCode {
             Self::ERR_INVALID_HANDLE_TYPE => K::Unsupported,
             Self::ERR_SERVER_ALREADY_LISTEN => K::AlreadyExists,
             Self::ERR_SERVER_NOT_RUNNING => K::NotConnected,
+            // What a `TcpStream` whose connect the caller gave up on would say.
+            Self::ABORT_ERR => K::ConnectionAborted,
             c if c.kind() == ErrorKind::InvalidArgument => K::InvalidInput,
             _ => K::Other,
         }

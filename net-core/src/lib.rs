@@ -51,6 +51,9 @@ pub use addr::{
     fmt_ip, is_ip, is_ipv4, is_ipv6, parse_family,
 };
 
+mod abort;
+pub use abort::{AbortController, AbortListenerId, AbortSignal};
+
 mod connect;
 pub use connect::{
     ConnectOptions, DEFAULT_ATTEMPT_TIMEOUT, MIN_ATTEMPT_TIMEOUT, attempt_order, default_auto_select_family,

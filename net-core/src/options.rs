@@ -92,6 +92,9 @@ pub struct SocketOptions {
     /// `typeOfService` (Node 25.6+): set on the descriptor once connected, TCP only
     /// ([`Socket::set_type_of_service`](crate::Socket::set_type_of_service)).
     pub type_of_service: Option<u8>,
+    /// `signal`: aborting it destroys the socket with an `AbortError`, in whatever phase
+    /// ([`Socket::abort`](crate::Socket::abort)); the driver listens to it.
+    pub signal: Option<crate::AbortSignal>,
 }
 
 impl Default for SocketOptions {
@@ -105,6 +108,7 @@ impl Default for SocketOptions {
             timeout: None,
             pause_on_connect: false,
             type_of_service: None,
+            signal: None,
         }
     }
 }
@@ -168,8 +172,9 @@ impl ServerOptions {
             keep_alive: self.keep_alive,
             timeout: None,
             pause_on_connect: self.pause_on_connect,
-            // Node's server makes its sockets with no `typeOfService`.
+            // Node's server makes its sockets with no `typeOfService` and no signal.
             type_of_service: None,
+            signal: None,
         }
     }
 }
@@ -201,6 +206,8 @@ pub struct ListenOptions {
     /// Node's `exclusive`: whether cluster workers may share the handle. Accepted for the
     /// option's sake; with no cluster here every listen is exclusive.
     pub exclusive: bool,
+    /// `signal`: aborting it closes the server (`server.close()`), at once if it already is.
+    pub signal: Option<crate::AbortSignal>,
 }
 
 impl ListenOptions {

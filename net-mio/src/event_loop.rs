@@ -88,9 +88,18 @@ struct ServerEntry {
     ipc_path: Option<PathBuf>,
     referenced: bool,
     handler: Option<ServerHandler>,
+    /// The `signal` option's listener, removed by `close_server` (Node removes it on `close`).
+    abort_listener: Option<(net_core::AbortSignal, net_core::AbortListenerId)>,
 }
 
 type Job = Box<dyn FnOnce(&mut EventLoop) + Send>;
+
+/// What an aborted signal was given to.
+enum Aborted {
+    Socket(SocketId, NetError),
+    /// The server and the listener the abort came through (a `close` since removed it).
+    Server(ServerId, net_core::AbortListenerId),
+}
 
 /// A handler registered on one socket (Node's `socket.on(…)`).
 pub type SocketHandler = Box<dyn FnMut(&mut EventLoop, SocketId, SocketEvent)>;
@@ -144,6 +153,8 @@ pub struct EventLoop {
     buf: driver::ReadBuf,
     handle: LoopHandle,
     jobs: Receiver<Job>,
+    /// What aborted signals were given to, not carried out yet ([`EventLoop::abort`]).
+    aborts: Arc<std::sync::Mutex<Vec<Aborted>>>,
     lookups_in_flight: usize,
     next_serial: u64,
     /// Servers whose accept failed for lack of resources: tried again on the next turn.
@@ -229,6 +240,7 @@ impl EventLoop {
             buf: driver::ReadBuf::default(),
             handle: LoopHandle { tx, waker },
             jobs,
+            aborts: Arc::default(),
             lookups_in_flight: 0,
             next_serial: 0,
             retry_accept: Vec::new(),
@@ -303,12 +315,71 @@ impl EventLoop {
     }
 
     /// `net.connect(options)`.
+    ///
+    /// With [`SocketOptions::signal`], aborting the signal destroys the socket with an
+    /// `AbortError`: at once through [`EventLoop::abort`], as Node does inside `abort()`; at the
+    /// loop's next turn when the controller is aborted directly (the loop owns its sockets).
     pub fn connect_with(&mut self, connect: ConnectOptions, opts: SocketOptions) -> SocketId {
+        let signal = opts.signal.clone();
         let id = self.add_socket(net_core::Socket::new(opts, Instant::now()), None, None);
         self.socket(id).with_core(|s, _| {
             let _ = s.connect_with(connect);
         });
+        self.listen_to_signal(id, signal);
         id
+    }
+
+    fn listen_to_signal(&mut self, id: SocketId, signal: Option<net_core::AbortSignal>) {
+        let Some(signal) = signal else { return };
+        self.on_abort(&signal, move |reason, _| Aborted::Socket(id, reason.clone()));
+    }
+
+    /// Note `signal`'s abort for the loop, and wake it.
+    fn on_abort(
+        &self,
+        signal: &net_core::AbortSignal,
+        what: impl FnOnce(&NetError, net_core::AbortListenerId) -> Aborted + Send + 'static,
+    ) -> net_core::AbortListenerId {
+        let (aborts, handle) = (Arc::clone(&self.aborts), self.handle.clone());
+        let id = Arc::new(std::sync::Mutex::new(net_core::AbortListenerId::default()));
+        let seen = Arc::clone(&id);
+        let listener = signal.on_abort(move |reason| {
+            let id = *seen.lock().unwrap_or_else(|e| e.into_inner());
+            aborts.lock().unwrap_or_else(|e| e.into_inner()).push(what(reason, id));
+            handle.run(Self::settle_aborts);
+        });
+        let listener = listener.unwrap_or_default();
+        *id.lock().unwrap_or_else(|e| e.into_inner()) = listener;
+        listener
+    }
+
+    /// Node's `controller.abort()` from loop code: the sockets and servers given its signal are
+    /// destroyed and closed before this returns, as in Node.
+    pub fn abort(&mut self, controller: &net_core::AbortController) {
+        controller.abort();
+        self.settle_aborts();
+    }
+
+    /// Carry out the aborts noted since the last look.
+    fn settle_aborts(&mut self) {
+        let aborted = std::mem::take(&mut *self.aborts.lock().unwrap_or_else(|e| e.into_inner()));
+        for a in aborted {
+            match a {
+                Aborted::Socket(id, reason) => {
+                    if let Some(e) = self.entry_mut(id) {
+                        e.core.abort(&reason);
+                        self.pump_socket(id.0);
+                    }
+                }
+                Aborted::Server(id, listener) => {
+                    let Some(entry) = self.servers.get(id.0) else { continue };
+                    // Node removes the listener on `close`: a server closed since is left alone.
+                    if entry.abort_listener.as_ref().is_some_and(|(_, l)| *l == listener) {
+                        let _ = self.close_server(id);
+                    }
+                }
+            }
+        }
     }
 
     /// `net.connect(path)`.
@@ -318,11 +389,13 @@ impl EventLoop {
 
     /// `net.connect({path, ...options})`.
     pub fn connect_path_with(&mut self, path: impl Into<PathBuf>, opts: SocketOptions) -> SocketId {
+        let signal = opts.signal.clone();
         let id = self.add_socket(net_core::Socket::new(opts, Instant::now()), None, None);
         let path = path.into();
         self.socket(id).with_core(|s, _| {
             let _ = s.connect(Endpoint::Ipc(path));
         });
+        self.listen_to_signal(id, signal);
         id
     }
 
@@ -568,6 +641,7 @@ impl EventLoop {
             ipc_path: None,
             referenced: true,
             handler: None,
+            abort_listener: None,
         }))
     }
 
@@ -581,6 +655,11 @@ impl EventLoop {
             None => entry.core.listen(opts.endpoint())?,
         }
         self.carry_out_server(id, &opts);
+        if let Some(signal) = opts.signal.clone() {
+            // Closed when the signal is aborted, as `connect_with`'s sockets are destroyed.
+            let listener = self.on_abort(&signal, move |_, listener| Aborted::Server(id, listener));
+            self.servers[id.0].abort_listener = Some((signal, listener));
+        }
         Ok(())
     }
 
@@ -647,6 +726,9 @@ impl EventLoop {
     /// `server.close()`.
     pub fn close_server(&mut self, id: ServerId) -> Result<(), NetError> {
         let entry = &mut self.servers[id.0];
+        if let Some((signal, listener)) = entry.abort_listener.take() {
+            signal.remove(listener);
+        }
         let result = entry.core.close();
         while let Some(action) = entry.core.poll_action() {
             if action == ServerAction::CloseListener {

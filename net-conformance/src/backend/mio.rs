@@ -49,6 +49,10 @@ impl Harness for MioHarness {
         Instant::now()
     }
 
+    fn abort(&mut self, controller: &net_core::AbortController) {
+        self.lp.abort(controller);
+    }
+
     fn create_server(&mut self, opts: ServerOptions) -> SrvId {
         let id = self.lp.create_server(opts);
         let n = self.servers.len();

@@ -103,6 +103,15 @@ pub struct SimHarness {
     servers: Vec<SimServer>,
     /// The socket whose event was handed out last, until the user asks for the next.
     handed_out: Option<SockId>,
+    /// Signals aborted since the loop last looked: their sockets are destroyed and their
+    /// servers closed at its next turn (the listener cannot reach the harness sooner).
+    aborted: std::sync::Arc<std::sync::Mutex<Vec<Aborted>>>,
+}
+
+/// What an aborted signal was given to.
+enum Aborted {
+    Socket(SockId, NetError),
+    Server(SrvId),
 }
 
 impl SimHarness {
@@ -115,7 +124,37 @@ impl SimHarness {
             sockets: Vec::new(),
             servers: Vec::new(),
             handed_out: None,
+            aborted: Default::default(),
         }
+    }
+
+    /// Have `signal`'s abort reach `what` at the loop's next turn.
+    fn listen_to(
+        &self,
+        signal: Option<net_core::AbortSignal>,
+        what: impl FnOnce(&NetError) -> Aborted + Send + 'static,
+    ) {
+        let Some(signal) = signal else { return };
+        let aborted = std::sync::Arc::clone(&self.aborted);
+        signal.on_abort(move |reason| aborted.lock().unwrap().push(what(reason)));
+    }
+
+    /// Carry out the aborts of signals.
+    fn settle_aborts(&mut self) -> bool {
+        let aborted = std::mem::take(&mut *self.aborted.lock().unwrap());
+        let moved = !aborted.is_empty();
+        for a in aborted {
+            match a {
+                Aborted::Socket(i, reason) => {
+                    self.sockets[i].core.abort(&reason);
+                    self.pump(i);
+                }
+                Aborted::Server(s) => {
+                    let _ = self.close_server(s);
+                }
+            }
+        }
+        moved
     }
 
     fn add_socket(&mut self, core: net_core::Socket, stream: Option<(usize, usize)>) -> SockId {
@@ -324,7 +363,7 @@ impl SimHarness {
     /// Move whatever can move without time passing; whether anything did.
     fn progress(&mut self) -> bool {
         let now = self.now;
-        let mut moved = self.settle_ipc_connects() | self.settle_listen_lookups();
+        let mut moved = self.settle_aborts() | self.settle_ipc_connects() | self.settle_listen_lookups();
         for i in 0..self.sockets.len() {
             for job in std::mem::take(&mut self.sockets[i].jobs) {
                 moved = true;
@@ -404,6 +443,11 @@ impl Harness for SimHarness {
         self.now
     }
 
+    fn abort(&mut self, controller: &net_core::AbortController) {
+        controller.abort();
+        self.settle_aborts();
+    }
+
     fn create_server(&mut self, opts: ServerOptions) -> SrvId {
         self.servers.push(SimServer {
             core: net_core::Server::new(opts),
@@ -421,6 +465,7 @@ impl Harness for SimHarness {
             None => self.servers[s].core.listen(opts.endpoint())?,
         }
         self.listen_actions(s, &opts);
+        self.listen_to(opts.signal.clone(), move |_| Aborted::Server(s));
         Ok(())
     }
 
@@ -458,6 +503,7 @@ impl Harness for SimHarness {
     }
 
     fn connect(&mut self, to: Target, opts: SocketOptions) -> SockId {
+        let signal = opts.signal.clone();
         let mut core = net_core::Socket::new(opts, self.now);
         match to {
             Target::Tcp(c) => {
@@ -469,6 +515,7 @@ impl Harness for SimHarness {
         }
         let id = self.add_socket(core, None);
         self.pump_command(id);
+        self.listen_to(signal, move |reason| Aborted::Socket(id, reason.clone()));
         id
     }
 

@@ -1127,6 +1127,20 @@ impl Socket {
         self.check_invariants();
     }
 
+    /// The socket's `signal` was aborted with `reason` (Node's stream abort listener): destroyed
+    /// with an `AbortError` ([`NetError::aborted`]) whatever the phase, a connected socket
+    /// too; nothing on one already destroyed.
+    pub fn abort(&mut self, reason: &NetError) {
+        if self.phase != Phase::Destroyed {
+            self.destroy_with_error(NetError::aborted(reason));
+        }
+    }
+
+    /// The `signal` option, which the driver listens to ([`Socket::abort`]).
+    pub fn signal(&self) -> Option<&crate::AbortSignal> {
+        self.opts.signal.as_ref()
+    }
+
     /// `socket.destroySoon()`: end, and destroy once `finish` is emitted, without waiting for
     /// the peer.
     pub fn destroy_soon(&mut self) {

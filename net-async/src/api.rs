@@ -60,5 +60,24 @@ macro_rules! runtime_api {
         pub fn create_server(opts: ServerOptions) -> Server {
             $crate::create_server(opts)
         }
+
+        /// Node's `net/promises` on this crate's runtime ([`net_async::promises`]).
+        pub mod promises {
+            use super::{
+                ConnectOptions, ListenOptions, NetError, Server, ServerOptions, Socket, SocketOptions,
+            };
+
+            /// `await net.promises.connect(options)`: the socket once connected, or the error
+            /// that destroyed it; dropped before it finishes, the socket is destroyed.
+            pub async fn connect(connect: ConnectOptions, opts: SocketOptions) -> Result<Socket, NetError> {
+                $crate::promises::connect(connect, opts).await
+            }
+
+            /// `await net.promises.listen(options)`: the server once listening, or its
+            /// listen's error; dropped before it finishes, the server is dropped.
+            pub async fn listen(server_opts: ServerOptions, opts: ListenOptions) -> Result<Server, NetError> {
+                $crate::promises::listen(server_opts, opts).await
+            }
+        }
     };
 }

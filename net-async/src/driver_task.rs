@@ -56,7 +56,10 @@ fn pump_turn<Rt: Runtime>(inner: &mut Inner<Rt>, shared: &Arc<Shared<Rt>>, drive
         w.wake();
     }
     // Waiters on the queue (`drained`, `AsyncWrite`) re-check their own condition.
-    if !inner.write_waiters.is_empty() && net_core::io_view::write_waiters_may_proceed(&inner.core) {
+    if !inner.write_waiters.is_empty()
+        && (net_core::io_view::write_waiters_may_proceed(&inner.core)
+            || (inner.connect_waited && !inner.core.connecting()))
+    {
         inner.write_waiters.wake_all();
     }
     if !driver_turn && (!inner.jobs.is_empty() || inner.waiting.stale(&inner.core)) {

@@ -41,6 +41,7 @@ mod driver_task;
 mod io_traits;
 mod link;
 mod os;
+pub mod promises;
 mod runtime;
 mod server;
 mod socket;

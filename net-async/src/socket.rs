@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use net_core::{Chunk, SocketHandle, driver};
-use net_core::{ConnectOptions, Endpoint, SocketAction, SocketEvent, SocketOptions};
+use net_core::{ConnectOptions, Endpoint, NetError, SocketAction, SocketEvent, SocketOptions};
 
 use crate::driver_task::{Driver, pump_at, read_if_ready};
 use crate::link::ServerLink;
@@ -58,6 +58,9 @@ pub(crate) struct Inner<Rt: Runtime> {
     pub(crate) waiting: driver::Interest,
     /// The driver task was spawned ([`Shared::wake_driver`]).
     pub(crate) driver_started: bool,
+    /// A task waits in [`Socket::connected`] (among `write_waiters`): woken once the connect
+    /// is over, whatever the queue says.
+    pub(crate) connect_waited: bool,
     /// The last read used up the readiness seen (see [`Stream`]'s rule), or none was made yet:
     /// wait for readability before reading. Starting blocked means the first read waits for the
     /// reactor to report the descriptor, as libuv reads only in its poll phase: bytes already
@@ -365,6 +368,7 @@ impl<Rt: Runtime> Socket<Rt> {
                 pending_read: Bytes::new(),
                 waiting,
                 driver_started: false,
+                connect_waited: false,
                 read_blocked: true,
             }),
             rt,
@@ -394,6 +398,33 @@ impl<Rt: Runtime> Socket<Rt> {
         let mut inner = self.shared.lock();
         while read_if_ready(&mut inner, &self.shared.read_waker, now) {}
         pump_at(&mut inner, &self.shared, now);
+    }
+
+    /// Resolves once the socket is connected (Node's `connect`), or with the error that
+    /// destroyed it first (`ERR_SOCKET_CLOSED_BEFORE_CONNECTION` for a plain `destroy()`).
+    /// It takes no event: `connectionAttempt`, `connect` and `ready` still come from
+    /// [`Socket::next_event`]. A socket that was never told to connect answers
+    /// `ERR_SOCKET_CLOSED` at once.
+    pub async fn connected(&self) -> Result<(), NetError> {
+        poll_fn(|cx| {
+            let mut inner = self.shared.lock();
+            if inner.core.destroyed() {
+                inner.connect_waited = false;
+                let err = inner.core.errored().cloned().unwrap_or_else(NetError::closed_before_connection);
+                return Poll::Ready(Err(err));
+            }
+            if !inner.core.pending() {
+                inner.connect_waited = false;
+                return Poll::Ready(Ok(()));
+            }
+            if !inner.core.connecting() {
+                return Poll::Ready(Err(NetError::socket_closed()));
+            }
+            inner.connect_waited = true;
+            inner.write_waiters.register(cx.waker());
+            Poll::Pending
+        })
+        .await
     }
 
     /// Run a command on the core, then carry out what it asked for.

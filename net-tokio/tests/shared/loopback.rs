@@ -797,3 +797,49 @@ fn node_getters() {
         assert!(client.pending() && !client.connecting());
     })
 }
+
+/// Node's `net/promises`: `connect` resolves once connected and leaves the events to
+/// `next_event`; it rejects with what destroyed the socket (refused, aborted); dropped while
+/// connecting, the socket is destroyed. `listen` resolves once listening and rejects with the
+/// listen's error.
+#[test]
+fn promises_connect_and_listen() {
+    use backend::promises;
+    use net_core::{AbortController, ConnectOptions, SocketOptions};
+    run(async {
+        let server = promises::listen(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0)).await.unwrap();
+        assert!(server.listening());
+        let port = server.address().and_then(|a| a.tcp()).unwrap().port();
+        let sock = promises::connect(ConnectOptions::new("127.0.0.1", port), SocketOptions::default()).await.unwrap();
+        assert!(!sock.pending());
+        let events = events_until(&sock, |e| matches!(e, SocketEvent::Ready)).await;
+        assert_eq!(events, [format!("connectionAttempt 127.0.0.1:{port}"), "connect".into(), "ready".into()]);
+        let conn = accept(&server).await;
+
+        let busy = promises::listen(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, port)).await;
+        assert_eq!(busy.unwrap_err().code(), "EADDRINUSE");
+
+        let controller = AbortController::new();
+        controller.abort();
+        let opts = SocketOptions { signal: Some(controller.signal()), ..SocketOptions::default() };
+        let aborted = promises::connect(ConnectOptions::new("127.0.0.1", port), opts).await.unwrap_err();
+        assert_eq!(aborted.code(), "ABORT_ERR");
+
+        // Dropped while connecting (or just connected: these runtimes are multi-threaded): the
+        // socket is destroyed, so a connection the server got closes.
+        let mut dropped = Box::pin(promises::connect(ConnectOptions::new("127.0.0.1", port), SocketOptions::default()));
+        if let std::task::Poll::Ready(done) = futures::poll!(&mut dropped) {
+            drop(done);
+        }
+        drop(dropped);
+        if let Ok(late) = timeout(Duration::from_millis(300), accept(&server)).await {
+            assert_eq!(until_close(&late).await.last().unwrap(), "close had_error=false");
+        }
+
+        sock.destroy();
+        until_close(&conn).await;
+        server.close().unwrap();
+        let refused = promises::connect(ConnectOptions::new("127.0.0.1", port), SocketOptions::default()).await;
+        assert_eq!(refused.unwrap_err().code(), "ECONNREFUSED");
+    })
+}

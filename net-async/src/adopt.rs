@@ -5,7 +5,7 @@ use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::{UnixListener, UnixStream};
 
-use net_core::{Endpoint, ServerOptions, SocketOptions};
+use net_core::{Endpoint, NetError, ServerOptions, SocketOptions};
 
 use crate::os::{Os, OsRuntime};
 use crate::server::Server;
@@ -47,6 +47,29 @@ impl<T: OsRuntime> Server<Os<T>> {
         let at = Endpoint::Tcp(listener.local_addr()?);
         let listener = rt.adopt_tcp_listener(listener)?;
         Self::from_listener(listener, at, options, rt, false)
+    }
+
+    /// `server.listen(boundSocket)`: listen on a [`BoundSocket`](crate::BoundSocket) at once
+    /// (Node 26.4): `listening` follows; the bound socket is adopted (its calls answer
+    /// `ERR_SOCKET_HANDLE_ADOPTED` from now on). A Unix socket's file is removed on close, as
+    /// for `listen(path)`. While listening it is `ERR_SERVER_ALREADY_LISTEN`, and the bound
+    /// socket stays the caller's.
+    ///
+    /// # Panics
+    /// Made and listening outside a runtime ([`crate::Runtime::try_current`]).
+    pub fn listen_bound(&self, bound: &crate::BoundSocket, backlog: Option<i32>) -> Result<(), NetError> {
+        if self.listening() {
+            return Err(NetError::server_already_listen());
+        }
+        let (listener, at) = bound.listen(backlog.unwrap_or(crate::DEFAULT_BACKLOG))?;
+        let answer = at.clone();
+        self.listen_via(at, move |rt: &Os<T>, _| {
+            let registered = match listener {
+                crate::sys::StdListener::Tcp(l) => rt.adopt_tcp_listener(l),
+                crate::sys::StdListener::Unix(l) => rt.adopt_unix_listener(l),
+            };
+            registered.map(|l| (l, answer)).map_err(|e| NetError::from_io(&e, "listen"))
+        })
     }
 
     /// Adopt a listening std `UnixListener`, as [`Server::from_std`] does. The socket file is

@@ -9,8 +9,8 @@
 macro_rules! runtime_api {
     ($rt:ty) => {
         pub use $crate::{
-            Chunk, ConnectOptions, DEFAULT_BACKLOG, Endpoint, KeepAlive, ListenOptions, NetError, ReadyState,
-            ServerOptions, SocketEvent, SocketHandle, SocketOptions,
+            BindOptions, BoundSocket, Chunk, ConnectOptions, DEFAULT_BACKLOG, Endpoint, KeepAlive,
+            ListenOptions, NetError, ReadyState, ServerOptions, SocketEvent, SocketHandle, SocketOptions,
         };
 
         /// The runtime this crate's sockets run on.

@@ -35,6 +35,7 @@ compile_error!(
 mod addrs;
 mod adopt;
 mod api;
+mod bound;
 mod driver_task;
 // Without an io-trait feature (net-mio uses only `sys`), its shared half goes unused.
 #[cfg_attr(not(any(feature = "tokio", feature = "futures-io")), allow(dead_code))]
@@ -48,6 +49,7 @@ mod socket;
 pub mod sys;
 
 pub use addrs::{BindAddrs, Target};
+pub use bound::{BindOptions, BoundSocket};
 pub use net_core::{
     Chunk, ConnectOptions, Endpoint, KeepAlive, NetError, ReadyState, ServerOptions, SocketEvent,
     SocketHandle, SocketOptions,

@@ -151,7 +151,7 @@ impl<Rt: Runtime> Server<Rt> {
 
     /// `listen` with `bind` standing for the kernel's bind and listen (an adopted listener
     /// answers it with itself).
-    fn listen_via(
+    pub(crate) fn listen_via(
         &self,
         endpoint: Endpoint,
         bind: impl FnOnce(&Rt, &Endpoint) -> Result<(Rt::Listener, Endpoint), NetError> + Send + 'static,

@@ -118,6 +118,8 @@ error_codes! {
     ERR_SERVER_ALREADY_LISTEN => Misuse, None, None;
     /// `close()` on a server that is not listening.
     ERR_SERVER_NOT_RUNNING => Misuse, None, None;
+    /// A `BoundSocket` used after a server or socket adopted it (or after its `close()`).
+    ERR_SOCKET_HANDLE_ADOPTED => Misuse, None, None;
     /// The operation was aborted through its `signal` (Node's `AbortError`).
     ABORT_ERR => User, None, None;
     /// Port outside 0..=65535 or not an integer.

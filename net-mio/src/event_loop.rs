@@ -90,6 +90,8 @@ struct ServerEntry {
     handler: Option<ServerHandler>,
     /// The `signal` option's listener, removed by `close_server` (Node removes it on `close`).
     abort_listener: Option<(net_core::AbortSignal, net_core::AbortListenerId)>,
+    /// A listener made from a `BoundSocket`, answering the core's next `Listen`.
+    adopting: Option<(Listener, Endpoint)>,
 }
 
 type Job = Box<dyn FnOnce(&mut EventLoop) + Send>;
@@ -642,6 +644,7 @@ impl EventLoop {
             referenced: true,
             handler: None,
             abort_listener: None,
+            adopting: None,
         }))
     }
 
@@ -669,7 +672,10 @@ impl EventLoop {
         while let Some(action) = entry.core.poll_action() {
             match action {
                 ServerAction::Listen(at) => {
-                    let bound = bind(&at, opts);
+                    let bound = match entry.adopting.take() {
+                        Some(adopted) => Ok(adopted),
+                        None => bind(&at, opts),
+                    };
                     let result = bound.as_ref().map(|(_, ep)| ep.clone()).map_err(Clone::clone);
                     if entry.core.handle_listen(result) {
                         if let Ok((mut listener, ep)) = bound {
@@ -721,6 +727,30 @@ impl EventLoop {
             }
         }
         self.dirty_servers.push_back(id.0);
+    }
+
+    /// `server.listen(boundSocket)`: listen on a [`net_async::BoundSocket`] at once (Node 26.4);
+    /// the bound socket is adopted from then on. While listening it is
+    /// `ERR_SERVER_ALREADY_LISTEN`, and the bound socket stays the caller's.
+    pub fn listen_bound(
+        &mut self,
+        id: ServerId,
+        bound: &net_async::BoundSocket,
+        backlog: Option<i32>,
+    ) -> Result<(), NetError> {
+        if self.listening(id) {
+            return Err(NetError::server_already_listen());
+        }
+        let (listener, at) = bound.listen(backlog.unwrap_or(driver::DEFAULT_BACKLOG))?;
+        let listener = match listener {
+            net_async::sys::StdListener::Tcp(l) => Listener::Tcp(TcpListener::from_std(l)),
+            net_async::sys::StdListener::Unix(l) => Listener::Unix(UnixListener::from_std(l)),
+        };
+        let entry = &mut self.servers[id.0];
+        entry.core.listen(at.clone())?;
+        entry.adopting = Some((listener, at));
+        self.carry_out_server(id, &ListenOptions::default());
+        Ok(())
     }
 
     /// `server.close()`.

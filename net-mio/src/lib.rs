@@ -32,6 +32,8 @@ pub use event_loop::{
     CLOSED_KEPT, Event, EventLoop, ListenOptions, LoopHandle, ServerEvent, ServerHandler, ServerId,
     SocketCtx, SocketHandler, SocketId,
 };
+/// Node 26's `net.BoundSocket`, the kernel-side type shared with the async backends.
+pub use net_async::{BindOptions, BoundSocket};
 pub use net_core::{
     ConnectOptions, Endpoint, KeepAlive, NetError, ReadyState, ServerOptions, SocketEvent, SocketHandle,
     SocketOptions,

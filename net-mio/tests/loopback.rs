@@ -430,3 +430,22 @@ fn node_getters() {
     h.lp.socket(client).set_timeout(Duration::ZERO);
     assert_eq!(h.lp.socket(client).timeout(), Some(Duration::ZERO));
 }
+
+/// Node 26's `net.BoundSocket` on the loop (net-core/tests/data/bound_socket.txt): adopted by
+/// `listen_bound`, listening at once on its address, ERR_SOCKET_HANDLE_ADOPTED afterwards.
+#[test]
+fn bound_socket_like_node() {
+    use net_mio::{BindOptions, BoundSocket};
+    let mut h = H::new();
+    let bound = BoundSocket::bind(&BindOptions { host: Some(LOCALHOST), ..BindOptions::default() }).unwrap();
+    let at = bound.address().unwrap();
+    let server = h.lp.create_server(ServerOptions::default());
+    h.lp.listen_bound(server, &bound, None).unwrap();
+    assert!(h.lp.listening(server));
+    assert_eq!(h.lp.address(server), Some(at.clone()));
+    assert_eq!(bound.address().unwrap_err().code(), "ERR_SOCKET_HANDLE_ADOPTED");
+    let client = h.lp.connect(at.tcp().unwrap().port(), "127.0.0.1");
+    h.until(no_reaction, |h| h.log(client).iter().any(|l| l == "connect"));
+    let again = h.lp.listen_bound(server, &BoundSocket::bind(&BindOptions::default()).unwrap(), None);
+    assert_eq!(again.unwrap_err().code(), "ERR_SERVER_ALREADY_LISTEN");
+}

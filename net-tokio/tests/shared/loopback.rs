@@ -843,3 +843,70 @@ fn promises_connect_and_listen() {
         assert_eq!(refused.unwrap_err().code(), "ECONNREFUSED");
     })
 }
+
+/// Node 26's `net.BoundSocket` (net-core/tests/data/bound_socket.txt, recorded by
+/// record_bound_socket.js): bound at once with its port known, `0.0.0.0` by default; a server
+/// adopts it and listens at once on that address; from then on, and after `close()`, every call
+/// is ERR_SOCKET_HANDLE_ADOPTED; two bound sockets may share a port until one listens; binding
+/// a listening port is `bind EADDRINUSE ip:port`, an address the machine lacks
+/// `bind EADDRNOTAVAIL ip`; a path binds a Unix socket (`isPipe`).
+#[test]
+fn bound_socket_like_node() {
+    use backend::{BindOptions, BoundSocket};
+    run(async {
+        let bound = BoundSocket::bind(&BindOptions { host: Some(LOCALHOST), ..BindOptions::default() }).unwrap();
+        let at = bound.address().unwrap();
+        let port = at.tcp().unwrap().port();
+        assert!(port > 0 && bound.fd().unwrap() >= 0 && !bound.is_pipe());
+        let twin = BoundSocket::bind(&BindOptions { host: Some(LOCALHOST), port, ..BindOptions::default() });
+        assert!(twin.is_ok(), "two bound sockets share a port until one listens");
+        drop(twin);
+        let any = BoundSocket::bind(&BindOptions::default()).unwrap();
+        assert_eq!(any.address().unwrap().tcp().unwrap().ip(), IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        any.close().unwrap();
+        assert_eq!(any.address().unwrap_err().code(), "ERR_SOCKET_HANDLE_ADOPTED");
+        assert_eq!(any.close().unwrap_err().code(), "ERR_SOCKET_HANDLE_ADOPTED");
+
+        let server = Server::new(ServerOptions::default());
+        server.listen_bound(&bound, None).unwrap();
+        assert!(server.listening(), "listening at once, as in Node");
+        assert_eq!(server.address(), Some(at));
+        let err = bound.address().unwrap_err();
+        assert_eq!(err.message(), "The bound socket has already been adopted by a server or socket");
+        assert_eq!(bound.fd().unwrap_err().code(), "ERR_SOCKET_HANDLE_ADOPTED");
+        assert!(matches!(timeout(LIMIT, server.next_event()).await.unwrap(), ServerEvent::Listening));
+        let client = connect(port, "127.0.0.1");
+        let conn = accept(&server).await;
+        client.destroy();
+        until_close(&conn).await;
+        assert_eq!(
+            Server::new(ServerOptions::default()).listen_bound(&any, None).unwrap_err().code(),
+            "ERR_SOCKET_HANDLE_ADOPTED"
+        );
+
+        let busy = BoundSocket::bind(&BindOptions { host: Some(LOCALHOST), port, ..BindOptions::default() });
+        assert_eq!(busy.unwrap_err().message(), format!("bind EADDRINUSE 127.0.0.1:{port}"));
+        let foreign: IpAddr = "10.9.9.9".parse().unwrap();
+        let missing = BoundSocket::bind(&BindOptions { host: Some(foreign), ..BindOptions::default() });
+        assert_eq!(missing.unwrap_err().message(), "bind EADDRNOTAVAIL 10.9.9.9");
+        server.close().unwrap();
+
+        let dir = std::env::temp_dir().join(format!("net-bound-{}-{}", BACKEND, std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bound.sock");
+        let _ = std::fs::remove_file(&path);
+        let pipe = BoundSocket::bind(&BindOptions { path: Some(path.clone()), ..BindOptions::default() }).unwrap();
+        assert!(pipe.is_pipe());
+        assert_eq!(pipe.address().unwrap(), net_core::Endpoint::Ipc(path.clone()));
+        let server = Server::new(ServerOptions::default());
+        server.listen_bound(&pipe, None).unwrap();
+        let client = connect_path(&path);
+        let conn = accept(&server).await;
+        client.destroy();
+        until_close(&conn).await;
+        server.close().unwrap();
+        // libuv's pipe close unlinks the path it bound, as for `listen(path)`.
+        assert!(!path.exists(), "the socket file is removed on close");
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+}

@@ -182,6 +182,15 @@ impl<Rt: Runtime> Server<Rt> {
         result
     }
 
+    /// `await server[Symbol.asyncDispose]()`: close, then wait for `close` (once every
+    /// connection is gone). Resolves even when the server was not running, as Node's does.
+    /// Events that come meanwhile are taken (connections still queued are dropped, which
+    /// closes them).
+    pub async fn dispose(&self) {
+        let _ = self.close();
+        while !matches!(self.next_event().await, ServerEvent::<Rt>::Close) {}
+    }
+
     /// The next event; `None` never comes while the server lives (it waits).
     pub async fn next_event(&self) -> ServerEvent<Rt> {
         poll_fn(|cx| {

@@ -27,6 +27,15 @@ pub trait SocketHandle {
         self.with_core(|s, _| s.end());
     }
 
+    /// `socket.end(data)`: the bytes are offered to the kernel, then the FIN follows them. As
+    /// in Node the write goes through the stream's own path: after `end()` it fails as a write
+    /// after end (the `error` event), and then nothing more is ended.
+    fn end_with(&self, data: impl crate::Chunk) {
+        let data = data.into_bytes();
+        let w = self.with_core(|s, _| s.end_write(data));
+        self.with_core(|s, _| s.end_after(w));
+    }
+
     /// `socket.destroy()`.
     fn destroy(&self) {
         self.with_core(|s, _| s.destroy());
@@ -172,6 +181,8 @@ macro_rules! inherent_socket_handle {
         $crate::inherent_socket_handle! {
             /// `socket.end()`: the FIN follows the queued bytes.
             end() -> ();
+            /// `socket.end(data)`: the bytes are offered to the kernel, then the FIN follows.
+            end_with(data: impl $crate::Chunk) -> ();
             /// `socket.destroy()`.
             destroy() -> ();
             /// `socket.destroy(err)`: `error`, then `close(true)`.

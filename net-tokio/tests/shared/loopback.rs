@@ -910,3 +910,28 @@ fn bound_socket_like_node() {
         let _ = std::fs::remove_dir_all(&dir);
     })
 }
+
+/// `socket.end(data)`: the peer gets the bytes, then the end; a second `end(data)` is a write
+/// after end (its `error`, then `close`). `server[Symbol.asyncDispose]()` resolves once the
+/// server closed, and also on a server that never listened.
+#[test]
+fn end_with_data_and_dispose() {
+    run(async {
+        // The server side stays half-open, so the client is still open after its `finish`.
+        let opts = ServerOptions { allow_half_open: true, ..ServerOptions::default() };
+        let (server, port) = listening(opts, ListenOptions::tcp(LOCALHOST, 0)).await;
+        let client = connect(port, "127.0.0.1");
+        client.end_with("bye");
+        let conn = accept(&server).await;
+        let seen = events_until(&conn, |e| matches!(e, SocketEvent::End)).await;
+        assert_eq!(seen, ["data 3B", "end"]);
+        events_until(&client, |e| matches!(e, SocketEvent::Finish)).await;
+        client.end_with("again");
+        let events = until_close(&client).await;
+        assert!(events[0].starts_with("error ERR_STREAM_WRITE_AFTER_END"), "{events:?}");
+        conn.destroy();
+        timeout(LIMIT, server.dispose()).await.unwrap();
+        assert!(!server.listening());
+        timeout(LIMIT, Server::new(ServerOptions::default()).dispose()).await.unwrap();
+    })
+}

@@ -3,38 +3,13 @@
 //! (`data/record_tos_and_defaults.js`). A test binary of its own, with one test: the defaults are
 //! global to the process, and a parallel test would see them change.
 
+mod recorded;
+
 use std::time::Duration;
 
 use net_core::{Arg, ConnectArgs, ConnectOptions};
 
 const TABLE: &str = include_str!("data/tos_and_defaults.jsonl");
-
-fn recorded_arg(v: &serde_json::Value) -> Arg<'_> {
-    use serde_json::Value;
-    match v {
-        Value::Object(o) if o.contains_key("undefined") => Arg::Undefined,
-        Value::Object(o) => Arg::Number(o["number"].as_str().unwrap().parse().unwrap()),
-        Value::Null => Arg::Null,
-        Value::Bool(b) => Arg::Bool(*b),
-        Value::Number(n) => Arg::Number(n.as_f64().unwrap()),
-        Value::String(s) => Arg::Str(s),
-        other => panic!("unexpected input {other}"),
-    }
-}
-
-fn recorded_outcome(row: &serde_json::Value) -> String {
-    match row.get("error") {
-        Some(e) => format!("{}: {}", e["code"].as_str().unwrap(), e["message"].as_str().unwrap()),
-        None => row["result"].to_string(),
-    }
-}
-
-fn outcome<T: std::fmt::Display>(r: Result<T, net_core::NetError>) -> String {
-    match r {
-        Ok(v) => v.to_string(),
-        Err(e) => format!("{}: {}", e.code(), e.message()),
-    }
-}
 
 #[test]
 fn process_defaults_match_node_26() {
@@ -42,7 +17,7 @@ fn process_defaults_match_node_26() {
     let mut wrong = Vec::new();
     for line in TABLE.lines().filter(|l| !l.is_empty()) {
         let row: serde_json::Value = serde_json::from_str(line).unwrap();
-        let input = recorded_arg(&row["input"]);
+        let input = recorded::arg_of(&row["input"]);
         let ours = match row["kind"].as_str() {
             Some("defaults") => serde_json::json!({
                 "autoSelectFamily": net_core::default_auto_select_family(),
@@ -56,7 +31,7 @@ fn process_defaults_match_node_26() {
                     net_core::default_auto_select_family()
                 });
                 net_core::set_default_auto_select_family(before);
-                outcome(r)
+                recorded::outcome(r)
             }
             Some("setDefaultAutoSelectFamilyAttemptTimeout") => {
                 let before = net_core::default_auto_select_family_attempt_timeout();
@@ -65,12 +40,12 @@ fn process_defaults_match_node_26() {
                     Ok(net_core::default_auto_select_family_attempt_timeout().as_millis())
                 });
                 net_core::set_default_auto_select_family_attempt_timeout(before.as_millis() as u32).unwrap();
-                outcome(r)
+                recorded::outcome(r)
             }
             _ => continue,
         };
         rows += 1;
-        let node = recorded_outcome(&row);
+        let node = recorded::node_outcome(&row);
         if ours != node {
             wrong.push(format!("{} {}: node {node}, ours {ours}", row["kind"], row["input"]));
         }

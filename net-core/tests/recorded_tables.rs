@@ -1,6 +1,8 @@
 //! Replays verdict tables recorded from Node 26 (`tests/data/*`, made by the `record_*.js`
 //! scripts beside them with `scripts/install-node.sh`'s Node) against our implementation.
 
+mod recorded;
+
 use net_core::{is_ip, is_ipv4, is_ipv6};
 
 const IS_IP: &str = include_str!("data/is_ip.tsv");
@@ -256,33 +258,6 @@ fn block_list_matches_node_26() {
 
 const TOS_AND_DEFAULTS: &str = include_str!("data/tos_and_defaults.jsonl");
 
-/// A recorded input as the validators take it (`{"number":"NaN"}` for what JSON cannot hold).
-fn recorded_arg(v: &serde_json::Value) -> net_core::Arg<'_> {
-    use serde_json::Value;
-    match v {
-        Value::Object(o) if o.contains_key("undefined") => net_core::Arg::Undefined,
-        Value::Object(o) => net_core::Arg::Number(
-            o["number"].as_str().expect("a number's name").parse().expect("NaN or Infinity"),
-        ),
-        other => arg(Some(other)).expect("a scalar input"),
-    }
-}
-
-/// What Node's row says: the result, or `code: message`.
-fn recorded_outcome(row: &serde_json::Value) -> String {
-    match row.get("error") {
-        Some(e) => format!("{}: {}", e["code"].as_str().unwrap(), e["message"].as_str().unwrap()),
-        None => row["result"].to_string(),
-    }
-}
-
-fn outcome<T: std::fmt::Display>(r: Result<T, net_core::NetError>) -> String {
-    match r {
-        Ok(v) => v.to_string(),
-        Err(e) => format!("{}: {}", e.code(), e.message()),
-    }
-}
-
 /// `socket.setTypeOfService(v)` and `new net.Socket({typeOfService: v})` on a socket with no
 /// handle, then `getTypeOfService()`: Node 26's verdicts (`record_tos_and_defaults.js`).
 #[test]
@@ -293,20 +268,22 @@ fn type_of_service_matches_node_26() {
     let mut wrong = Vec::new();
     for line in TOS_AND_DEFAULTS.lines().filter(|l| !l.is_empty()) {
         let row: serde_json::Value = serde_json::from_str(line).expect("JSON line");
-        let input = recorded_arg(&row["input"]);
+        let input = recorded::arg_of(&row["input"]);
         let ours = match row["kind"].as_str() {
-            Some("setTypeOfService") => outcome(net_core::validate_type_of_service(input).and_then(|tos| {
-                let mut s = Socket::new(SocketOptions::default(), now);
-                s.set_type_of_service(tos)?;
-                s.type_of_service()
-            })),
+            Some("setTypeOfService") => {
+                recorded::outcome(net_core::validate_type_of_service(input).and_then(|tos| {
+                    let mut s = Socket::new(SocketOptions::default(), now);
+                    s.set_type_of_service(tos)?;
+                    s.type_of_service()
+                }))
+            }
             Some("typeOfServiceOption") => {
                 let tos = match input {
                     net_core::Arg::Undefined => Ok(None),
                     other => net_core::validate_int32(other, "options.typeOfService", 0, 255)
                         .map(|v| Some(v as u8)),
                 };
-                outcome(tos.and_then(|type_of_service| {
+                recorded::outcome(tos.and_then(|type_of_service| {
                     Socket::new(SocketOptions { type_of_service, ..SocketOptions::default() }, now)
                         .type_of_service()
                 }))
@@ -314,7 +291,7 @@ fn type_of_service_matches_node_26() {
             _ => continue,
         };
         rows += 1;
-        let node = recorded_outcome(&row);
+        let node = recorded::node_outcome(&row);
         if ours != node {
             wrong.push(format!("{} {}: node {node}, ours {ours}", row["kind"], row["input"]));
         }

@@ -273,12 +273,24 @@ impl Sut {
 
     fn check(&mut self) {
         for s in [S::Client, S::Conn] {
+            let peer_received = self.models[1 - s.idx()].received.len() as u64;
             let m = &self.models[s.idx()];
             let sock = self.pair.sock(s.side());
             // Buffered behind a write refused in its call: counted until errorBuffer ran, which
             // is before `error` and `close` are handed out.
             let owed = if m.saw_error || m.saw_close { 0 } else { m.owed_bytes };
-            assert_eq!(sock.bytes_written(), m.accepted.len() as u64 + owed, "{s:?}: bytesWritten");
+            let counted = m.accepted.len() as u64 + owed;
+            if m.saw_error || sock.destroyed() {
+                // Destroyed (the peer's reset, the user's destroy) with writes queued: the write
+                // with libuv stays counted, the ones buffered behind it leave with the buffer
+                // (Node 26: scenarios rst/bytes-written-after-the-peers-reset and
+                // destroy/bytes-written-after-destroy). The model does not track which was
+                // which: at least what the peer got, at most what was accepted.
+                let written = sock.bytes_written();
+                assert!(peer_received <= written && written <= counted, "{s:?}: bytesWritten {written}");
+            } else {
+                assert_eq!(sock.bytes_written(), counted, "{s:?}: bytesWritten");
+            }
             if m.user_destroyed || m.saw_close {
                 assert!(sock.destroyed(), "{s:?}: destroyed");
                 assert_eq!(sock.ready_state(), ReadyState::Closed);

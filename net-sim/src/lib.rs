@@ -69,7 +69,7 @@
 
 mod executor;
 mod faults;
-pub mod kernel;
+pub use net_core::sim::kernel;
 pub mod listeners;
 mod rng;
 mod runtime;

@@ -1031,6 +1031,9 @@ impl Socket {
     /// Node's `write()` return value: `writableLength < highWaterMark || writableLength == 0`,
     /// read now, after the driver offered the queue to the kernel. A `false` owes a `drain`.
     pub fn settle(&mut self, pending: PendingWrite) -> bool {
+        // The write's own offer is over: a kernel that would block took it into libuv's queue
+        // (dispatched, counted in `bytesWritten`), so a failure from now on is asynchronous.
+        self.offered_now = false;
         // Node's writeOrBuffer: `ret && !state.errored && !state.destroyed`: a write the kernel
         // refused at once (EPIPE on a Unix socket whose peer is gone) answers false.
         if !pending.accepted || self.phase == Phase::Destroyed {
@@ -1984,6 +1987,13 @@ impl Socket {
         }
         // Bytes queued, with or without callbacks: Node's first write is still in progress.
         let writing = !self.queue.is_empty();
+        // Destroyed while open with writes queued (the peer's reset, the user's destroy): the
+        // front write was with libuv (dispatched) and stays in `bytesWritten`; the ones buffered
+        // behind it leave with errorBuffer's resetBuffer, after their callbacks (Node 26:
+        // scenario rst/bytes-written-after-the-peers-reset).
+        if writing && !was_connecting {
+            self.unsent_written += self.queue.buffered_behind_front() as u64;
+        }
         let pending = self.queue.drain_ids();
         let ends = self.take_end_ids();
         for id in &ends {

@@ -102,6 +102,12 @@ impl WriteQueue {
     ///
     /// `writableLength` keeps their sizes until their failures are handed out
     /// ([`WriteQueue::failure_handed_out`], [`WriteQueue::forget_lost`]).
+    /// Bytes of the writes behind the front one: Node's stream buffers them while the front
+    /// one is with libuv.
+    pub(crate) fn buffered_behind_front(&self) -> usize {
+        self.pending - self.chunks.iter().next().map_or(0, |c| c.size)
+    }
+
     pub(crate) fn drain_ids(&mut self) -> Vec<(bool, WriteId)> {
         self.len = 0;
         self.pending = 0;

@@ -274,3 +274,24 @@ fn write_after_end_and_destroy() {
     let (client, _) = split(&mut pair);
     assert_eq!(client, [format!("cb:{id}(ERR_STREAM_WRITE_AFTER_END)"), "close had_error=false".into()]);
 }
+
+/// A write the kernel would not take at once went into libuv's queue: it counts in
+/// `bytesWritten` as dispatched and stays counted when the peer's reset fails it later, while
+/// a write buffered behind it leaves the count with the buffer (Node 26,
+/// tests/data/bytes_written_after_reset.txt: the 16 MiB write is still counted after `close`, the
+/// 5 bytes behind it are not). Found when the pair moved onto the shared kernel: the failure
+/// came in a later offer of the same tick, and was taken for the write's own synchronous one.
+#[test]
+fn a_queued_write_failed_by_a_reset_stays_in_bytes_written() {
+    let mut pair = Pair::connected();
+    assert!(pair.write(Side::Conn, b"123456789"));
+    pair.capacity = 8;
+    pair.write(Side::Conn, b"x"); // the kernel would block: queued, as libuv queues it
+    pair.write(Side::Conn, b"yyyyy"); // buffered behind it
+    assert_eq!(pair.conn().bytes_written(), 15);
+    pair.client().destroy();
+    pair.drive();
+    let trace = pair.take_trace();
+    assert!(trace.iter().any(|l| l.starts_with("conn: error ECONNRESET")), "{trace:?}");
+    assert_eq!(pair.conn().bytes_written(), 10, "{trace:?}");
+}

@@ -465,7 +465,18 @@ impl Tracked {
             assert!(!s.wants_read() && !s.wants_write(), "a destroyed socket wants IO");
             assert_eq!(self.offered(), 0, "a destroyed socket offers bytes");
         }
-        assert_eq!(s.bytes_written(), self.written.len() as u64, "bytesWritten");
+        if s.destroyed() {
+            // The write with libuv stays counted; the ones buffered behind it leave with the
+            // buffer (Node 26: scenario destroy/bytes-written-after-destroy): at least what the
+            // kernel took, at most what was written.
+            let counted = s.bytes_written();
+            assert!(
+                self.acked as u64 <= counted && counted <= self.written.len() as u64,
+                "bytesWritten {counted} after destroy"
+            );
+        } else {
+            assert_eq!(s.bytes_written(), self.written.len() as u64, "bytesWritten");
+        }
         assert_eq!(s.bytes_received(), self.read.len() as u64, "bytes received");
         assert!(s.bytes_read() <= s.bytes_received(), "bytesRead counts more than was read");
         // The queue offered to the kernel is exactly the written bytes it has not taken yet.

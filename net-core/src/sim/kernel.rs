@@ -7,8 +7,8 @@
 //! closed TCP peer is taken and the next fails with EPIPE; a Unix socket fails at once. Bytes
 //! may be given an arrival time (latency): they are readable from then on, in order.
 //!
-//! Both the simulator runtime ([`crate::SimRt`]) and net-conformance's event-loop harness run on
-//! this one kernel.
+//! It is the project's one simulated kernel: net-sim's runtime (`net_sim::SimRt`),
+//! net-conformance's event-loop harness and the core's own [`Pair`](super::Pair) run on it.
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
@@ -152,6 +152,11 @@ impl Kernel {
         self.conns.len() - 1
     }
 
+    /// Change how many bytes each direction of `conn` holds (from now on; what is in flight stays).
+    pub fn set_window(&mut self, conn: ConnId, window: usize) {
+        self.conns[conn].window = window.max(1);
+    }
+
     /// Whether `side` of `conn` is still open (not closed by its owner).
     pub fn is_open(&self, conn: ConnId, side: Side) -> bool {
         self.conns[conn].open[side]
@@ -200,6 +205,11 @@ impl Kernel {
     pub fn readable(&self, conn: ConnId, side: Side, now: Instant) -> bool {
         let p = &self.conns[conn].pipes[1 - side];
         p.readable_bytes(now) > 0 || p.rst || p.fin_arrived(now)
+    }
+
+    /// Bytes `side` could read at `now`.
+    pub fn readable_bytes(&self, conn: ConnId, side: Side, now: Instant) -> usize {
+        self.conns[conn].pipes[1 - side].readable_bytes(now)
     }
 
     /// Whether a write on `side` would not block.

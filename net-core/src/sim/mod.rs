@@ -2,12 +2,14 @@
 //!
 //! It lets library authors (and our own tests) run protocol code against the core with no IO.
 //!
-//! The wire plays the kernel: each direction holds at most `capacity` bytes in flight (send and
-//! receive buffers together), delivers them in chunks of at most `read_chunk`, carries FIN and
-//! RST, and answers writes to a closed peer with EPIPE. The pair drives both sockets through
-//! the documented contract (bytes, actions, timeout, events) until nothing moves.
+//! The wire is the project's one simulated kernel ([`kernel`]): each direction holds at most
+//! `capacity` bytes in flight (send and receive buffers together), reads deliver at most
+//! `read_chunk` bytes, FIN and RST follow Linux's loopback rules, and writes to a closed peer
+//! meet EPIPE. The pair drives both sockets through the documented contract (bytes, actions,
+//! timeout, events) until nothing moves.
 
-use std::collections::VecDeque;
+pub mod kernel;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -34,25 +36,6 @@ impl Side {
             Self::Conn => "conn",
         }
     }
-
-    fn other(self) -> Self {
-        match self {
-            Self::Client => Self::Conn,
-            Self::Conn => Self::Client,
-        }
-    }
-}
-
-/// One direction of the wire.
-#[derive(Debug, Default)]
-pub struct Wire {
-    /// Bytes in flight (the sender's send buffer and the receiver's receive buffer together).
-    pub bytes: VecDeque<u8>,
-    /// A FIN follows the bytes.
-    pub fin: bool,
-    /// An RST is on its way; it discards what is in flight.
-    pub rst: bool,
-    eof_delivered: bool,
 }
 
 /// One end: the socket (if any) and whether its kernel handle is still open.
@@ -62,10 +45,24 @@ pub struct EndPoint {
     pub sock: Option<Socket>,
     /// Whether the kernel handle is open.
     pub handle_open: bool,
-    /// The peer's kernel answered our bytes with RST (the peer was closed): the next write fails.
-    pub reset_by_peer: bool,
+    /// The kernel reported EOF: nothing more to read.
+    eof_seen: bool,
     /// Bytes delivered as `data`, for checking integrity.
     pub received: Vec<u8>,
+}
+
+impl EndPoint {
+    fn new(sock: Option<Socket>) -> Self {
+        Self { sock, handle_open: false, eof_seen: false, received: Vec::new() }
+    }
+}
+
+/// The kernel's index of each side of the connection.
+fn kside(side: Side) -> kernel::Side {
+    match side {
+        Side::Client => 0,
+        Side::Conn => 1,
+    }
 }
 
 /// A reaction to an event, run as the event is handed out (Node's listener).
@@ -91,10 +88,9 @@ pub struct Pair {
     pub client: EndPoint,
     /// The accepted end.
     pub conn: EndPoint,
-    /// client → conn.
-    pub up: Wire,
-    /// conn → client.
-    pub down: Wire,
+    /// The simulated kernel, and the connection once the client connected.
+    pub kernel: kernel::Kernel,
+    conn_id: Option<kernel::ConnId>,
     /// Bytes one direction holds in flight before writes stop being taken.
     pub capacity: usize,
     /// Largest chunk one read delivers.
@@ -148,15 +144,10 @@ impl Pair {
         Self {
             now,
             server,
-            client: EndPoint {
-                sock: Some(Socket::new(client_opts, now)),
-                handle_open: false,
-                reset_by_peer: false,
-                received: Vec::new(),
-            },
-            conn: EndPoint { sock: None, handle_open: false, reset_by_peer: false, received: Vec::new() },
-            up: Wire::default(),
-            down: Wire::default(),
+            client: EndPoint::new(Some(Socket::new(client_opts, now))),
+            conn: EndPoint::new(None),
+            kernel: kernel::Kernel::default(),
+            conn_id: None,
             capacity: 1 << 20,
             read_chunk: 64 * 1024,
             trace: Vec::new(),
@@ -249,14 +240,6 @@ impl Pair {
         }
     }
 
-    fn wires(&mut self, side: Side) -> (&mut Wire, &mut Wire) {
-        // (outgoing, incoming)
-        match side {
-            Side::Client => (&mut self.up, &mut self.down),
-            Side::Conn => (&mut self.down, &mut self.up),
-        }
-    }
-
     /// Drive until nothing moves.
     pub fn drive(&mut self) {
         self.drive_with(&mut |_, _, _| {});
@@ -279,12 +262,12 @@ impl Pair {
         panic!("pair did not settle: livelock");
     }
 
-    /// Offer queued bytes to the wire. Bytes to a closed peer are taken and draw an RST, so the
-    /// write after them fails with EPIPE (Linux's behaviour).
+    /// Offer queued bytes to the kernel: what it takes, or its error (EPIPE after a closed
+    /// peer answered once with RST, ECONNRESET after the peer's reset).
     pub fn transmit(&mut self, side: Side) -> bool {
-        let capacity = self.capacity;
         let now = self.now;
-        let peer_open = self.end_mut(side.other()).handle_open;
+        let Some(conn) = self.conn_id else { return false };
+        self.kernel.set_window(conn, self.capacity);
         let end = match side {
             Side::Client => &mut self.client,
             Side::Conn => &mut self.conn,
@@ -293,34 +276,15 @@ impl Pair {
         if !end.handle_open || !sock.wants_write() {
             return false;
         }
-        if !peer_open {
-            if end.reset_by_peer {
-                sock.handle_io(now, IoInput::Failed(NetError::syscall(ErrorCode::EPIPE, "write")));
-            } else {
-                end.reset_by_peer = true;
-                let all = sock.transmit_chunks().map(Bytes::len).sum();
-                sock.handle_io(now, IoInput::Written(all));
-            }
-            return true;
+        let bufs: Vec<std::io::IoSlice<'_>> =
+            sock.transmit_chunks().map(|c| std::io::IoSlice::new(c)).collect();
+        let result = self.kernel.write(conn, kside(side), &bufs, now, now, usize::MAX);
+        drop(bufs);
+        match result {
+            Ok(n) => sock.handle_io(now, IoInput::Written(n)),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(e) => sock.handle_io(now, IoInput::Failed(NetError::from_io(&e, "write"))),
         }
-        let wire = match side {
-            Side::Client => &mut self.up,
-            Side::Conn => &mut self.down,
-        };
-        let room = capacity.saturating_sub(wire.bytes.len());
-        let mut taken = 0;
-        for chunk in sock.transmit_chunks() {
-            let n = chunk.len().min(room - taken);
-            wire.bytes.extend(&chunk[..n]);
-            taken += n;
-            if taken == room {
-                break;
-            }
-        }
-        if taken == 0 {
-            return false;
-        }
-        sock.handle_io(now, IoInput::Written(taken));
         true
     }
 
@@ -336,7 +300,9 @@ impl Pair {
                 SocketAction::Connect { to, .. } => self.connect(to),
                 SocketAction::Lookup { .. } | SocketAction::CancelConnect => {}
                 SocketAction::ShutdownWrite => {
-                    self.wires(side).0.fin = true;
+                    if let Some(conn) = self.conn_id {
+                        self.kernel.shutdown(conn, kside(side), now);
+                    }
                     self.sock(side).handle_io(now, IoInput::ShutdownDone);
                 }
                 SocketAction::Close => self.close_handle(side, false),
@@ -354,13 +320,11 @@ impl Pair {
             return;
         }
         self.end_mut(side).handle_open = false;
-        let (out, incoming) = self.wires(side);
-        if reset || !incoming.bytes.is_empty() {
-            out.rst = true;
-        } else {
-            out.fin = true;
+        let (now, Some(conn)) = (self.now, self.conn_id) else { return };
+        if reset {
+            self.kernel.set_reset_on_close(conn, kside(side));
         }
-        incoming.bytes.clear();
+        self.kernel.close(conn, kside(side), now);
     }
 
     fn connect(&mut self, to: Endpoint) {
@@ -372,20 +336,17 @@ impl Pair {
             return;
         }
         let info = ConnectionInfo::tcp(self.server_addr, self.client_addr);
+        let conn = self.kernel.open(false, self.capacity);
+        self.conn_id = Some(conn);
         match self.server.accept(now, info) {
             Admission::Accepted(sock) => {
-                self.conn = EndPoint {
-                    sock: Some(sock),
-                    handle_open: true,
-                    reset_by_peer: false,
-                    received: Vec::new(),
-                };
+                self.conn = EndPoint::new(Some(sock));
+                self.conn.handle_open = true;
             }
             Admission::Dropped | Admission::Blocked | Admission::NotListening => {
                 // Accepted by the kernel, closed at once: the client sees a FIN.
-                self.conn =
-                    EndPoint { sock: None, handle_open: false, reset_by_peer: false, received: Vec::new() };
-                self.down.fin = true;
+                self.conn = EndPoint::new(None);
+                self.kernel.close(conn, kside(Side::Conn), now);
             }
         }
         self.client.handle_open = true;
@@ -393,39 +354,40 @@ impl Pair {
         self.client().handle_io(now, IoInput::Connected(client_info));
     }
 
-    /// Deliver bytes, FIN or RST from the wire to a socket that wants them.
+    /// Deliver bytes, FIN or RST from the kernel to a socket that wants them. A socket that
+    /// does not read (paused, or past its mark) still learns of a reset once nothing it could
+    /// read is left before it.
     fn receive(&mut self, side: Side) -> bool {
         let now = self.now;
-        let chunk = self.read_chunk;
-        let handle_open = self.end_mut(side).handle_open;
-        let (_, incoming) = self.wires(side);
-        if !handle_open {
+        let (Some(conn), chunk) = (self.conn_id, self.read_chunk) else { return false };
+        let end = self.end_mut(side);
+        if !end.handle_open || end.eof_seen {
             return false;
         }
-        if incoming.rst {
-            incoming.rst = false;
-            incoming.bytes.clear();
-            let err = NetError::syscall(ErrorCode::ECONNRESET, "read");
-            self.sock(side).handle_io(now, IoInput::Failed(err));
-            return true;
-        }
-        let wants = self.end_mut(side).sock.as_ref().is_some_and(Socket::wants_read);
-        if !wants {
+        let Some(sock) = end.sock.as_ref() else { return false };
+        let wants = sock.wants_read();
+        let me = kside(side);
+        if !self.kernel.readable(conn, me, now) {
             return false;
         }
-        let (_, incoming) = self.wires(side);
-        if !incoming.bytes.is_empty() {
-            let n = incoming.bytes.len().min(chunk);
-            let data: Vec<u8> = incoming.bytes.drain(..n).collect();
-            self.sock(side).handle_io(now, IoInput::Read(Bytes::from(data)));
-            return true;
+        if !(wants || self.kernel.was_reset(conn, me) && self.kernel.readable_bytes(conn, me, now) == 0) {
+            return false;
         }
-        if incoming.fin && !incoming.eof_delivered {
-            incoming.eof_delivered = true;
-            self.sock(side).handle_io(now, IoInput::ReadEof);
-            return true;
-        }
-        false
+        let mut buf = vec![0; chunk.max(1)];
+        let input = match self.kernel.read(conn, me, &mut buf, now, chunk.max(1)) {
+            Ok(0) => {
+                self.end_mut(side).eof_seen = true;
+                IoInput::ReadEof
+            }
+            Ok(n) => {
+                buf.truncate(n);
+                IoInput::Read(Bytes::from(buf))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(e) => IoInput::Failed(NetError::from_io(&e, "read")),
+        };
+        self.sock(side).handle_io(now, input);
+        true
     }
 
     fn events(&mut self, side: Side, handler: Handler<'_>) -> bool {

@@ -347,10 +347,7 @@ fn carry_out<Rt: Runtime, B>(
                     let answer = lookup.await;
                     let Some(shared) = server.upgrade() else { return };
                     let mut inner = shared.lock();
-                    let net_core::IoInput::Resolved(result) = driver::lookup_answer(answer, &host, None)
-                    else {
-                        unreachable!("a lookup answers Resolved")
-                    };
+                    let result = driver::listen_lookup_answer(answer, &host);
                     tracing::debug!(?result, "listen lookup");
                     inner.core.handle_lookup(id, result);
                     carry_out(&shared, &mut inner, &rt, Some(bind));

@@ -631,6 +631,19 @@ pub fn lookup_answer(
     }
 }
 
+/// The answer to a server's [`ServerAction::Lookup`](crate::ServerAction::Lookup), for
+/// [`Server::handle_lookup`](crate::Server::handle_lookup): every address, or Node's
+/// `getaddrinfo ENOTFOUND host`.
+pub fn listen_lookup_answer(
+    result: io::Result<impl IntoIterator<Item = SocketAddr>>,
+    host: &str,
+) -> Result<Vec<IpAddr>, NetError> {
+    match lookup_answer(result, host, None) {
+        IoInput::Resolved(r) => r,
+        _ => unreachable!("a lookup answers Resolved"),
+    }
+}
+
 /// How long a driver waits before trying `accept()` again after a failure the process cannot
 /// mend at once (out of descriptors), so it does not spin while connections free what it needs.
 pub const ACCEPT_RETRY: std::time::Duration = std::time::Duration::from_millis(50);

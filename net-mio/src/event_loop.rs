@@ -702,9 +702,7 @@ impl EventLoop {
                     let literal = host.parse::<std::net::IpAddr>().ok();
                     let name = host.clone();
                     let answer = move |found: io::Result<Vec<SocketAddr>>| {
-                        let IoInput::Resolved(result) = driver::lookup_answer(found, &host, None) else {
-                            unreachable!("a lookup answers Resolved")
-                        };
+                        let result = driver::listen_lookup_answer(found, &host);
                         handle.run(move |lp| {
                             lp.lookups_in_flight -= 1;
                             let Some(entry) = lp.servers.get_mut(id.0) else { return };

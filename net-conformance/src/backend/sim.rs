@@ -301,9 +301,7 @@ impl SimHarness {
             let Some((id, host, opts)) = self.servers[s].lookup.take() else { continue };
             moved = true;
             let found = (host.as_str(), 0).to_socket_addrs();
-            let IoInput::Resolved(result) = driver::lookup_answer(found, &host, None) else {
-                unreachable!("a lookup answers Resolved")
-            };
+            let result = driver::listen_lookup_answer(found, &host);
             self.servers[s].core.handle_lookup(id, result);
             self.listen_actions(s, &opts);
         }

@@ -124,11 +124,18 @@ impl<Rt: Runtime> Future for Driver<Rt> {
             }
             for job in std::mem::take(&mut inner.jobs) {
                 match job {
-                    SocketAction::Lookup { host, family, .. } => {
-                        let found = rt.lookup(host.clone());
+                    SocketAction::Lookup { request, lookup: Some(custom) } => {
+                        // The function runs here, outside the socket's lock: it may answer at
+                        // once, and its callback only fills the answer's slot.
+                        drop(inner);
+                        *lookup = Some(Box::pin(crate::custom_lookup::Answer::call(&custom, &request)));
+                        inner = shared.lock();
+                    }
+                    SocketAction::Lookup { request, lookup: None } => {
+                        let found = rt.lookup(request.host.clone());
                         *lookup = Some(Box::pin(async move {
                             let found = found.await;
-                            driver::lookup_answer(found, &host, family)
+                            driver::lookup_answer(found, &request.host, request.family)
                         }));
                     }
                     SocketAction::Connect { to, local } => {

@@ -36,6 +36,7 @@ mod addrs;
 mod adopt;
 mod api;
 mod bound;
+mod custom_lookup;
 mod driver_task;
 // Without an io-trait feature (net-mio uses only `sys`), its shared half goes unused.
 #[cfg_attr(not(any(feature = "tokio", feature = "futures-io")), allow(dead_code))]

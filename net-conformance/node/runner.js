@@ -36,7 +36,7 @@ const SERVER_OPTIONS = [
 const CONNECT_OPTIONS = [
   'host', 'allowHalfOpen', 'highWaterMark', 'noDelay', 'keepAlive', 'keepAliveInitialDelay',
   'timeout', 'family', 'autoSelectFamily', 'autoSelectFamilyAttemptTimeout', 'localAddress',
-  'localPort', 'blockList', 'signal',
+  'localPort', 'blockList', 'signal', 'hints', 'lookup',
 ];
 const LITERAL_CONNECT_OPTIONS = ['port', 'path', ...CONNECT_OPTIONS];
 const HEADERS = ['title', 'ports', 'nondeterministic', 'deviation', 'await_limit'];
@@ -353,6 +353,22 @@ function bytes(n) {
 }
 
 // `blockList=A,B/24,…`: a net.BlockList of those addresses and subnets.
+// lookup=SPEC: a custom lookup that answers at once: `ADDR/FAMILY,…` (the answers, valid or
+// not), `none` (no answer) or `error:CODE` (the lookup fails). Without `all`, Node reads the
+// first answer's address and family.
+function customLookup(spec) {
+  spec = String(spec);
+  if (spec.startsWith('error:')) {
+    const err = Object.assign(new Error('lookup failed'), { code: spec.slice(6) });
+    return (host, opts, cb) => cb(err);
+  }
+  const list = spec === 'none' ? [] : spec.split(',').map((entry) => {
+    const slash = entry.lastIndexOf('/');
+    return { address: entry.slice(0, slash), family: Number(entry.slice(slash + 1)) };
+  });
+  return (host, opts, cb) => (opts.all ? cb(null, list) : cb(null, list[0]?.address, list[0]?.family));
+}
+
 function blockList(spec) {
   const list = new net.BlockList();
   for (const rule of String(spec).split(',')) {
@@ -610,6 +626,7 @@ function runScenario(scenario, tmpDir, onDone) {
             Object.assign(opts, st.opts);
           }
           if (opts.blockList !== undefined) opts.blockList = blockList(opts.blockList);
+          if (opts.lookup !== undefined) opts.lookup = customLookup(opts.lookup);
           // localPort=S2: the port server S2 listens on (a port in use).
           if (typeof opts.localPort === 'string' && actors.has(opts.localPort)) {
             opts.localPort = actors.get(opts.localPort).port;

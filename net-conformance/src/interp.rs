@@ -93,6 +93,30 @@ fn num(step: &Step, key: &str) -> Option<u64> {
 }
 
 /// `blockList=A,B/24,…`: those addresses and subnets.
+/// `lookup=SPEC`: a custom lookup that answers at once, as the Node runner's: `ADDR/FAMILY,…`
+/// (the answers, valid or not), `none` (no answer) or `error:CODE` (the lookup fails).
+fn custom_lookup(spec: &str) -> Result<net_core::CustomLookup, String> {
+    let answer: net_core::LookupResult = if let Some(code) = spec.strip_prefix("error:") {
+        // A code of the scenario's choosing lives as long as the run: leaked, once per step.
+        let code: &'static str = Box::leak(code.to_owned().into_boxed_str());
+        Err(NetError::user_with_code(code, "lookup failed"))
+    } else if spec == "none" {
+        Ok(Vec::new())
+    } else {
+        spec.split(',')
+            .map(|entry| {
+                let (address, family) =
+                    entry.rsplit_once('/').ok_or_else(|| format!("lookup answer {entry:?} needs /FAMILY"))?;
+                let family =
+                    family.parse().map_err(|_| format!("lookup family {family:?} is not a number"))?;
+                Ok(net_core::LookupAddress::new(address, family))
+            })
+            .collect::<Result<_, String>>()
+            .map(Ok)?
+    };
+    Ok(net_core::CustomLookup::new(move |_, cb| cb.answer(answer.clone())))
+}
+
 fn block_list(spec: &str) -> Result<net_core::BlockList, String> {
     let mut list = net_core::BlockList::new();
     for rule in spec.split(',') {
@@ -498,6 +522,7 @@ impl Run<'_> {
             ("autoSelectFamilyAttemptTimeout", &mut args.auto_select_family_attempt_timeout),
             ("localAddress", &mut args.local_address),
             ("localPort", &mut args.local_port),
+            ("hints", &mut args.hints),
         ] {
             if let Some(v) = step.opt(key) {
                 *slot = arg_of(v);
@@ -506,9 +531,11 @@ impl Run<'_> {
         if let Some(p) = &server_port {
             args.local_port = arg_of(p);
         }
+        args.has_lookup = step.opt("lookup").is_some();
         let target = match args.validate() {
             Ok(ConnectTarget::Tcp(mut opts)) => {
                 opts.block_list = step.opt("blockList").map(block_list).transpose()?;
+                opts.lookup = step.opt("lookup").map(custom_lookup).transpose()?;
                 Target::Tcp(opts)
             }
             Ok(ConnectTarget::Ipc(p)) => Target::Ipc(p),
@@ -660,8 +687,8 @@ impl Run<'_> {
                         "lookup",
                         Ev::Text(format!(
                             "lookup {} {} {host}",
-                            address.map_or_else(|| "undefined".to_owned(), |a| a.to_string()),
-                            family.map_or(0, |f| f.number())
+                            address.as_deref().unwrap_or("undefined"),
+                            family.map_or_else(|| "undefined".to_owned(), |f| f.to_string())
                         )),
                     ),
                     SocketEvent::ConnectionAttempt(to) => {

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use crate::addr::{BlockList, Endpoint, Family, is_ip};
 use crate::error::{ErrorCode, NetError};
 use crate::event::{SocketAction, SocketEvent};
+use crate::lookup::{CustomLookup, LookupAddress, LookupRequest, LookupResult};
 use crate::timer::Timer;
 
 /// Node's default `autoSelectFamilyAttemptTimeout` (Node 26: 500 ms; Node 20: 250 ms).
@@ -87,6 +88,13 @@ pub struct ConnectOptions {
     pub local_port: Option<u16>,
     /// Outbound rules: a matching address is not connected to (`ERR_IP_BLOCKED`).
     pub block_list: Option<BlockList>,
+    /// getaddrinfo flags for the lookup (Node's `hints`: [`ADDRCONFIG`](crate::lookup::ADDRCONFIG),
+    /// [`V4MAPPED`](crate::lookup::V4MAPPED), [`ALL`](crate::lookup::ALL)); `0` lets Node's
+    /// default stand (`ADDRCONFIG` when no `family` is given).
+    pub hints: u32,
+    /// The connect's own lookup function (Node's `lookup`), used instead of the runtime's
+    /// resolver for a host name.
+    pub lookup: Option<CustomLookup>,
 }
 
 impl ConnectOptions {
@@ -101,6 +109,30 @@ impl ConnectOptions {
             local_address: None,
             local_port: None,
             block_list: None,
+            hints: 0,
+            lookup: None,
+        }
+    }
+
+    /// Node's synchronous checks in `connect()` that depend on the lookup: `dns.lookup` rejects
+    /// unknown `hints` (a custom lookup gets them unchecked); IP literals are not looked up.
+    pub(crate) fn validate(&self) -> Result<(), NetError> {
+        if self.lookup.is_none() && is_ip(&self.host) == 0 {
+            crate::lookup::validate_hints(self.hints)?;
+        }
+        Ok(())
+    }
+
+    /// What Node asks its lookup for: `family`, the `hints` (`ADDRCONFIG` when neither is
+    /// given), and `all` only with happy eyeballs, no `family` and no `localAddress`.
+    pub fn lookup_request(&self) -> LookupRequest {
+        let hints =
+            if self.family.is_none() && self.hints == 0 { crate::lookup::ADDRCONFIG } else { self.hints };
+        LookupRequest {
+            host: self.host.clone(),
+            family: self.family,
+            hints,
+            all: self.auto_select_family && self.family.is_none() && self.local_address.is_none(),
         }
     }
 
@@ -134,16 +166,47 @@ impl ConnectOptions {
 /// The order Node tries addresses in with `autoSelectFamily`: duplicates dropped, families
 /// interleaved starting with the first answer's family (`[4a, 4a, 4b, 6]` → `4a, 6, 4b`).
 pub fn attempt_order(addresses: &[IpAddr]) -> Vec<IpAddr> {
-    let Some(first) = addresses.first() else { return Vec::new() };
-    let mut groups: [Vec<IpAddr>; 2] = [Vec::new(), Vec::new()];
-    for ip in addresses {
-        let group = usize::from(ip.is_ipv4() != first.is_ipv4());
-        if !groups[group].contains(ip) {
-            groups[group].push(*ip);
+    let tagged: Vec<_> = addresses.iter().map(|ip| (*ip, Family::of(*ip))).collect();
+    order_by_family(&tagged).into_iter().map(|(ip, _)| ip).collect()
+}
+
+/// [`attempt_order`] over addresses tagged with the family their lookup claimed (Node groups
+/// by the claim, which a custom lookup may get wrong).
+fn order_by_family(addresses: &[(IpAddr, Family)]) -> Vec<(IpAddr, Family)> {
+    let Some(&(_, first)) = addresses.first() else { return Vec::new() };
+    let mut groups: [Vec<(IpAddr, Family)>; 2] = [Vec::new(), Vec::new()];
+    for &(ip, family) in addresses {
+        let group = usize::from(family != first);
+        if !groups[group].iter().any(|(seen, _)| *seen == ip) {
+            groups[group].push((ip, family));
         }
     }
     let longest = groups[0].len().max(groups[1].len());
     (0..longest).flat_map(|i| [groups[0].get(i), groups[1].get(i)]).flatten().copied().collect()
+}
+
+/// A lookup answer Node accepts: an IP literal and a family of 4 or 6 (not necessarily the
+/// literal's own).
+fn valid_answer(answer: &LookupAddress) -> Option<(IpAddr, Family)> {
+    if is_ip(&answer.address) == 0 {
+        return None;
+    }
+    let family = match answer.family {
+        4 => Family::Ipv4,
+        6 => Family::Ipv6,
+        _ => return None,
+    };
+    Some((answer.address.parse().ok()?, family))
+}
+
+/// The kernel's answer to a connect whose address is not of the family claimed: Node calls
+/// `connect6` with an IPv4 literal (or `connect` with an IPv6 one) and fails at once.
+fn family_mismatch(to: SocketAddr) -> NetError {
+    NetError::connect(ErrorCode::EINVAL, to).with_message(format!(
+        "connect EINVAL {}:{} - Local (undefined:undefined)",
+        to.ip(),
+        to.port()
+    ))
 }
 
 #[derive(Debug)]
@@ -152,8 +215,13 @@ enum Stage {
     Resolving,
     /// One address, Node's plain connect path.
     Single(SocketAddr),
-    /// Several addresses, one attempt at a time.
-    Multi { addresses: Vec<SocketAddr>, next: usize, errors: Vec<NetError>, current: Option<SocketAddr> },
+    /// Several addresses, one attempt at a time (each with the family its lookup claimed).
+    Multi {
+        addresses: Vec<(SocketAddr, Family)>,
+        next: usize,
+        errors: Vec<NetError>,
+        current: Option<SocketAddr>,
+    },
 }
 
 /// What the socket must do after a connector step.
@@ -194,17 +262,23 @@ impl Connector {
             attempt_held: false,
         };
         let step = match literal {
-            Some(ip) => connector.single(SocketAddr::new(ip, connector.opts.port), events, actions),
+            Some(ip) => {
+                connector.single(SocketAddr::new(ip, connector.opts.port), Family::of(ip), events, actions)
+            }
             None => {
                 actions.push_back(SocketAction::Lookup {
-                    host: connector.opts.host.clone(),
-                    family: connector.opts.family,
-                    all: connector.opts.auto_select_family,
+                    request: connector.opts.lookup_request(),
+                    lookup: connector.opts.lookup.clone(),
                 });
                 Step::Pending
             }
         };
         (connector, step)
+    }
+
+    /// The host being connected to.
+    pub(crate) fn host(&self) -> &str {
+        &self.opts.host
     }
 
     /// The addresses tried so far on the multi-address path.
@@ -217,40 +291,64 @@ impl Connector {
         self.attempt_timer.deadline()
     }
 
-    /// The driver's lookup answer.
+    /// The driver's lookup answer, checked as Node checks what a lookup answers.
     pub(crate) fn resolved(
         &mut self,
         now: Instant,
-        result: Result<Vec<IpAddr>, NetError>,
+        result: LookupResult,
         events: &mut Queue<SocketEvent>,
         actions: &mut VecDeque<SocketAction>,
     ) -> Step {
         if !matches!(self.stage, Stage::Resolving) {
             return Step::Pending;
         }
-        let host = self.opts.host.clone();
-        let addresses = match result {
-            Ok(list) if !list.is_empty() => list,
-            Ok(_) => return self.lookup_failed(NetError::lookup(ErrorCode::ENOTFOUND, &host), events),
+        let answers = match result {
+            Ok(list) => list,
             Err(err) => return self.lookup_failed(err, events),
         };
-        // Without autoSelectFamily Node asks for one address, so there is one `lookup` event.
-        let answers = if self.opts.auto_select_family { &addresses[..] } else { &addresses[..1] };
-        for ip in answers {
-            events.push_back(SocketEvent::Lookup {
-                error: None,
-                address: Some(*ip),
-                family: Some(Family::of(*ip)),
-                host: host.clone(),
+        let host = self.opts.host.clone();
+        let lookup_event = |a: Option<&LookupAddress>| SocketEvent::Lookup {
+            error: None,
+            address: a.map(|a| a.address.clone()),
+            family: a.map(|a| a.family),
+            host: host.clone(),
+        };
+        let port = self.opts.port;
+        if !self.opts.lookup_request().all {
+            // Node reads one `address, family` pair: one `lookup` event, then its checks.
+            let first = answers.first();
+            events.push_back(lookup_event(first));
+            return match first.map(|a| (a, valid_answer(a))) {
+                Some((_, Some((ip, family)))) => {
+                    self.single(SocketAddr::new(ip, port), family, events, actions)
+                }
+                Some((a, None)) if is_ip(&a.address) != 0 => {
+                    Step::Fail(crate::lookup::invalid_family(Some(a.family), &host, port))
+                }
+                Some((a, None)) => Step::Fail(crate::lookup::invalid_ip(Some(&a.address))),
+                None => Step::Fail(crate::lookup::invalid_ip(None)),
+            };
+        }
+        for a in &answers {
+            events.push_back(lookup_event(Some(a)));
+        }
+        let valid: Vec<_> = answers.iter().filter_map(valid_answer).collect();
+        if valid.is_empty() {
+            // Node fails on the first answer; an empty answer (which throws in Node) as
+            // `undefined`.
+            return Step::Fail(match answers.first() {
+                Some(a) if is_ip(&a.address) != 0 => {
+                    crate::lookup::invalid_family(Some(a.family), &host, port)
+                }
+                first => crate::lookup::invalid_ip(first.map(|a| a.address.as_str())),
             });
         }
-        let order = if self.opts.auto_select_family { attempt_order(&addresses) } else { vec![addresses[0]] };
-        let port = self.opts.port;
-        if order.len() == 1 {
-            return self.single(SocketAddr::new(order[0], port), events, actions);
+        let order = order_by_family(&valid);
+        if let [(ip, family)] = order[..] {
+            return self.single(SocketAddr::new(ip, port), family, events, actions);
         }
         self.stage = Stage::Multi {
-            addresses: order.into_iter().map(|ip| SocketAddr::new(ip, port)).collect(),
+            addresses: order.into_iter().map(|(ip, f)| (SocketAddr::new(ip, port), f)).collect(),
             next: 0,
             errors: Vec::new(),
             current: None,
@@ -274,10 +372,15 @@ impl Connector {
     fn single(
         &mut self,
         to: SocketAddr,
+        family: Family,
         events: &mut Queue<SocketEvent>,
         actions: &mut VecDeque<SocketAction>,
     ) -> Step {
         self.stage = Stage::Single(to);
+        if Family::of(to.ip()) != family {
+            events.push_back(SocketEvent::ConnectionAttempt(Endpoint::Tcp(to)));
+            return Step::Fail(family_mismatch(to));
+        }
         // Node binds before it announces the attempt; a local address of the other family can
         // never bind: `bind EINVAL`, and no `connectionAttempt` (scenario
         // address/local-address-option). Other bind errors come from the driver, with the attempt.
@@ -319,12 +422,19 @@ impl Connector {
                 if *next == addresses.len() {
                     return Step::Fail(NetError::aggregate(std::mem::take(errors)));
                 }
-                let to = addresses[*next];
+                let (to, family) = addresses[*next];
                 *next += 1;
                 let last = *next == addresses.len();
                 if self.opts.block_list.as_ref().is_some_and(|l| l.check_ip(to.ip())) {
                     let err = NetError::ip_blocked(to.ip());
                     errors.push(err.clone());
+                    Some((to, err))
+                } else if Family::of(to.ip()) != family {
+                    // Node's attempt fails in its connect call: announced, then failed at once.
+                    let err = family_mismatch(to);
+                    errors.push(err.clone());
+                    self.attempted.get_or_insert_with(Vec::new).push(to);
+                    events.push_back(SocketEvent::ConnectionAttempt(Endpoint::Tcp(to)));
                     Some((to, err))
                 } else {
                     *current = Some(to);

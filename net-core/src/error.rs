@@ -136,6 +136,8 @@ error_codes! {
     ERR_INVALID_IP_ADDRESS => InvalidArgument, None, None;
     /// A socket address is not valid.
     ERR_INVALID_ADDRESS => InvalidArgument, None, None;
+    /// A custom lookup answered a family other than 4 or 6.
+    ERR_INVALID_ADDRESS_FAMILY => InvalidArgument, None, None;
     /// The address is blocked by a `BlockList`.
     ERR_IP_BLOCKED => Transport, None, None;
 }

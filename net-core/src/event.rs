@@ -21,10 +21,11 @@ pub enum SocketEvent {
     Lookup {
         /// The lookup's error, if it failed.
         error: Option<NetError>,
-        /// The address found.
-        address: Option<std::net::IpAddr>,
-        /// Its family.
-        family: Option<Family>,
+        /// The address found, as the lookup gave it (a custom lookup's answer may not be an IP
+        /// address: Node reports it, then fails with `ERR_INVALID_IP_ADDRESS`).
+        address: Option<String>,
+        /// Its family number as the lookup gave it (4 or 6 when valid).
+        family: Option<u32>,
         /// The host looked up.
         host: String,
     },
@@ -70,15 +71,15 @@ pub enum SocketEvent {
 /// ignored by a wildcard arm.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SocketAction {
-    /// Resolve `host` (only `family`'s addresses if given; all addresses or the first one);
-    /// answer with `IoInput::Resolved`.
+    /// Resolve `request.host` (only `request.family`'s addresses if given; all addresses or the
+    /// first one): with `lookup` when the connect has its own (answer with
+    /// `IoInput::LookedUp`), else with the runtime's resolver (answer with `IoInput::Resolved`,
+    /// [`driver::lookup_answer`](crate::driver::lookup_answer)).
     Lookup {
-        /// The name to resolve.
-        host: String,
-        /// Only this family.
-        family: Option<Family>,
-        /// Every address (`autoSelectFamily`), or the first only.
-        all: bool,
+        /// What to look up.
+        request: crate::lookup::LookupRequest,
+        /// The connect's own lookup function, if it has one.
+        lookup: Option<crate::lookup::CustomLookup>,
     },
     /// Open a connection (bound to `local` first, if given); answer with `Connected` or
     /// `ConnectFailed`.

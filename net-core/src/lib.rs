@@ -63,6 +63,9 @@ pub use connect::{
 
 pub mod driver;
 
+pub mod lookup;
+pub use lookup::{CustomLookup, LookupAddress, LookupCallback, LookupRequest, LookupResult};
+
 mod chunk;
 pub use chunk::Chunk;
 

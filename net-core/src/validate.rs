@@ -95,6 +95,11 @@ pub struct ConnectArgs<'a> {
     pub local_address: Arg<'a>,
     /// `localPort`.
     pub local_port: Arg<'a>,
+    /// `hints` (getaddrinfo flags).
+    pub hints: Arg<'a>,
+    /// A `lookup` function is given: `hints` go to it unchecked (set
+    /// [`ConnectOptions::lookup`](crate::ConnectOptions::lookup) on the result).
+    pub has_lookup: bool,
 }
 
 impl Default for ConnectArgs<'_> {
@@ -108,6 +113,8 @@ impl Default for ConnectArgs<'_> {
             auto_select_family_attempt_timeout: Arg::Undefined,
             local_address: Arg::Undefined,
             local_port: Arg::Undefined,
+            hints: Arg::Undefined,
+            has_lookup: false,
         }
     }
 }
@@ -195,6 +202,22 @@ impl ConnectArgs<'_> {
                 return Err(type_error("options.autoSelectFamilyAttemptTimeout", "of type number", other));
             }
         };
+        // Inside dns.lookup in Node, before the family, and only when a host is looked up; a
+        // custom lookup gets them as they are.
+        let hints = match self.hints {
+            _ if crate::is_ip(&host) != 0 => 0,
+            Arg::Undefined | Arg::Null => 0,
+            // `hints >>> 0`.
+            Arg::Number(n) => {
+                let hints = if n.is_finite() { (n.trunc() as i64).rem_euclid(1 << 32) as u32 } else { 0 };
+                if !self.has_lookup {
+                    crate::lookup::validate_hints(hints)?;
+                }
+                hints
+            }
+            _ if self.has_lookup => 0,
+            other => return Err(type_error("options.hints", "of type number", other)),
+        };
         // Checked last, inside dns.lookup in Node, and only when a host is looked up: an address
         // literal passes with any family (conformance scenario validation/connect-bad-options).
         let family = match self.family {
@@ -225,6 +248,8 @@ impl ConnectArgs<'_> {
             local_address,
             local_port,
             block_list: None,
+            hints,
+            lookup: None,
         })))
     }
 }

@@ -556,6 +556,35 @@ fn connect_rows() -> Vec<Row> {
         r("{port: 80, host: 'localhost', family: true}", family("true")).ours(family("type boolean (true)")),
         r("{port: 80, host: 'localhost', family: 5, autoSelectFamily: false}", family("5"))
             .ours(family("type number (5)")),
+        // hints: checked by dns.lookup before the family, and only for a host that is looked up.
+        r(
+            "{port: 80, host: 'localhost', hints: 64}",
+            err("ERR_INVALID_ARG_VALUE", "The argument 'hints' is invalid. Received 64"),
+        ),
+        r(
+            "{port: 80, host: 'localhost', hints: -1}",
+            err("ERR_INVALID_ARG_VALUE", "The argument 'hints' is invalid. Received 4294967295"),
+        ),
+        r(
+            "{port: 80, host: 'localhost', hints: 1.5}",
+            err("ERR_INVALID_ARG_VALUE", "The argument 'hints' is invalid. Received 1"),
+        ),
+        r(
+            "{port: 80, host: 'localhost', hints: 'x'}",
+            type_err("options.hints", "number", "type string ('x')"),
+        ),
+        r(
+            "{port: 80, host: 'localhost', hints: true, family: 5}",
+            type_err("options.hints", "number", "type boolean (true)"),
+        ),
+        r(
+            "{port: 80, host: 'localhost', hints: 64, family: 5}",
+            err("ERR_INVALID_ARG_VALUE", "The argument 'hints' is invalid. Received 64"),
+        ),
+        r("{port: 80, host: 'localhost', hints: 56}", ok("tcp")),
+        r("{port: 80, host: 'localhost', hints: null}", ok("tcp")),
+        r("{port: 80, host: '127.0.0.1', hints: 64}", ok("tcp")),
+        r("{port: 80, host: '::1', hints: 'x'}", ok("tcp")),
         // Node's socketToDnsFamily maps the strings 'IPv4' and 'IPv6' to 4 and 6.
         r("{port: 80, host: 'localhost', family: 'IPv4'}", ok("tcp")),
         r("{port: 80, host: 'localhost', family: 'IPv6'}", ok("tcp")),
@@ -646,7 +675,8 @@ fn connect_args(v: &Value) -> ConnectArgs<'_> {
                 "autoSelectFamily",
                 "autoSelectFamilyAttemptTimeout",
                 "localAddress",
-                "localPort"
+                "localPort",
+                "hints"
             ]
             .contains(&key),
             "ConnectArgs has no {key}"
@@ -661,6 +691,8 @@ fn connect_args(v: &Value) -> ConnectArgs<'_> {
         auto_select_family_attempt_timeout: v.get("autoSelectFamilyAttemptTimeout").arg(),
         local_address: v.get("localAddress").arg(),
         local_port: v.get("localPort").arg(),
+        hints: v.get("hints").arg(),
+        has_lookup: false,
     }
 }
 

@@ -533,15 +533,12 @@ impl EventLoop {
     /// Start a lookup, a connect or a cancel; `true` if the core got an input at once.
     fn start_job(&mut self, key: usize, job: SocketAction) -> bool {
         match job {
-            SocketAction::Lookup { host, family, .. } => {
-                // getaddrinfo blocks: it runs on a thread and answers through the loop's channel.
+            SocketAction::Lookup { request, lookup } => {
                 self.lookups_in_flight += 1;
                 let handle = self.handle.clone();
                 // The answer goes to this socket only: its slot may hold another socket by then.
                 let id = SocketId(key, self.sockets[key].serial);
-                std::thread::spawn(move || {
-                    let found = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), 0));
-                    let input = driver::lookup_answer(found, &host, family);
+                let answer = move |input: IoInput| {
                     handle.run(move |lp| {
                         lp.lookups_in_flight -= 1;
                         if let Some(e) = lp.entry_mut(id) {
@@ -549,7 +546,19 @@ impl EventLoop {
                             lp.pump_socket(id.0);
                         }
                     });
-                });
+                };
+                match lookup {
+                    // The connect's own lookup answers through the loop's channel too, even
+                    // when it answers at once: the loop is busy with this socket now.
+                    Some(custom) => custom.call(&request, move |r| answer(IoInput::LookedUp(r))),
+                    // getaddrinfo blocks: it runs on a thread.
+                    None => {
+                        std::thread::spawn(move || {
+                            let found = std::net::ToSocketAddrs::to_socket_addrs(&(request.host.as_str(), 0));
+                            answer(driver::lookup_answer(found, &request.host, request.family));
+                        });
+                    }
+                }
                 false
             }
             SocketAction::Connect { to, local } => {

@@ -449,3 +449,34 @@ fn bound_socket_like_node() {
     let again = h.lp.listen_bound(server, &BoundSocket::bind(&BindOptions::default()).unwrap(), None);
     assert_eq!(again.unwrap_err().code(), "ERR_SERVER_ALREADY_LISTEN");
 }
+
+/// A connect's own lookup on the loop: answered later from another thread through the loop's
+/// channel; the answer that is no IP is reported and skipped (scenarios lookup/custom-lookup-*);
+/// one answered at once works too.
+#[test]
+fn custom_lookup_on_the_loop() {
+    use net_core::{CustomLookup, LookupAddress};
+    let mut h = H::new();
+    let (_server, port) = h.listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0));
+    let mut opts = net_core::ConnectOptions::new("db.example.test", port);
+    opts.lookup = Some(CustomLookup::new(|req, cb| {
+        assert!(req.all && req.hints == net_core::lookup::ADDRCONFIG);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            cb.answer(Ok(vec![LookupAddress::new("nope", 4), LookupAddress::new("127.0.0.1", 4)]));
+        });
+    }));
+    let later = h.lp.connect_with(opts, net_core::SocketOptions::default());
+    let mut opts = net_core::ConnectOptions::new("now.example.test", port);
+    opts.lookup = Some(CustomLookup::new(|_, cb| cb.answer_ips(["127.0.0.1".parse().unwrap()])));
+    let now = h.lp.connect_with(opts, net_core::SocketOptions::default());
+    h.until(no_reaction, |h| [later, now].iter().all(|&s| h.log(s).iter().any(|l| l == "connect")));
+    assert_eq!(
+        h.log(later)[..2],
+        [
+            "lookup address=nope family=4 host=db.example.test",
+            "lookup address=127.0.0.1 family=4 host=db.example.test"
+        ]
+    );
+    assert_eq!(h.log(now)[0], "lookup address=127.0.0.1 family=4 host=now.example.test");
+}

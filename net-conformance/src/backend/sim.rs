@@ -366,9 +366,18 @@ impl SimHarness {
             for job in std::mem::take(&mut self.sockets[i].jobs) {
                 moved = true;
                 match job {
-                    SocketAction::Lookup { host, family, .. } => {
-                        let found = (host.as_str(), 0).to_socket_addrs();
-                        let input = driver::lookup_answer(found, &host, family);
+                    SocketAction::Lookup { request, lookup: Some(custom) } => {
+                        // The scenario's lookups answer at once.
+                        let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+                        let fill = std::sync::Arc::clone(&slot);
+                        custom.call(&request, move |r| *fill.lock().unwrap() = Some(r));
+                        let answer =
+                            slot.lock().unwrap().take().expect("a scenario's lookup answers at once");
+                        self.sockets[i].core.handle_io(now, IoInput::LookedUp(answer));
+                    }
+                    SocketAction::Lookup { request, lookup: None } => {
+                        let found = (request.host.as_str(), 0).to_socket_addrs();
+                        let input = driver::lookup_answer(found, &request.host, request.family);
                         self.sockets[i].core.handle_io(now, input);
                     }
                     SocketAction::Connect { to, local } => self.connect_now(i, to, local),

@@ -108,8 +108,8 @@ pub fn describe(ev: &SocketEvent) -> String {
         SocketEvent::Lookup { error: Some(e), host, .. } => format!("lookup err={} host={host}", e.code()),
         SocketEvent::Lookup { address, family, host, .. } => format!(
             "lookup address={} family={} host={host}",
-            address.map_or_else(String::new, |a| a.to_string()),
-            family.map_or(0, |f| f.number())
+            address.as_deref().unwrap_or_default(),
+            family.unwrap_or(0)
         ),
         SocketEvent::ConnectionAttemptTimeout(to) => format!("connectionAttemptTimeout {}", to.node_style()),
         SocketEvent::ConnectionAttempt(to) => format!("connectionAttempt {}", to.node_style()),

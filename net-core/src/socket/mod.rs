@@ -54,8 +54,12 @@ impl ReadyState {
 /// An input from the driver: what the operating system did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IoInput {
-    /// The answer to [`SocketAction::Lookup`]: the addresses found, in the resolver's order.
+    /// The answer to [`SocketAction::Lookup`] from the runtime's resolver: the addresses found,
+    /// in the resolver's order.
     Resolved(Result<Vec<std::net::IpAddr>, NetError>),
+    /// The answer to [`SocketAction::Lookup`] from the connect's own lookup, as it gave it; the
+    /// socket checks it as Node does.
+    LookedUp(crate::lookup::LookupResult),
     /// The connection asked for by [`SocketAction::Connect`] is established.
     Connected(ConnectionInfo),
     /// That connection failed.
@@ -852,6 +856,19 @@ impl Socket {
         match input {
             IoInput::Resolved(result) => {
                 if let Some(mut c) = self.connector.take() {
+                    // The resolver found nothing: getaddrinfo's ENOTFOUND.
+                    let result = match result {
+                        Ok(ips) if ips.is_empty() => {
+                            Err(NetError::lookup(crate::ErrorCode::ENOTFOUND, c.host()))
+                        }
+                        r => r.map(|ips| ips.into_iter().map(crate::LookupAddress::from).collect()),
+                    };
+                    let step = c.resolved(now, result, &mut self.events, &mut self.actions);
+                    self.after_connector_step(c, step);
+                }
+            }
+            IoInput::LookedUp(result) => {
+                if let Some(mut c) = self.connector.take() {
                     let step = c.resolved(now, result, &mut self.events, &mut self.actions);
                     self.after_connector_step(c, step);
                 }
@@ -972,6 +989,7 @@ impl Socket {
     /// `auto_select_family`, the outbound `block_list`, `local_address`/`local_port`).
     pub fn connect_with(&mut self, opts: ConnectOptions) -> Result<(), NetError> {
         self.check_connectable()?;
+        opts.validate()?;
         self.phase = Phase::Connecting;
         self.connect_owed = Some(OwedConnect::Tcp(Box::new(opts)));
         self.check_invariants();

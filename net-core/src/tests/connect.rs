@@ -45,10 +45,10 @@ fn connected(to: &str) -> IoInput {
 fn by_name(opts: ConnectOptions) -> (Socket, Instant) {
     let now = Instant::now();
     let mut sock = Socket::new(SocketOptions::default(), now);
-    let (host, family, all) = (opts.host.clone(), opts.family, opts.auto_select_family);
+    let request = opts.lookup_request();
     sock.connect_with(opts).unwrap();
     sock.tick(now);
-    assert_eq!(actions(&mut sock), [SocketAction::Lookup { host, family, all }]);
+    assert_eq!(actions(&mut sock), [SocketAction::Lookup { request, lookup: None }]);
     (sock, now)
 }
 
@@ -410,4 +410,121 @@ fn type_of_service_while_connecting() {
     assert_eq!(sock.type_of_service(), Ok(24));
     sock.set_type_of_service(24).unwrap();
     assert_eq!(actions(&mut sock), [], "the value already set is not set again");
+}
+
+fn looked_up(sock: &mut Socket, now: Instant, answers: &[(&str, u32)]) {
+    let list = answers.iter().map(|&(a, f)| crate::LookupAddress::new(a, f)).collect();
+    sock.handle_io(now, IoInput::LookedUp(Ok(list)));
+}
+
+/// What Node 26 asks a lookup for (tests/data/custom_lookup.txt, "opts *"): every address only
+/// with happy eyeballs, no `family` and no `localAddress`; `ADDRCONFIG` unless a `family` or
+/// `hints` is given.
+#[test]
+fn custom_lookup_request_follows_node() {
+    let request = |f: fn(&mut ConnectOptions)| {
+        let mut opts = ConnectOptions::new("example.test", PORT);
+        opts.auto_select_family = true;
+        f(&mut opts);
+        let r = opts.lookup_request();
+        (r.family.map(crate::Family::number), r.hints, r.all)
+    };
+    assert_eq!(request(|_| {}), (None, 32, true), "all valid: {{hints:32, all:true}}");
+    assert_eq!(request(|o| o.family = Some(crate::Family::Ipv4)), (Some(4), 0, false), "opts family4");
+    assert_eq!(request(|o| o.local_address = Some(ip("127.0.0.1"))), (None, 32, false), "opts local");
+    assert_eq!(request(|o| o.hints = 1024), (None, 1024, true), "opts hints");
+    assert_eq!(
+        request(|o| {
+            o.hints = 8;
+            o.family = Some(crate::Family::Ipv4);
+        }),
+        (Some(4), 8, false),
+        "opts hints family"
+    );
+    assert_eq!(request(|o| o.auto_select_family = false), (None, 32, false), "sync single");
+}
+
+/// An answer whose family is not its address's (custom_lookup.txt, "multi mismatch *" and
+/// "single family mismatch"): the attempt is announced, then fails at once with Node's
+/// `connect EINVAL … - Local (undefined:undefined)`; on the multi path the next address follows
+/// and the error joins the aggregate.
+#[test]
+fn custom_lookup_family_mismatch() {
+    let (mut sock, now) = by_name(ConnectOptions::new("example.test", PORT));
+    looked_up(&mut sock, now, &[("127.0.0.1", 6), ("127.0.0.1", 4)]);
+    assert_eq!(actions(&mut sock), [connect_action("127.0.0.1")], "only the second is connected");
+    sock.handle_io(now, connected("127.0.0.1"));
+    assert_eq!(
+        events(&mut sock),
+        [
+            "lookup address=127.0.0.1 family=6 host=example.test",
+            "lookup address=127.0.0.1 family=4 host=example.test",
+            "connectionAttempt 127.0.0.1:4000",
+            "connectionAttemptFailed 127.0.0.1:4000 EINVAL",
+            "connectionAttempt 127.0.0.1:4000",
+            "connect",
+            "ready"
+        ]
+    );
+    assert_eq!(sock.auto_select_family_attempted_addresses(), Some(&[at("127.0.0.1"), at("127.0.0.1")][..]));
+
+    let (mut sock, now) = by_name(ConnectOptions::new("example.test", PORT));
+    looked_up(&mut sock, now, &[("127.0.0.2", 4), ("127.0.0.1", 6)]);
+    assert_eq!(actions(&mut sock), [connect_action("127.0.0.2")]);
+    sock.handle_io(now, refused("127.0.0.2"));
+    let lines = events(&mut sock);
+    assert_eq!(
+        lines[4..6],
+        ["connectionAttempt 127.0.0.1:4000", "connectionAttemptFailed 127.0.0.1:4000 EINVAL"]
+    );
+    assert!(lines[6].starts_with("error ECONNREFUSED"), "{lines:?}");
+
+    let (mut sock, now) = by_name(ConnectOptions::new("example.test", PORT));
+    looked_up(&mut sock, now, &[("::1", 4)]);
+    assert!(
+        !actions(&mut sock).iter().any(|a| matches!(a, SocketAction::Connect { .. })),
+        "nothing reaches the kernel"
+    );
+    assert_eq!(
+        events(&mut sock)[1..3],
+        [
+            "connectionAttempt ::1:4000",
+            "error EINVAL \"connect EINVAL ::1:4000 - Local (undefined:undefined)\""
+        ]
+    );
+}
+
+/// Node's checks on one answer read without `all` (custom_lookup.txt, "single *"): the lookup
+/// event reports it as given, then `ERR_INVALID_IP_ADDRESS` or `ERR_INVALID_ADDRESS_FAMILY`.
+#[test]
+fn custom_lookup_single_answer_checks() {
+    let single = || {
+        let mut opts = ConnectOptions::new("example.test", PORT);
+        opts.auto_select_family = false;
+        by_name(opts)
+    };
+    let (mut sock, now) = single();
+    looked_up(&mut sock, now, &[("nope", 4)]);
+    assert_eq!(
+        events(&mut sock)[..2],
+        [
+            "lookup address=nope family=4 host=example.test",
+            "error ERR_INVALID_IP_ADDRESS \"Invalid IP address: nope\""
+        ]
+    );
+    let (mut sock, now) = single();
+    looked_up(&mut sock, now, &[("127.0.0.1", 5)]);
+    assert_eq!(
+        events(&mut sock)[1],
+        "error ERR_INVALID_ADDRESS_FAMILY \"Invalid address family: 5 example.test:4000\""
+    );
+    let (mut sock, now) = single();
+    looked_up(&mut sock, now, &[]);
+    assert_eq!(
+        events(&mut sock)[..2],
+        [
+            "lookup address= family=0 host=example.test",
+            "error ERR_INVALID_IP_ADDRESS \"Invalid IP address: undefined\""
+        ]
+    );
 }

@@ -251,8 +251,8 @@ fn step(u: &mut Unstructured<'_>, list: &mut BlockList) -> Result<()> {
             }
         }
         3 => {
-            let values = jss::<8>(u)?;
-            let a: [Arg<'_>; 8] = std::array::from_fn(|i| values[i].arg());
+            let values = jss::<9>(u)?;
+            let a: [Arg<'_>; 9] = std::array::from_fn(|i| values[i].arg());
             let args = ConnectArgs {
                 port: a[0],
                 host: a[1],
@@ -262,6 +262,8 @@ fn step(u: &mut Unstructured<'_>, list: &mut BlockList) -> Result<()> {
                 auto_select_family_attempt_timeout: a[5],
                 local_address: a[6],
                 local_port: a[7],
+                hints: a[8],
+                has_lookup: u.arbitrary()?,
             };
             match args.validate() {
                 Ok(ConnectTarget::Tcp(o)) => {

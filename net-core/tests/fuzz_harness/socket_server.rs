@@ -28,8 +28,8 @@ use arbitrary::{Result, Unstructured};
 use bytes::Bytes;
 use net_core::{
     Admission, BlockList, ConnectOptions, ConnectionId, ConnectionInfo, Endpoint, ErrorCode, Family, IoInput,
-    KeepAlive, NetError, ReadyState, Server, ServerAction, ServerEvent, ServerOptions, Socket, SocketAction,
-    SocketEvent, SocketOptions, WriteId,
+    KeepAlive, LookupAddress, NetError, ReadyState, Server, ServerAction, ServerEvent, ServerOptions, Socket,
+    SocketAction, SocketEvent, SocketOptions, WriteId,
 };
 
 /// Steps per run at most, so that one input stays fast.
@@ -74,24 +74,53 @@ enum ConnectHow {
 enum Op {
     // User commands on socket `s` (an index, taken modulo the number of sockets).
     Connect(ConnectHow),
-    Write { s: usize, len: usize, cb: bool },
-    End { s: usize, cb: bool },
-    Destroy { s: usize, err: bool },
+    Write {
+        s: usize,
+        len: usize,
+        cb: bool,
+    },
+    End {
+        s: usize,
+        cb: bool,
+    },
+    Destroy {
+        s: usize,
+        err: bool,
+    },
     DestroySoon(usize),
     Reset(usize),
     Pause(usize),
     Resume(usize),
-    SetTimeout { s: usize, timeout: Duration },
+    SetTimeout {
+        s: usize,
+        timeout: Duration,
+    },
     SetNoDelay(usize, bool),
     SetKeepAlive(usize, bool, u64),
     Tick(usize),
     Handled(usize),
     // Driver inputs.
-    AnswerLookup { ok: bool, ips: Vec<IpAddr> },
-    AnswerConnect { s: usize, ok: bool },
-    Read { s: usize, len: usize },
+    /// `custom`: answered as a connect's own lookup, with `garbage` spoiling some answers
+    /// (a family that is not 4 or 6, or of the other kind, or an address that is no IP).
+    AnswerLookup {
+        ok: bool,
+        ips: Vec<IpAddr>,
+        custom: bool,
+        garbage: u8,
+    },
+    AnswerConnect {
+        s: usize,
+        ok: bool,
+    },
+    Read {
+        s: usize,
+        len: usize,
+    },
     ReadEof(usize),
-    Offer { s: usize, n: usize },
+    Offer {
+        s: usize,
+        n: usize,
+    },
     Failed(usize),
     ShutdownDone(usize),
     Late(usize),
@@ -99,7 +128,10 @@ enum Op {
     // Server.
     Listen(Endpoint),
     ListenResult(bool),
-    Accept { remote: IpAddr, port: u16 },
+    Accept {
+        remote: IpAddr,
+        port: u16,
+    },
     ServerClose,
     SetMax(Option<u32>),
     Block(IpAddr),
@@ -165,6 +197,8 @@ impl Op {
             36..=40 => Self::AnswerLookup {
                 ok: !u.ratio(1, 6)?,
                 ips: (0..u.int_in_range(0..=4)?).map(|_| ip(u)).collect::<Result<_>>()?,
+                custom: u.ratio(1, 3)?,
+                garbage: u.arbitrary()?,
             },
             41..=48 => Self::AnswerConnect { s, ok: !u.ratio(1, 3)? },
             49..=58 => Self::Read {
@@ -331,10 +365,10 @@ impl Tracked {
     fn check_action(&mut self, a: &SocketAction, trace: &[String]) {
         assert!(!self.handle_closed, "action {a:?} after the handle was closed\n{}", trace.join("\n"));
         match a {
-            SocketAction::Lookup { host, .. } => {
+            SocketAction::Lookup { request, .. } => {
                 assert!(self.connect_called && self.accepted.is_none(), "lookup nobody asked for");
                 assert!(self.lookup_pending.is_none(), "a second lookup before the first was answered");
-                self.lookup_pending = Some(host.clone());
+                self.lookup_pending = Some(request.host.clone());
             }
             SocketAction::Connect { to, .. } => {
                 assert!(self.connect_called && self.accepted.is_none(), "connect nobody asked for");
@@ -679,11 +713,28 @@ impl World {
                 let i = self.idx(s);
                 self.sockets[i].sock.handled(now);
             }
-            Op::AnswerLookup { ok, ips } => {
+            Op::AnswerLookup { ok, ips, custom, garbage } => {
                 let t = &mut self.sockets[0];
                 if let Some(host) = t.lookup_pending.take() {
-                    let r = if ok { Ok(ips) } else { Err(NetError::lookup(ErrorCode::ENOTFOUND, &host)) };
-                    t.sock.handle_io(now, IoInput::Resolved(r));
+                    let err = || NetError::lookup(ErrorCode::ENOTFOUND, &host);
+                    if custom {
+                        let answers = ips
+                            .iter()
+                            .enumerate()
+                            .map(|(k, ip)| {
+                                let mut a = LookupAddress::from(*ip);
+                                match (garbage >> (2 * k)) & 3 {
+                                    1 => a.family = [0, 5, 4, 6][k],
+                                    2 => a.address = ["nope", "", "1.2.3", "::g"][k].to_owned(),
+                                    _ => {}
+                                }
+                                a
+                            })
+                            .collect();
+                        t.sock.handle_io(now, IoInput::LookedUp(if ok { Ok(answers) } else { Err(err()) }));
+                    } else {
+                        t.sock.handle_io(now, IoInput::Resolved(if ok { Ok(ips) } else { Err(err()) }));
+                    }
                 }
             }
             Op::AnswerConnect { s, ok } => {

@@ -936,3 +936,57 @@ fn end_with_data_and_dispose() {
         timeout(LIMIT, Server::new(ServerOptions::default()).dispose()).await.unwrap();
     })
 }
+
+/// A connect's own lookup (Node's `options.lookup`) on real sockets: it is asked what Node
+/// asks (every address, `ADDRCONFIG` by default), may answer later from another thread, and its
+/// answers are checked as Node checks them (the invalid one is reported and skipped; the
+/// scenarios lookup/custom-lookup-* record the same from Node). A callback dropped unanswered
+/// fails the connect instead of leaving it hanging.
+#[test]
+fn custom_lookup_answers_from_another_thread() {
+    use net_core::{ConnectOptions, CustomLookup, LookupAddress, LookupRequest, SocketOptions};
+    use std::sync::{Arc, Mutex};
+    run(async {
+        let server = Server::new(ServerOptions::default());
+        server.listen(ListenOptions::tcp(IpAddr::V4(Ipv4Addr::LOCALHOST), 0)).unwrap();
+        assert!(matches!(timeout(LIMIT, server.next_event()).await.unwrap(), ServerEvent::Listening));
+        let port = server.address().and_then(|a| a.tcp()).unwrap().port();
+
+        let asked: Arc<Mutex<Vec<LookupRequest>>> = Arc::default();
+        let seen = Arc::clone(&asked);
+        let mut opts = ConnectOptions::new("db.example.test", port);
+        opts.lookup = Some(CustomLookup::new(move |req, cb| {
+            seen.lock().unwrap().push(req.clone());
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                cb.answer(Ok(vec![LookupAddress::new("not-an-ip", 4), LookupAddress::new("127.0.0.1", 4)]));
+            });
+        }));
+        let client = Socket::connect_with(opts, SocketOptions::default());
+        let lines = events_until(&client, |e| matches!(e, SocketEvent::Connect)).await;
+        assert_eq!(
+            lines[..2],
+            [
+                "lookup address=not-an-ip family=4 host=db.example.test",
+                "lookup address=127.0.0.1 family=4 host=db.example.test"
+            ],
+            "{lines:?}"
+        );
+        let request = asked.lock().unwrap().clone();
+        assert_eq!(
+            request,
+            [LookupRequest { host: "db.example.test".into(), family: None, hints: 32, all: true }],
+            "Node's dnsopts: ADDRCONFIG and all"
+        );
+        let conn = accept(&server).await;
+        client.destroy();
+        until_close(&client).await;
+        until_close(&conn).await;
+
+        let mut opts = ConnectOptions::new("gone.example.test", port);
+        opts.lookup = Some(CustomLookup::new(|_, cb| drop(cb)));
+        let client = Socket::connect_with(opts, SocketOptions::default());
+        let lines = until_close(&client).await;
+        assert!(lines.iter().any(|l| l.starts_with("error ") && l.contains("ENOTFOUND")), "{lines:?}");
+    })
+}

@@ -91,6 +91,7 @@ impl<Rt: Runtime> Server<Rt> {
     /// A server that is not listening yet. It runs on the calling context's runtime, or, made
     /// outside one, on the runtime its `listen` is called in.
     pub fn new(opts: ServerOptions) -> Self {
+        crate::sys::install_interface_index();
         Self::with_runtime(opts, Rt::try_current())
     }
 

@@ -319,10 +319,11 @@ impl<Rt: Runtime> Socket<Rt> {
     /// # Panics
     /// Outside a runtime ([`Runtime::try_current`]).
     pub fn connect_with(connect: ConnectOptions, opts: SocketOptions) -> Self {
+        crate::sys::install_interface_index();
         let rt = current::<Rt>();
         let sock = Self::from_core(net_core::Socket::new(opts, rt.now()), None, None, rt);
         sock.with(|inner| {
-            let _ = inner.core.connect_with(connect);
+            inner.core.connect_with_or_destroy(connect);
         });
         sock
     }

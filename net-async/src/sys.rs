@@ -129,3 +129,18 @@ pub fn set_type_of_service(sock: SockRef<'_>, tos: u8) -> io::Result<()> {
 pub fn set_reset_on_close(sock: SockRef<'_>) -> io::Result<()> {
     sock.set_linger(Some(std::time::Duration::ZERO))
 }
+
+/// `if_nametoindex` without unsafe code: Linux publishes each interface's index in sysfs. A
+/// name that is no interface (or would leave the directory) has none.
+pub fn interface_index(name: &str) -> Option<u32> {
+    if name.is_empty() || name.contains('/') || name.starts_with('.') {
+        return None;
+    }
+    std::fs::read_to_string(Path::new("/sys/class/net").join(name).join("ifindex")).ok()?.trim().parse().ok()
+}
+
+/// Give net-core the operating system's interface indexes, once per process (for the zones of
+/// IPv6 literals, `fe80::1%eth0`).
+pub fn install_interface_index() {
+    net_core::set_interface_index(interface_index);
+}

@@ -172,9 +172,9 @@ pub fn attempt_order(addresses: &[IpAddr]) -> Vec<IpAddr> {
 
 /// [`attempt_order`] over addresses tagged with the family their lookup claimed (Node groups
 /// by the claim, which a custom lookup may get wrong).
-fn order_by_family(addresses: &[(IpAddr, Family)]) -> Vec<(IpAddr, Family)> {
+fn order_by_family<A: Copy + PartialEq>(addresses: &[(A, Family)]) -> Vec<(A, Family)> {
     let Some(&(_, first)) = addresses.first() else { return Vec::new() };
-    let mut groups: [Vec<(IpAddr, Family)>; 2] = [Vec::new(), Vec::new()];
+    let mut groups: [Vec<(A, Family)>; 2] = [Vec::new(), Vec::new()];
     for &(ip, family) in addresses {
         let group = usize::from(family != first);
         if !groups[group].iter().any(|(seen, _)| *seen == ip) {
@@ -187,16 +187,13 @@ fn order_by_family(addresses: &[(IpAddr, Family)]) -> Vec<(IpAddr, Family)> {
 
 /// A lookup answer Node accepts: an IP literal and a family of 4 or 6 (not necessarily the
 /// literal's own).
-fn valid_answer(answer: &LookupAddress) -> Option<(IpAddr, Family)> {
-    if is_ip(&answer.address) == 0 {
-        return None;
-    }
+fn valid_answer(answer: &LookupAddress, port: u16) -> Option<(SocketAddr, Family)> {
     let family = match answer.family {
         4 => Family::Ipv4,
         6 => Family::Ipv6,
         _ => return None,
     };
-    Some((answer.address.parse().ok()?, family))
+    Some((crate::parse_ip_literal(&answer.address, port)?, family))
 }
 
 /// The kernel's answer to a connect whose address is not of the family claimed: Node calls
@@ -253,7 +250,7 @@ impl Connector {
         events: &mut Queue<SocketEvent>,
         actions: &mut VecDeque<SocketAction>,
     ) -> (Self, Step) {
-        let literal = if is_ip(&opts.host) == 0 { None } else { opts.host.parse::<IpAddr>().ok() };
+        let literal = crate::parse_ip_literal(&opts.host, opts.port);
         let mut connector = Self {
             stage: Stage::Resolving,
             attempt_timer: Timer::default(),
@@ -262,9 +259,7 @@ impl Connector {
             attempt_held: false,
         };
         let step = match literal {
-            Some(ip) => {
-                connector.single(SocketAddr::new(ip, connector.opts.port), Family::of(ip), events, actions)
-            }
+            Some(to) => connector.single(to, Family::of(to.ip()), events, actions),
             None => {
                 actions.push_back(SocketAction::Lookup {
                     request: connector.opts.lookup_request(),
@@ -318,10 +313,8 @@ impl Connector {
             // Node reads one `address, family` pair: one `lookup` event, then its checks.
             let first = answers.first();
             events.push_back(lookup_event(first));
-            return match first.map(|a| (a, valid_answer(a))) {
-                Some((_, Some((ip, family)))) => {
-                    self.single(SocketAddr::new(ip, port), family, events, actions)
-                }
+            return match first.map(|a| (a, valid_answer(a, port))) {
+                Some((_, Some((to, family)))) => self.single(to, family, events, actions),
                 Some((a, None)) if is_ip(&a.address) != 0 => {
                     Step::Fail(crate::lookup::invalid_family(Some(a.family), &host, port))
                 }
@@ -332,7 +325,7 @@ impl Connector {
         for a in &answers {
             events.push_back(lookup_event(Some(a)));
         }
-        let valid: Vec<_> = answers.iter().filter_map(valid_answer).collect();
+        let valid: Vec<_> = answers.iter().filter_map(|a| valid_answer(a, port)).collect();
         if valid.is_empty() {
             // Node fails on the first answer; an empty answer (which throws in Node) as
             // `undefined`.
@@ -344,15 +337,10 @@ impl Connector {
             });
         }
         let order = order_by_family(&valid);
-        if let [(ip, family)] = order[..] {
-            return self.single(SocketAddr::new(ip, port), family, events, actions);
+        if let [(to, family)] = order[..] {
+            return self.single(to, family, events, actions);
         }
-        self.stage = Stage::Multi {
-            addresses: order.into_iter().map(|(ip, f)| (SocketAddr::new(ip, port), f)).collect(),
-            next: 0,
-            errors: Vec::new(),
-            current: None,
-        };
+        self.stage = Stage::Multi { addresses: order, next: 0, errors: Vec::new(), current: None };
         self.attempted = Some(Vec::new());
         self.next_attempt(now, events, actions)
     }

@@ -708,7 +708,9 @@ pub fn bind_listener<L>(
         Endpoint::Tcp(addr) => {
             let backlog = opts.backlog.unwrap_or(DEFAULT_BACKLOG);
             let listener = match tcp(*addr, backlog) {
-                Err(e) if opts.host.is_none() && default_host_falls_back(&e) => {
+                // Only Node's default host (`::`, no host given at all) falls back to 0.0.0.0; a
+                // host that was looked up binds where it resolved or fails.
+                Err(e) if opts.host.is_none() && opts.host_name.is_none() && default_host_falls_back(&e) => {
                     let v4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), addr.port());
                     tcp(v4, backlog).map_err(|e| NetError::listen(ErrorCode::from_io(&e), v4))?
                 }

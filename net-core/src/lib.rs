@@ -48,7 +48,7 @@ compile_error!(
 mod addr;
 pub use addr::{
     Arg, BlockList, ConnectionInfo, Endpoint, Family, PRIVATE_RANGES, SocketAddress, SocketAddressInit,
-    fmt_ip, is_ip, is_ipv4, is_ipv6, parse_family,
+    fmt_ip, is_ip, is_ipv4, is_ipv6, parse_family, parse_ip_literal, scope_id, set_interface_index,
 };
 
 mod abort;

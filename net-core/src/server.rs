@@ -146,6 +146,13 @@ impl Server {
         else {
             unreachable!("matched above")
         };
+        // Node's dns.lookup answers an IP literal itself, a zone kept (`::1%lo`, which
+        // getaddrinfo refuses), and listen binds it with libuv's scope id.
+        if let Some(at) = crate::parse_ip_literal(&host, port) {
+            self.listen(Endpoint::Tcp(at)).expect("not listening while resolving");
+            self.check_invariants();
+            return;
+        }
         match result {
             Ok(ips) => {
                 // Node's filterOnlyValidAddress.

@@ -228,6 +228,7 @@ fn server_token(key: usize) -> Token {
 impl EventLoop {
     /// A new loop.
     pub fn new() -> io::Result<Self> {
+        net_async::sys::install_interface_index();
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let (tx, jobs) = channel();
@@ -325,7 +326,7 @@ impl EventLoop {
         let signal = opts.signal.clone();
         let id = self.add_socket(net_core::Socket::new(opts, Instant::now()), None, None);
         self.socket(id).with_core(|s, _| {
-            let _ = s.connect_with(connect);
+            s.connect_with_or_destroy(connect);
         });
         self.listen_to_signal(id, signal);
         id

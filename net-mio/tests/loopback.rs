@@ -480,3 +480,16 @@ fn custom_lookup_on_the_loop() {
     );
     assert_eq!(h.log(now)[0], "lookup address=127.0.0.1 family=4 host=now.example.test");
 }
+
+/// A link-local IPv6 literal with a zone on the loop: lo's scope id reaches connect(2), which
+/// refuses at once with ENETUNREACH as it did for Node 26 (net-tokio's ipv6_zones_like_node).
+#[test]
+fn ipv6_zone_reaches_the_kernel() {
+    if std::fs::read_to_string("/sys/class/net/lo/ifindex").is_err() {
+        return;
+    }
+    let mut h = H::new();
+    let client = h.lp.connect(1, "fe80::1%lo");
+    h.until(no_reaction, |h| h.closed(client));
+    assert!(h.log(client).iter().any(|l| l.starts_with("error ENETUNREACH")), "{:?}", h.log(client));
+}

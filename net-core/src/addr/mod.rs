@@ -6,11 +6,13 @@ mod ip;
 pub(crate) mod js;
 mod socket_address;
 mod url_host;
+mod zone;
 
 pub use block_list::{BlockList, PRIVATE_RANGES};
 pub use ip::{is_ip, is_ipv4, is_ipv6};
 pub use js::Arg;
 pub use socket_address::{SocketAddress, SocketAddressInit, parse_family};
+pub use zone::{parse_ip_literal, scope_id, set_interface_index};
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};

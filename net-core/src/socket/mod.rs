@@ -996,6 +996,16 @@ impl Socket {
         Ok(())
     }
 
+    /// [`connect_with`](Self::connect_with) for a constructor that cannot return an error:
+    /// what Node throws from `connect()` (bad `hints`) destroys the socket with that error
+    /// instead, so the user sees it as the socket's `error` rather than a socket that never
+    /// connects.
+    pub fn connect_with_or_destroy(&mut self, opts: ConnectOptions) {
+        if let Err(err) = self.connect_with(opts) {
+            self.destroy_with_error(err);
+        }
+    }
+
     /// Start the connect `connect()` asked for, if the socket is still connecting (next tick).
     fn start_owed_connect(&mut self) {
         let Some(owed) = self.connect_owed.take() else { return };

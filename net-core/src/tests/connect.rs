@@ -528,3 +528,29 @@ fn custom_lookup_single_answer_checks() {
         ]
     );
 }
+
+/// A zone on an IPv6 literal (Node: an IP literal, no lookup): libuv's scope id is the
+/// interface's index for a link-local address, 0 for an unknown name or a number (Unix
+/// `if_nametoindex`); Linux ignores it elsewhere, so the core drops it there.
+#[test]
+fn ipv6_zones() {
+    crate::set_interface_index(|name| (name == "eth7").then_some(7));
+    let scoped = |text: &str| match crate::parse_ip_literal(text, PORT) {
+        Some(SocketAddr::V6(v6)) => Some(v6.scope_id()),
+        _ => None,
+    };
+    assert_eq!(scoped("fe80::1%eth7"), Some(7));
+    assert_eq!(scoped("fe80::1%nosuch"), Some(0));
+    assert_eq!(scoped("fe80::1%7"), Some(0), "a number is a name to if_nametoindex");
+    assert_eq!(scoped("::1%eth7"), Some(0), "not link-local");
+    assert_eq!(crate::parse_ip_literal("127.0.0.1%eth7", PORT), None);
+    let mut sock = Socket::new(SocketOptions::default(), Instant::now());
+    sock.connect_with(ConnectOptions::new("fe80::1%eth7", PORT)).unwrap();
+    sock.tick(Instant::now());
+    let to = SocketAddr::V6(std::net::SocketAddrV6::new("fe80::1".parse().unwrap(), PORT, 0, 7));
+    assert_eq!(
+        actions(&mut sock),
+        [SocketAction::Connect { to: Endpoint::Tcp(to), local: None }],
+        "no lookup"
+    );
+}

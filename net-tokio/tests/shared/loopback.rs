@@ -990,3 +990,25 @@ fn custom_lookup_answers_from_another_thread() {
         assert!(lines.iter().any(|l| l.starts_with("error ") && l.contains("ENOTFOUND")), "{lines:?}");
     })
 }
+
+/// A link-local IPv6 literal with a zone (Node 26 on this machine: `fe80::1%lo` is connected
+/// with lo's scope id and refused at once with ENETUNREACH, where `fe80::1` with no scope would
+/// wait for a timeout; listening on it is EADDRNOTAVAIL, lo having no such address). A zone on
+/// `::1` is ignored, as Linux does (scenario address/ipv6-scope-ids).
+#[test]
+fn ipv6_zones_like_node() {
+    run(async {
+        if std::fs::read_to_string("/sys/class/net/lo/ifindex").is_err() {
+            return; // no sysfs here: zones cannot be named
+        }
+        let client = connect(1, "fe80::1%lo");
+        let lines = until_close(&client).await;
+        assert!(lines.iter().any(|l| l.starts_with("error ENETUNREACH")), "{lines:?}");
+        let server = Server::new(ServerOptions::default());
+        server.listen(ListenOptions::lookup("fe80::1%lo", 0)).unwrap();
+        match timeout(LIMIT, server.next_event()).await.unwrap() {
+            ServerEvent::Error(e) => assert_eq!(e.code(), "EADDRNOTAVAIL"),
+            other => panic!("{other:?} {:?}", server.address()),
+        }
+    })
+}

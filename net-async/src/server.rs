@@ -12,7 +12,7 @@ use net_core::driver;
 use net_core::{Admission, ConnectionId, Endpoint, NetError, ServerAction, ServerOptions};
 
 use crate::addrs::BindAddrs;
-use crate::link::{ConnectionCount, ServerLink};
+use crate::link::ConnectionCount;
 use crate::runtime::{Listener, Runtime, Stream};
 use crate::socket::{Socket, current};
 
@@ -37,7 +37,7 @@ struct ServerInner<Rt: Runtime> {
     abort_listener: Option<(net_core::AbortSignal, net_core::AbortListenerId)>,
 }
 
-struct ServerShared<Rt: Runtime> {
+pub(crate) struct ServerShared<Rt: Runtime> {
     inner: Mutex<ServerInner<Rt>>,
 }
 
@@ -64,6 +64,13 @@ fn wake<Rt: Runtime>(inner: &mut ServerInner<Rt>) {
 /// A Node `net.Server` on the runtime `Rt` (`net_tokio::Server`, `net_smol::Server`).
 pub struct Server<Rt: Runtime> {
     shared: Arc<ServerShared<Rt>>,
+}
+
+impl<Rt: Runtime> Server<Rt> {
+    /// The handle of a server whose state is still alive (Node's `socket.server`).
+    pub(crate) fn from_shared(shared: Arc<ServerShared<Rt>>) -> Self {
+        Self { shared }
+    }
 }
 
 impl<Rt: Runtime> Clone for Server<Rt> {
@@ -417,9 +424,7 @@ async fn accept_loop<Rt: Runtime>(server: Weak<ServerShared<Rt>>, listener: Weak
         match admission {
             Admission::Accepted(core) => {
                 let id = core.connection_id().expect("admitted sockets carry an id");
-                let count: Weak<dyn ConnectionCount> = server.clone();
-                let link = ServerLink { server: count, id };
-                let sock = Socket::from_core(core, Some(stream), Some(link), rt.clone());
+                let sock = Socket::from_core(core, Some(stream), Some(server.clone()), rt.clone());
                 accepted = Some(sock.clone());
                 inner.admitted.push(id, sock);
             }

@@ -86,6 +86,8 @@ pub(crate) struct Shared<Rt: Runtime> {
     last_dropped: AtomicBool,
     /// This socket, for handing on a wake-up from [`Locked`]'s drop.
     me: Weak<Self>,
+    /// Node's `socket.server`: the server that accepted this socket, while a handle of it lives.
+    accepted_by: Option<Weak<crate::server::ServerShared<Rt>>>,
     /// `net_socket{id, remote}`: every trace of this socket sits under it.
     pub(crate) span: tracing::Span,
 }
@@ -340,9 +342,14 @@ impl<Rt: Runtime> Socket<Rt> {
     pub(crate) fn from_core(
         core: net_core::Socket,
         stream: Option<Rt::Stream>,
-        server: Option<ServerLink>,
+        accepted_by: Option<Weak<crate::server::ServerShared<Rt>>>,
         rt: Rt,
     ) -> Self {
+        // Told once when the socket is destroyed: the server's connection count.
+        let server = accepted_by.as_ref().map(|w| {
+            let count: Weak<dyn crate::link::ConnectionCount> = w.clone();
+            ServerLink { server: count, id: core.connection_id().expect("admitted sockets carry an id") }
+        });
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         // The core's copy: asking the kernel again (getpeername) per connection costs a syscall.
@@ -377,6 +384,7 @@ impl<Rt: Runtime> Socket<Rt> {
             read_woken: AtomicBool::new(false),
             last_dropped: AtomicBool::new(false),
             me: weak.clone(),
+            accepted_by,
             span,
         });
         if driver_now {
@@ -446,6 +454,15 @@ impl<Rt: Runtime> Socket<Rt> {
     /// The next event, in Node's order; `None` after `close`.
     pub async fn next_event(&self) -> Option<SocketEvent> {
         NextEvent { socket: self, waiting: None }.await
+    }
+
+    /// Node's `socket.server`: the server that accepted this socket (also after it closed),
+    /// while a handle of that server lives; `None` for a socket that connected or was adopted.
+    ///
+    /// A socket holds no strong reference: the last [`Server`](crate::Server) handle dropped
+    /// still closes the server, as every Rust handle does, and this then answers `None`.
+    pub fn server(&self) -> Option<crate::Server<Rt>> {
+        self.shared.accepted_by.as_ref()?.upgrade().map(crate::Server::from_shared)
     }
 
     /// Poll for the next event, for code that writes its own futures; `None` after `close`.

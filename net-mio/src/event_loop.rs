@@ -65,6 +65,8 @@ struct SocketEntry {
     /// poll begins, so what it holds already is reported after the older descriptors' news.
     fresh: bool,
     server: Option<(ServerId, ConnectionId)>,
+    /// Node's `socket.server`: the server that accepted it, kept after close.
+    accepted_by: Option<ServerId>,
     referenced: bool,
     /// `close` was handed out; the entry goes once its last event is out.
     closed: bool,
@@ -289,6 +291,7 @@ impl EventLoop {
             read_queued: false,
             watch_write: false,
             fresh: true,
+            accepted_by: server.map(|(sid, _)| sid),
             server,
             referenced: true,
             closed: false,
@@ -797,6 +800,12 @@ impl EventLoop {
         if let Some(s) = self.servers.get_mut(id.0) {
             s.core.set_max_connections(max);
         }
+    }
+
+    /// Node's `socket.server`: the server that accepted the socket (also after close), `None`
+    /// for a client socket or an id that addresses nothing.
+    pub fn socket_server(&self, id: SocketId) -> Option<ServerId> {
+        self.entry(id)?.accepted_by
     }
 
     /// `server.maxConnections` (`None`: no limit, or no such server).

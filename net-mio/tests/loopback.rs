@@ -493,3 +493,15 @@ fn ipv6_zone_reaches_the_kernel() {
     h.until(no_reaction, |h| h.closed(client));
     assert!(h.log(client).iter().any(|l| l.starts_with("error ENETUNREACH")), "{:?}", h.log(client));
 }
+
+/// Node's `socket.server` on the loop: the accepting server for an accepted socket, none for a
+/// client.
+#[test]
+fn socket_server_on_the_loop() {
+    let mut h = H::new();
+    let (server, port) = h.listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0));
+    let client = h.lp.connect(port, "127.0.0.1");
+    h.until(no_reaction, |h| !h.accepted.is_empty());
+    assert_eq!(h.lp.socket_server(h.accepted[0]), Some(server));
+    assert_eq!(h.lp.socket_server(client), None);
+}

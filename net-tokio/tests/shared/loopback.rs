@@ -1012,3 +1012,27 @@ fn ipv6_zones_like_node() {
         }
     })
 }
+
+/// Node's `socket.server`: an accepted socket names the server that accepted it, also after it
+/// closed; a client socket names none. The socket holds no strong reference: once the last
+/// server handle is dropped (which closes it, as Rust handles do) it names none.
+#[test]
+fn socket_server_names_the_accepting_server() {
+    run(async {
+        let server = Server::new(ServerOptions::default());
+        server.listen(ListenOptions::tcp(IpAddr::V4(Ipv4Addr::LOCALHOST), 0)).unwrap();
+        assert!(matches!(timeout(LIMIT, server.next_event()).await.unwrap(), ServerEvent::Listening));
+        let port = server.address().and_then(|a| a.tcp()).unwrap().port();
+        let client = connect(port, "127.0.0.1");
+        let conn = accept(&server).await;
+        assert!(client.server().is_none(), "a client socket has no server");
+        let named = conn.server().expect("the accepting server");
+        assert_eq!(named.address(), server.address());
+        drop(named);
+        client.destroy();
+        until_close(&conn).await;
+        assert_eq!(conn.server().and_then(|s| s.address()), server.address(), "kept after close");
+        drop(server);
+        assert!(conn.server().is_none(), "the last server handle is gone");
+    })
+}

@@ -1216,9 +1216,42 @@ impl Socket {
     }
 
     /// `socket.pause()`: stop emitting `data`. Reading goes on until the readable high-water mark.
+    ///
+    /// Node emits held chunks one at a time, each listener returning before the next is read
+    /// from the buffer, so a `pause()` inside a `data` listener (or right after `resume()`, whose
+    /// flow waits for a tick) leaves the rest held: the `data` events queued here and not handed
+    /// out yet go back to the buffer, and an `end` behind them waits again.
     pub fn pause(&mut self) {
         if self.phase != Phase::Destroyed {
             self.read.paused = true;
+            self.hold_queued_data();
+        }
+        self.check_invariants();
+    }
+
+    fn hold_queued_data(&mut self) {
+        if self.queued_data == 0 {
+            return;
+        }
+        let mut held = Vec::new();
+        let mut end_held = false;
+        self.events.retain(|e| match e {
+            SocketEvent::Data(d) => {
+                held.push(d.clone());
+                false
+            }
+            SocketEvent::End if !held.is_empty() => {
+                end_held = true;
+                false
+            }
+            _ => true,
+        });
+        self.queued_data = 0;
+        self.read.hold_again(held.into_iter());
+        if end_held {
+            // `end` comes again once the held bytes are out; the automatic destroy with it.
+            self.read.state = ReadState::EofPending;
+            self.auto_destroy_owed = false;
         }
     }
 

@@ -62,6 +62,15 @@ impl ReadSide {
         None
     }
 
+    /// Hold again, in front of what is held, bytes queued as `data` events that were not handed
+    /// out (`pause()` came first); in their order.
+    pub(crate) fn hold_again(&mut self, chunks: impl DoubleEndedIterator<Item = Bytes>) {
+        for data in chunks.rev() {
+            self.buffered += data.len();
+            self.buffer.push_front(data);
+        }
+    }
+
     /// Take the held bytes if flowing.
     pub(crate) fn take_flowing(&mut self) -> Option<Bytes> {
         if self.paused {

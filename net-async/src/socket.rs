@@ -49,6 +49,9 @@ pub(crate) struct Inner<Rt: Runtime> {
     pub(crate) server: Option<ServerLink>,
     /// The `signal` option's listener, removed once the socket is destroyed.
     pub(crate) abort_listener: Option<(net_core::AbortSignal, net_core::AbortListenerId)>,
+    /// Node's `onread`: `data` events go to this callback through the user's buffer. Taken out
+    /// while the callback runs, which is outside the lock.
+    pub(crate) onread: Option<Box<OnRead>>,
     /// A `close` event was handed out: nothing more will come.
     pub(crate) closed: bool,
     /// Bytes of a `data` event not yet taken by `AsyncRead`.
@@ -372,6 +375,7 @@ impl<Rt: Runtime> Socket<Rt> {
                 driver_waker: None,
                 server,
                 abort_listener: None,
+                onread: None,
                 closed: false,
                 pending_read: Bytes::new(),
                 waiting,
@@ -480,6 +484,46 @@ impl<Rt: Runtime> Socket<Rt> {
 
     /// [`Socket::poll_next_event`], noting in `waiting` which registration a `Pending` left.
     fn poll_event_as(&self, cx: &mut Context<'_>, waiting: &mut Option<u64>) -> Poll<Option<SocketEvent>> {
+        loop {
+            let ev = self.poll_one_event(cx, waiting);
+            let Poll::Ready(Some(SocketEvent::Data(data))) = &ev else { return ev };
+            let Some(mut onread) = self.shared.lock().onread.take() else { return ev };
+            // The callback is the `data` listener: it runs outside the lock, so it may use the
+            // socket; then the next event (the next chunk, or what its pause leaves).
+            let OnRead { buffer, callback } = &mut *onread;
+            let paused = buffer.deliver(data, callback);
+            let mut inner = self.shared.lock();
+            if let Some(taken) = paused {
+                net_core::OnReadBuffer::stopped(&mut inner.core, data, taken);
+                let now = self.shared.rt.now();
+                pump_at(&mut inner, &self.shared, now);
+            }
+            inner.onread.get_or_insert(onread);
+        }
+    }
+
+    /// Node's `onread: { buffer, callback }`: from now on the socket's bytes go to `callback`
+    /// through `buffer` (at most its length per call) instead of coming as
+    /// [`SocketEvent::Data`]; `callback` returning `false` stops the socket reading (Node's `readStop`: the rest stays out of `bytesRead` and `readableLength`, `isPaused()` stays false), and
+    /// [`resume`](Self::resume) hands on what was left. The callbacks run as events are polled
+    /// ([`next_event`](Self::next_event)), in their order, in the polling task, where they may
+    /// use the socket. The other events come as before.
+    ///
+    /// Rust's own form of reading into a caller's buffer is `AsyncRead` (tokio's, or
+    /// futures-io's with that feature), which reads straight from the kernel into it; here the
+    /// bytes are copied into `buffer` from the socket's own read.
+    pub fn set_onread(
+        &self,
+        buffer: impl Into<Box<[u8]>>,
+        callback: impl FnMut(&mut [u8]) -> bool + Send + 'static,
+    ) {
+        self.shared.lock().onread = Some(Box::new(OnRead {
+            buffer: net_core::OnReadBuffer::new(buffer),
+            callback: Box::new(callback),
+        }));
+    }
+
+    fn poll_one_event(&self, cx: &mut Context<'_>, waiting: &mut Option<u64>) -> Poll<Option<SocketEvent>> {
         let mut inner = self.shared.lock();
         // After `close`, only the callbacks of calls made since (Node still runs them).
         if inner.closed && !inner.core.has_event() {
@@ -537,6 +581,15 @@ impl<Rt: Runtime> Socket<Rt> {
         .await;
     }
 }
+
+/// A socket's `onread`: the buffer and the callback.
+pub(crate) struct OnRead {
+    buffer: net_core::OnReadBuffer,
+    callback: OnReadFn,
+}
+
+/// An `onread` callback: the bytes read, in the user's buffer; `false` pauses.
+type OnReadFn = Box<dyn FnMut(&mut [u8]) -> bool + Send>;
 
 /// Offer the queue to the kernel.
 pub(crate) fn transmit<Rt: Runtime>(inner: &mut Inner<Rt>, now: Instant) {

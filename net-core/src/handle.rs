@@ -111,6 +111,16 @@ pub trait SocketHandle {
         self.inspect(Socket::writable_length)
     }
 
+    /// `socket.readableLength`: bytes read and held (paused).
+    fn readable_length(&self) -> usize {
+        self.inspect(Socket::readable_length)
+    }
+
+    /// `socket.isPaused()`.
+    fn is_paused(&self) -> bool {
+        self.inspect(Socket::is_paused)
+    }
+
     /// `socket.destroyed`.
     fn destroyed(&self) -> bool {
         self.inspect(Socket::destroyed)

@@ -64,7 +64,10 @@ pub use connect::{
 pub mod driver;
 
 pub mod lookup;
+
+mod onread;
 pub use lookup::{CustomLookup, LookupAddress, LookupCallback, LookupRequest, LookupResult};
+pub use onread::OnReadBuffer;
 
 mod chunk;
 pub use chunk::Chunk;

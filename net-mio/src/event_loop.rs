@@ -76,7 +76,19 @@ struct SocketEntry {
     tick_owed: bool,
     /// Node's `socket.on(…)`, kept in the slot (no map lookup per event).
     handler: Option<SocketHandler>,
+    /// Node's `onread`: `data` goes to this callback through the user's buffer.
+    onread: Option<Box<OnRead>>,
 }
+
+/// A socket's `onread` ([`EventLoop::set_onread`]).
+struct OnRead {
+    buffer: net_core::OnReadBuffer,
+    callback: OnReadFn,
+}
+
+/// An `onread` callback: the loop, the socket, the bytes read in the user's buffer; `false`
+/// pauses.
+type OnReadFn = Box<dyn FnMut(&mut EventLoop, SocketId, &mut [u8]) -> bool>;
 
 enum Listener {
     Tcp(TcpListener),
@@ -298,6 +310,7 @@ impl EventLoop {
             armed: None,
             tick_owed: false,
             handler: None,
+            onread: None,
         });
         self.live_refs += 1;
         self.fresh.push(key);
@@ -870,6 +883,45 @@ impl EventLoop {
     /// is waiting. The core's next-tick work after an event (the automatic end after `end`) runs
     /// when the next event is pulled, so commands given while handling an event come first.
     pub fn next_event(&mut self) -> Option<Event> {
+        loop {
+            let ev = self.next_event_of_any_kind()?;
+            let Event::Socket(id, SocketEvent::Data(data)) = &ev else { return Some(ev) };
+            let Some(mut onread) = self.entry_mut(*id).and_then(|e| e.onread.take()) else { return Some(ev) };
+            // The callback is the `data` listener: it runs with the loop, then the next event.
+            let OnRead { buffer, callback } = &mut *onread;
+            let paused = buffer.deliver(data, |buf| callback(self, *id, buf));
+            let now = self.now;
+            if let Some(entry) = self.entry_mut(*id) {
+                entry.onread.get_or_insert(onread);
+                if let Some(taken) = paused {
+                    entry.core.set_now(now);
+                    net_core::OnReadBuffer::stopped(&mut entry.core, data, taken);
+                    self.pump_socket_command(id.0);
+                }
+            }
+        }
+    }
+
+    /// Node's `onread: { buffer, callback }` for socket `id`: from now on its bytes go to
+    /// `callback` through `buffer` (at most its length per call) instead of coming as
+    /// [`SocketEvent::Data`]; `callback` returning `false` stops the socket reading (Node's `readStop`: the rest stays out of `bytesRead` and `readableLength`, `isPaused()` stays false), and
+    /// `resume()` ([`SocketHandle::resume`](net_core::SocketHandle::resume)) hands on what was
+    /// left. The other events come as before.
+    pub fn set_onread(
+        &mut self,
+        id: SocketId,
+        buffer: impl Into<Box<[u8]>>,
+        callback: impl FnMut(&mut Self, SocketId, &mut [u8]) -> bool + 'static,
+    ) {
+        if let Some(entry) = self.entry_mut(id) {
+            entry.onread = Some(Box::new(OnRead {
+                buffer: net_core::OnReadBuffer::new(buffer),
+                callback: Box::new(callback),
+            }));
+        }
+    }
+
+    fn next_event_of_any_kind(&mut self) -> Option<Event> {
         if let Some(entry) = self.handed_out.take().and_then(|key| self.sockets.get_mut(key)) {
             // Its listeners returned: Node's own `connect` listener, behind the user's, writes
             // what was queued while connecting before the loop turns to any other socket.

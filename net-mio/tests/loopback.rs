@@ -505,3 +505,38 @@ fn socket_server_on_the_loop() {
     assert_eq!(h.lp.socket_server(h.accepted[0]), Some(server));
     assert_eq!(h.lp.socket_server(client), None);
 }
+
+/// Node's `onread` on the loop: the bytes come through the user's buffer, at most its length
+/// per call, never as `data`; `false` stops the handle; `resume()` reads on, then
+/// `end`. The callback gets the loop (it may use any handle).
+#[test]
+fn onread_on_the_loop() {
+    use net_core::SocketHandle;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let mut h = H::new();
+    let (_server, port) = h.listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0));
+    let client = h.lp.connect(port, "127.0.0.1");
+    h.until(no_reaction, |h| !h.accepted.is_empty());
+    let conn = h.accepted[0];
+    let got: Rc<RefCell<Vec<Vec<u8>>>> = Rc::default();
+    let seen = Rc::clone(&got);
+    h.lp.set_onread(conn, vec![0; 4], move |lp, id, buf| {
+        assert!(lp.socket(id).bytes_read() >= buf.len() as u64);
+        seen.borrow_mut().push(buf.to_vec());
+        seen.borrow().len() != 2
+    });
+    let _ = h.lp.write(client, "abcdefghij");
+    h.lp.socket(client).end();
+    h.until(no_reaction, |_| got.borrow().len() >= 2);
+    assert_eq!(*got.borrow(), [b"abcd".to_vec(), b"efgh".to_vec()]);
+    // As Node 26: not paused, the rest as if still in the kernel.
+    assert!(!h.lp.socket(conn).is_paused());
+    assert_eq!((h.lp.socket(conn).readable_length(), h.lp.socket(conn).bytes_read()), (0, 8));
+    assert!(!h.log(conn).iter().any(|l| l.starts_with("data")), "{:?}", h.log(conn));
+    h.lp.socket(conn).resume();
+    h.until(no_reaction, |h| h.closed(conn));
+    assert_eq!(got.borrow().len(), 3);
+    assert_eq!(got.borrow()[2], b"ij");
+    assert!(h.log(conn).contains(&"end".to_owned()), "{:?}", h.log(conn));
+}

@@ -888,7 +888,12 @@ impl Socket {
             }
             IoInput::Read(data) => self.on_read(data),
             IoInput::ReadEof => {
-                if self.phase == Phase::Open && self.read.state == ReadState::Open && !self.auto_destroy_owed
+                if let Some(stopped) = self.read.stopped.as_mut() {
+                    // A driver that read before it saw the stop: behind what the handle keeps.
+                    stopped.eof = true;
+                } else if self.phase == Phase::Open
+                    && self.read.state == ReadState::Open
+                    && !self.auto_destroy_owed
                 {
                     self.read.state = ReadState::EofPending;
                     self.flow();
@@ -1229,11 +1234,62 @@ impl Socket {
         self.check_invariants();
     }
 
+    /// An `onread` callback returned `false` ([`OnReadBuffer`](crate::OnReadBuffer)): Node
+    /// stops the handle reading (`readStop`) without pausing the stream (`isPaused()` stays
+    /// false). `rest` (the bytes of the `data` event not handed to the callback), the `data`
+    /// events queued after it and a FIN not yet emitted as `end` are treated as never read:
+    /// out of `bytesRead` and `readableLength`, as Node leaves them in the kernel. `resume()`
+    /// reads them again, in order.
+    pub fn stop_reading(&mut self, rest: Bytes) {
+        if self.phase == Phase::Destroyed {
+            return;
+        }
+        let mut stopped = self.read.stopped.take().unwrap_or_default();
+        if !rest.is_empty() {
+            stopped.chunks.push(rest);
+        }
+        let mut end_queued = false;
+        self.events.retain(|e| match e {
+            SocketEvent::Data(d) => {
+                stopped.chunks.push(d.clone());
+                false
+            }
+            SocketEvent::End => {
+                end_queued = true;
+                false
+            }
+            _ => true,
+        });
+        self.queued_data = 0;
+        stopped.chunks.extend(self.read.take_all());
+        if end_queued || self.read.state == ReadState::EofPending {
+            stopped.eof = true;
+            self.read.state = ReadState::Open;
+            self.auto_destroy_owed = false;
+        }
+        let unread: usize = stopped.chunks.iter().map(Bytes::len).sum();
+        self.bytes_read = self.bytes_read.saturating_sub(unread as u64);
+        self.read.stopped = Some(stopped);
+        self.check_invariants();
+    }
+
+    /// A stopped handle reads again: what it kept comes as if read now.
+    fn restart_reading(&mut self) {
+        let Some(stopped) = self.read.stopped.take() else { return };
+        for data in stopped.chunks {
+            self.on_read(data);
+        }
+        if stopped.eof && self.read.state == ReadState::Open {
+            self.read.state = ReadState::EofPending;
+            self.flow();
+        }
+    }
+
     fn hold_queued_data(&mut self) {
         if self.queued_data == 0 {
             return;
         }
-        let mut held = Vec::new();
+        let mut held: Vec<Bytes> = Vec::new();
         let mut end_held = false;
         self.events.retain(|e| match e {
             SocketEvent::Data(d) => {
@@ -1255,12 +1311,14 @@ impl Socket {
         }
     }
 
-    /// `socket.resume()`: emit what was held, then `end` if the peer finished.
+    /// `socket.resume()`: emit what was held, then `end` if the peer finished; a handle an
+    /// `onread` callback stopped reads again.
     pub fn resume(&mut self) {
         if self.phase != Phase::Destroyed {
             self.read.paused = false;
             self.read.started = true;
             self.flow();
+            self.restart_reading();
         }
         self.check_invariants();
     }
@@ -1563,7 +1621,9 @@ impl Socket {
     }
 
     fn on_read(&mut self, data: Bytes) {
+        // A stopped handle does not read ([`Socket::wants_read`] says so), as at EOF.
         if self.phase != Phase::Open
+            || self.read.stopped.is_some()
             || self.read.state != ReadState::Open
             || data.is_empty()
             || self.auto_destroy_owed

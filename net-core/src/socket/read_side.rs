@@ -25,6 +25,17 @@ pub(crate) struct ReadSide {
     buffer: VecDeque<Bytes>,
     buffered: usize,
     high_water_mark: usize,
+    /// An `onread` callback returned `false`: Node stops the handle (`readStop`), so the bytes
+    /// it had not handed out, and a FIN behind them, are as if still in the kernel until reading
+    /// restarts.
+    pub(crate) stopped: Option<Stopped>,
+}
+
+/// What a stopped handle keeps "in the kernel".
+#[derive(Debug, Default)]
+pub(crate) struct Stopped {
+    pub(crate) chunks: Vec<Bytes>,
+    pub(crate) eof: bool,
 }
 
 impl ReadSide {
@@ -36,6 +47,7 @@ impl ReadSide {
             buffer: VecDeque::new(),
             buffered: 0,
             high_water_mark,
+            stopped: None,
         }
     }
 
@@ -44,6 +56,7 @@ impl ReadSide {
     pub(crate) fn wants_read(&self) -> bool {
         self.state == ReadState::Open
             && self.started
+            && self.stopped.is_none()
             && (!self.paused || self.buffered < self.high_water_mark.max(1))
     }
 
@@ -90,5 +103,12 @@ impl ReadSide {
     pub(crate) fn clear(&mut self) {
         self.buffer.clear();
         self.buffered = 0;
+        self.stopped = None;
+    }
+
+    /// Take every held byte (for a stopped handle).
+    pub(crate) fn take_all(&mut self) -> impl Iterator<Item = Bytes> + '_ {
+        self.buffered = 0;
+        self.buffer.drain(..)
     }
 }

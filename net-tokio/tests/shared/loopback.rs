@@ -1036,3 +1036,53 @@ fn socket_server_names_the_accepting_server() {
         assert!(conn.server().is_none(), "the last server handle is gone");
     })
 }
+
+/// Node's `onread` (`{ buffer, callback }`): the bytes come through the user's buffer, at most
+/// its length per call, and not as `data` events; `false` from the callback stops the handle
+/// (not a pause), `resume()` reads on; `end` comes after the last byte. Every byte arrives
+/// once, in order.
+#[test]
+fn onread_through_the_users_buffer() {
+    use net_core::SocketHandle;
+    use std::sync::{Arc, Mutex};
+    run(async {
+        let server = Server::new(ServerOptions::default());
+        server.listen(ListenOptions::tcp(IpAddr::V4(Ipv4Addr::LOCALHOST), 0)).unwrap();
+        assert!(matches!(timeout(LIMIT, server.next_event()).await.unwrap(), ServerEvent::Listening));
+        let port = server.address().and_then(|a| a.tcp()).unwrap().port();
+        let client = connect(port, "127.0.0.1");
+        let conn = accept(&server).await;
+        let got: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+        let seen = Arc::clone(&got);
+        conn.set_onread(vec![0; 4], move |buf| {
+            let mut seen = seen.lock().unwrap();
+            seen.push(buf.to_vec());
+            seen.len() != 2 // pause after the second call
+        });
+        let _ = client.write("abcdefghij");
+        client.end();
+        // The callbacks run while events are polled; after the pause nothing comes (the `end`
+        // waits behind the held bytes), so each poll is given a moment.
+        let mut lines = Vec::new();
+        for _ in 0..100 {
+            if let Ok(Some(ev)) = timeout(Duration::from_millis(20), conn.next_event()).await {
+                lines.push(describe(&ev));
+            }
+            if got.lock().unwrap().len() >= 2 {
+                break;
+            }
+        }
+        assert!(!lines.iter().any(|l| l.starts_with("data")), "no data events: {lines:?}");
+        assert_eq!(*got.lock().unwrap(), [b"abcd".to_vec(), b"efgh".to_vec()]);
+        sleep(Duration::from_millis(50)).await;
+        // Node 26 (net-core/tests/data/onread.txt, the same bytes): isPaused false, readableLength
+        // 0, bytesRead 8: the handle stopped, the rest is as if still in the kernel.
+        assert!(!conn.is_paused());
+        assert_eq!((conn.readable_length(), conn.bytes_read()), (0, 8));
+        conn.resume();
+        let lines = until_close(&conn).await;
+        assert_eq!(*got.lock().unwrap(), [b"abcd".to_vec(), b"efgh".to_vec(), b"ij".to_vec()]);
+        assert!(lines.contains(&"end".to_owned()), "{lines:?}");
+        assert_eq!(conn.bytes_read(), 10);
+    })
+}

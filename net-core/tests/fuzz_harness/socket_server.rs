@@ -699,7 +699,7 @@ impl World {
             Op::StopReading(s) => {
                 // An `onread` callback's `false` after taking the whole chunk.
                 let i = self.idx(s);
-                self.sockets[i].sock.stop_reading(bytes::Bytes::new());
+                self.sockets[i].sock.stop_reading(Bytes::new());
                 self.sockets[i].stopped = true;
             }
             Op::Resume(s) => {

@@ -112,6 +112,17 @@ impl BoundSocket {
         self.pipe
     }
 
+    /// Take the bound TCP descriptor for a socket to connect from (Node's `connect({handle})`;
+    /// the backends' `connect_bound` call this); from then on this value is adopted. A
+    /// Unix-socket path is `ERR_INVALID_HANDLE_TYPE` here.
+    pub fn take_for_connect(&self) -> Result<(socket2::Socket, Endpoint), NetError> {
+        if self.pipe {
+            return Err(NetError::invalid_handle_type());
+        }
+        let Bound { socket, at } = self.lock().take().ok_or_else(adopted)?;
+        Ok((socket, at))
+    }
+
     /// Take the descriptor and listen(2) on it, non-blocking: what `server.listen(boundSocket)`
     /// does (a backend registers the listener next). From then on this value is adopted.
     pub fn listen(&self, backlog: i32) -> Result<(StdListener, Endpoint), NetError> {

@@ -140,7 +140,8 @@ impl<Rt: Runtime> Future for Driver<Rt> {
                     }
                     SocketAction::Connect { to, local } => {
                         let started = inner.ipc_started.take();
-                        *connecting = Some(open(rt, to, local, started));
+                        let bound = inner.bound_source.take();
+                        *connecting = Some(open(rt, to, local, started, bound));
                     }
                     SocketAction::CancelConnect => *connecting = None,
                     _ => {}
@@ -210,9 +211,13 @@ fn open<Rt: Runtime>(
     to: Endpoint,
     local: Option<SocketAddr>,
     ipc_started: Option<std::io::Result<Option<Rt::IpcStarted>>>,
+    bound: Option<socket2::Socket>,
 ) -> BoxFuture<(IoInput, Option<Rt::Stream>)> {
     let connecting = match &to {
-        Endpoint::Tcp(addr) => rt.connect_tcp(*addr, local),
+        Endpoint::Tcp(addr) => match bound {
+            Some(socket) => rt.connect_tcp_from(socket, *addr),
+            None => rt.connect_tcp(*addr, local),
+        },
         Endpoint::Ipc(path) => match ipc_started {
             Some(Ok(Some(started))) => rt.finish_ipc_connect(started),
             Some(Err(e)) => Box::pin(std::future::ready(Err(e))),

@@ -125,6 +125,19 @@ impl<T: OsRuntime> Runtime for Os<T> {
         })
     }
 
+    fn connect_tcp_from(
+        &self,
+        socket: socket2::Socket,
+        to: SocketAddr,
+    ) -> BoxFuture<io::Result<Self::Stream>> {
+        let rt = self.0.clone();
+        Box::pin(async move {
+            let io = rt.register(sys::start_tcp_connect_from(socket, to)?)?;
+            connected(&io, |s| s.take_error()).await?;
+            Ok(OsStream::Tcp(io))
+        })
+    }
+
     fn start_ipc_connect(&self, path: &Path) -> io::Result<Option<UnixStream>> {
         sys::connect_unix_now(path)
     }

@@ -71,6 +71,18 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     /// libuv binds; a failed bind is wrapped in [`net_core::driver::BindFailed`]).
     fn connect_tcp(&self, to: SocketAddr, local: Option<SocketAddr>) -> BoxFuture<io::Result<Self::Stream>>;
 
+    /// Open a TCP connection to `to` from a socket already bound (an adopted
+    /// [`BoundSocket`](crate::BoundSocket)). A runtime without kernel descriptors answers
+    /// `Unsupported`.
+    fn connect_tcp_from(
+        &self,
+        socket: socket2::Socket,
+        to: SocketAddr,
+    ) -> BoxFuture<io::Result<Self::Stream>> {
+        let _ = (socket, to);
+        Box::pin(std::future::ready(Err(io::Error::from(io::ErrorKind::Unsupported))))
+    }
+
     /// connect(2) to a Unix socket now; `Ok(None)` if it would block (a full backlog), for
     /// [`Runtime::connect_ipc`] to connect asynchronously instead.
     fn start_ipc_connect(&self, path: &Path) -> io::Result<Option<Self::IpcStarted>>;

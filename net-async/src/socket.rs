@@ -49,6 +49,8 @@ pub(crate) struct Inner<Rt: Runtime> {
     pub(crate) server: Option<ServerLink>,
     /// The `signal` option's listener, removed once the socket is destroyed.
     pub(crate) abort_listener: Option<(net_core::AbortSignal, net_core::AbortListenerId)>,
+    /// The descriptor of an adopted `BoundSocket`, for the connect to start from.
+    pub(crate) bound_source: Option<socket2::Socket>,
     /// Node's `onread`: `data` events go to this callback through the user's buffer. Taken out
     /// while the callback runs, which is outside the lock.
     pub(crate) onread: Option<Box<OnRead>>,
@@ -333,6 +335,37 @@ impl<Rt: Runtime> Socket<Rt> {
         sock
     }
 
+    /// Node's `net.connect({ ..., handle: boundSocket })`: connect from a socket already bound
+    /// ([`BoundSocket`](crate::BoundSocket)), which is adopted (its calls answer
+    /// `ERR_SOCKET_HANDLE_ADOPTED` from now on, even when the connect is refused, as in Node).
+    /// As in Node, `local_address` and `local_port` are refused (`ERR_INVALID_ARG_VALUE`) and
+    /// happy eyeballs is off. TCP only: a bound path is
+    /// `ERR_INVALID_HANDLE_TYPE`. A runtime without descriptors (net-sim) fails the connect with
+    /// `Unsupported`.
+    ///
+    /// # Panics
+    /// Outside a runtime ([`Runtime::try_current`]).
+    pub fn connect_bound(
+        bound: &crate::BoundSocket,
+        mut connect: ConnectOptions,
+        opts: SocketOptions,
+    ) -> Result<Self, NetError> {
+        crate::sys::install_interface_index();
+        connect.bound_socket = true;
+        let rt = current::<Rt>();
+        let sock = Self::from_core(net_core::Socket::new(opts, rt.now()), None, None, rt);
+        // In one hold of the lock: the driver task must find the descriptor with the connect.
+        // Node's Socket constructor adopts the handle before connect() checks its options, so
+        // a refused connect leaves the BoundSocket adopted too.
+        sock.with(|inner| {
+            let (socket, _) = bound.take_for_connect()?;
+            inner.core.connect_with(connect)?;
+            inner.bound_source = Some(socket);
+            Ok::<(), NetError>(())
+        })?;
+        Ok(sock)
+    }
+
     /// Adopt a connected stream of this runtime: a connected socket with `options`, as an
     /// accepted one is (no `connect`).
     pub fn from_stream(stream: Rt::Stream, options: SocketOptions, ipc: bool, rt: Rt) -> Self {
@@ -375,6 +408,7 @@ impl<Rt: Runtime> Socket<Rt> {
                 driver_waker: None,
                 server,
                 abort_listener: None,
+                bound_source: None,
                 onread: None,
                 closed: false,
                 pending_read: Bytes::new(),

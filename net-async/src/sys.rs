@@ -36,6 +36,13 @@ pub fn start_tcp_connect(to: SocketAddr, local: Option<SocketAddr>) -> io::Resul
     Ok(socket.into())
 }
 
+/// [`start_tcp_connect`] from a socket already bound (an adopted `BoundSocket`).
+pub fn start_tcp_connect_from(socket: socket2::Socket, to: SocketAddr) -> io::Result<TcpStream> {
+    socket.set_nonblocking(true)?;
+    connect_started(socket.connect(&to.into()))?;
+    Ok(socket.into())
+}
+
 /// connect(2) to a Unix socket on a non-blocking socket, at once, as Node's
 /// `uv_pipe_connect` does inside `connect()`: `Ok(None)` if it would block (a full backlog).
 pub fn connect_unix_now(path: &Path) -> io::Result<Option<UnixStream>> {

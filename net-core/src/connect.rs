@@ -95,6 +95,10 @@ pub struct ConnectOptions {
     /// The connect's own lookup function (Node's `lookup`), used instead of the runtime's
     /// resolver for a host name.
     pub lookup: Option<CustomLookup>,
+    /// The connect starts from an adopted `BoundSocket` (Node's `handle` option): the local
+    /// end is the bound one, so `local_address` and `local_port` are refused and happy eyeballs
+    /// is off (one address, one descriptor).
+    pub bound_socket: bool,
 }
 
 impl ConnectOptions {
@@ -111,12 +115,19 @@ impl ConnectOptions {
             block_list: None,
             hints: 0,
             lookup: None,
+            bound_socket: false,
         }
     }
 
     /// Node's synchronous checks in `connect()` that depend on the lookup: `dns.lookup` rejects
     /// unknown `hints` (a custom lookup gets them unchecked); IP literals are not looked up.
     pub(crate) fn validate(&self) -> Result<(), NetError> {
+        if self.bound_socket && (self.local_address.is_some() || self.local_port.is_some()) {
+            return Err(NetError::new(
+                ErrorCode::ERR_INVALID_ARG_VALUE,
+                "The argument 'options' localAddress and localPort cannot be used with an adopted bound socket.",
+            ));
+        }
         if self.lookup.is_none() && is_ip(&self.host) == 0 {
             crate::lookup::validate_hints(self.hints)?;
         }
@@ -132,7 +143,10 @@ impl ConnectOptions {
             host: self.host.clone(),
             family: self.family,
             hints,
-            all: self.auto_select_family && self.family.is_none() && self.local_address.is_none(),
+            all: self.auto_select_family
+                && self.family.is_none()
+                && self.local_address.is_none()
+                && !self.bound_socket,
         }
     }
 

@@ -250,6 +250,7 @@ impl ConnectArgs<'_> {
             block_list: None,
             hints,
             lookup: None,
+            bound_socket: false,
         })))
     }
 }

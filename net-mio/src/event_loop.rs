@@ -78,6 +78,8 @@ struct SocketEntry {
     handler: Option<SocketHandler>,
     /// Node's `onread`: `data` goes to this callback through the user's buffer.
     onread: Option<Box<OnRead>>,
+    /// The descriptor of an adopted `BoundSocket`, for the connect to start from.
+    bound_source: Option<socket2::Socket>,
 }
 
 /// A socket's `onread` ([`EventLoop::set_onread`]).
@@ -311,6 +313,7 @@ impl EventLoop {
             tick_owed: false,
             handler: None,
             onread: None,
+            bound_source: None,
         });
         self.live_refs += 1;
         self.fresh.push(key);
@@ -346,6 +349,29 @@ impl EventLoop {
         });
         self.listen_to_signal(id, signal);
         id
+    }
+
+    /// Node's `net.connect({ ..., handle: boundSocket })`: connect from a socket already bound,
+    /// which is adopted (its calls answer `ERR_SOCKET_HANDLE_ADOPTED` from now on). As in Node,
+    /// `local_address` and `local_port` are refused (`ERR_INVALID_ARG_VALUE`) and happy eyeballs
+    /// is off. TCP only: a bound path is `ERR_INVALID_HANDLE_TYPE`.
+    pub fn connect_bound(
+        &mut self,
+        bound: &net_async::BoundSocket,
+        mut connect: ConnectOptions,
+        opts: SocketOptions,
+    ) -> Result<SocketId, NetError> {
+        connect.bound_socket = true;
+        // Adopted before the options are checked, as Node's Socket constructor does.
+        let (socket, _) = bound.take_for_connect()?;
+        let mut core = net_core::Socket::new(opts, Instant::now());
+        core.connect_with(connect)?;
+        let id = self.add_socket(core, None, None);
+        if let Some(entry) = self.entry_mut(id) {
+            entry.bound_source = Some(socket);
+        }
+        self.pump_socket_command(id.0);
+        Ok(id)
     }
 
     fn listen_to_signal(&mut self, id: SocketId, signal: Option<net_core::AbortSignal>) {
@@ -579,8 +605,13 @@ impl EventLoop {
                 false
             }
             SocketAction::Connect { to, local } => {
+                let bound = self.sockets[key].bound_source.take();
                 let started = match &to {
-                    Endpoint::Tcp(addr) => start_tcp_connect(*addr, local).map(Stream::Tcp),
+                    Endpoint::Tcp(addr) => match bound {
+                        Some(socket) => net_async::sys::start_tcp_connect_from(socket, *addr)
+                            .map(|s| Stream::Tcp(TcpStream::from_std(s))),
+                        None => start_tcp_connect(*addr, local).map(Stream::Tcp),
+                    },
                     Endpoint::Ipc(path) => UnixStream::connect(path).map(Stream::Unix),
                 };
                 let entry = &mut self.sockets[key];

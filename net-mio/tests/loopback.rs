@@ -540,3 +540,26 @@ fn onread_on_the_loop() {
     assert_eq!(got.borrow()[2], b"ij");
     assert!(h.log(conn).contains(&"end".to_owned()), "{:?}", h.log(conn));
 }
+
+/// Node's `net.connect({ port, host, handle: boundSocket })` on the loop: the bound port is the
+/// socket's local port, the BoundSocket is adopted (net-tokio's connect_from_a_bound_socket).
+#[test]
+fn connect_from_a_bound_socket_on_the_loop() {
+    use net_core::SocketHandle;
+    let mut h = H::new();
+    let (_server, port) = h.listening(ServerOptions::default(), ListenOptions::tcp(LOCALHOST, 0));
+    let bound =
+        net_mio::BoundSocket::bind(&net_mio::BindOptions { host: Some(LOCALHOST), ..Default::default() })
+            .unwrap();
+    let bound_port = bound.address().unwrap().tcp().unwrap().port();
+    let client =
+        h.lp.connect_bound(
+            &bound,
+            net_core::ConnectOptions::new("127.0.0.1", port),
+            net_core::SocketOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(bound.address().unwrap_err().code(), "ERR_SOCKET_HANDLE_ADOPTED");
+    h.until(no_reaction, |h| h.log(client).iter().any(|l| l == "connect"));
+    assert_eq!(h.lp.socket(client).local_address().map(|a| a.port()), Some(bound_port));
+}

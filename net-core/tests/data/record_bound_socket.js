@@ -44,3 +44,30 @@ setTimeout(() => {
     srv.on('listening', () => { console.log('listening event'); srv.close(); s.close(); });
   });
 }, 300);
+
+// Adopted by a connect (`net.connect({port, host, handle})`): the bound port is the socket's
+// local port (synchronously), the BoundSocket is adopted, localPort with a handle throws (the
+// BoundSocket adopted all the same), a name is looked up once.
+setTimeout(() => {
+  const srv = net.createServer(c => c.end()).listen(0, '127.0.0.1', () => {
+    const port = srv.address().port;
+    const b = new net.BoundSocket({ host: '127.0.0.1', port: 0 });
+    const bport = b.address().port;
+    const s = net.connect({ port, host: '127.0.0.1', handle: b });
+    console.log('connect(handle): local port is the bound one:', s.localPort === bport, 'connecting=' + s.connecting);
+    try { b.address(); } catch (e) { console.log('bound after connect(handle):', e.code); }
+    s.on('connect', () => console.log('connect(handle) connected, local port still the bound one:', s.localPort === bport));
+    s.on('close', () => {
+      const b2 = new net.BoundSocket({ host: '127.0.0.1', port: 0 });
+      try { net.connect({ port, host: '127.0.0.1', handle: b2, localPort: 5 }); } catch (e) { console.log('connect(handle) with localPort:', e.code); }
+      try { b2.address(); } catch (e) { console.log('bound after the refused connect(handle):', e.code); }
+      const b3 = new net.BoundSocket({ host: '127.0.0.1', port: 0 });
+      const s3 = net.connect({ port, host: 'localhost', handle: b3 });
+      let lookups = 0;
+      s3.on('lookup', () => lookups++);
+      s3.on('connect', () => { console.log('connect(handle) by name: lookup events=' + lookups); s3.destroy(); srv.close(); });
+      s3.on('error', e => { console.log('connect(handle) by name: error', e.code); srv.close(); });
+    });
+    s.on('error', () => {});
+  });
+}, 900);

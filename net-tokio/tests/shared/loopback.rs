@@ -1086,3 +1086,49 @@ fn onread_through_the_users_buffer() {
         assert_eq!(conn.bytes_read(), 10);
     })
 }
+
+/// Node's `net.connect({ port, host, handle: boundSocket })` (Node 26, tests/data/bound_socket.txt
+/// and its record script): the connect starts from the bound descriptor, whose port is the
+/// socket's local port; the BoundSocket is adopted; `localPort` with a handle is
+/// ERR_INVALID_ARG_VALUE, the BoundSocket adopted all the same; a name is looked up once (no
+/// happy eyeballs).
+#[test]
+fn connect_from_a_bound_socket() {
+    use backend::{BindOptions, BoundSocket};
+    use net_core::{ConnectOptions, SocketOptions};
+    run(async {
+        const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let server = Server::new(ServerOptions::default());
+        server.listen(ListenOptions::tcp(LOCALHOST, 0)).unwrap();
+        assert!(matches!(timeout(LIMIT, server.next_event()).await.unwrap(), ServerEvent::Listening));
+        let port = server.address().and_then(|a| a.tcp()).unwrap().port();
+
+        let bound = BoundSocket::bind(&BindOptions { host: Some(LOCALHOST), ..BindOptions::default() }).unwrap();
+        let bound_port = bound.address().unwrap().tcp().unwrap().port();
+        let client =
+            Socket::connect_bound(&bound, ConnectOptions::new("127.0.0.1", port), SocketOptions::default()).unwrap();
+        assert_eq!(bound.address().unwrap_err().code(), "ERR_SOCKET_HANDLE_ADOPTED");
+        events_until(&client, |e| matches!(e, SocketEvent::Connect)).await;
+        assert_eq!(client.local_address().map(|a| a.port()), Some(bound_port));
+        let conn = accept(&server).await;
+        assert_eq!(conn.remote_address().map(|a| a.port()), Some(bound_port));
+        let again = Socket::connect_bound(&bound, ConnectOptions::new("127.0.0.1", port), SocketOptions::default());
+        assert_eq!(again.err().map(|e| e.code()), Some("ERR_SOCKET_HANDLE_ADOPTED"));
+        client.destroy();
+        until_close(&conn).await;
+
+        let bound = BoundSocket::bind(&BindOptions { host: Some(LOCALHOST), ..BindOptions::default() }).unwrap();
+        let mut with_port = ConnectOptions::new("127.0.0.1", port);
+        with_port.local_port = Some(5);
+        let refused = Socket::connect_bound(&bound, with_port, SocketOptions::default());
+        assert_eq!(refused.err().map(|e| e.code()), Some("ERR_INVALID_ARG_VALUE"));
+        assert_eq!(bound.address().unwrap_err().code(), "ERR_SOCKET_HANDLE_ADOPTED", "adopted all the same");
+
+        let bound = BoundSocket::bind(&BindOptions { host: Some(LOCALHOST), ..BindOptions::default() }).unwrap();
+        let mut by_name = ConnectOptions::new("localhost", port);
+        by_name.family = None;
+        let client = Socket::connect_bound(&bound, by_name, SocketOptions::default()).unwrap();
+        let lines = events_until(&client, |e| matches!(e, SocketEvent::Connect | SocketEvent::Close { .. })).await;
+        assert_eq!(lines.iter().filter(|l| l.starts_with("lookup")).count(), 1, "{lines:?}");
+    })
+}

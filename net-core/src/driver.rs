@@ -410,6 +410,13 @@ fn pump_inner<T: Transport + ?Sized>(sock: &mut Socket, io: Option<&T>, now: Ins
         match action {
             SocketAction::ShutdownWrite => {
                 if let Some(io) = live {
+                    // libuv's read loop goes on as a `data` listener returns, and the FIN that
+                    // listener asked for (`end()`, `destroySoon()`) waits for a later turn: bytes
+                    // the kernel already holds are read first (found by the Node-differential
+                    // run: a 64 KiB + 1 transfer lost its last byte to destroySoon).
+                    if std::mem::take(&mut sock.read_cut) && sock.wants_read() {
+                        with_thread_read_buf(|buf| read_loop(sock, io, buf, now, true));
+                    }
                     let input = match io.shutdown_write() {
                         Ok(()) => IoInput::ShutdownDone,
                         // Node's `_final`: ENOTCONN (the peer already reset us) counts as done.
@@ -536,10 +543,14 @@ fn read_loop<T: Transport + ?Sized>(
                     return false;
                 }
                 if stop_at_short && short {
+                    sock.read_cut = false;
                     return true;
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                sock.read_cut = false;
+                return true;
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
                 sock.handle_io(now, IoInput::Failed(NetError::from_io(&e, "read")));
@@ -547,6 +558,8 @@ fn read_loop<T: Transport + ?Sized>(
             }
         }
     }
+    // Stopped by the socket (paused at the mark, or ended), not by the kernel.
+    sock.read_cut = true;
     false
 }
 

@@ -194,6 +194,9 @@ pub struct Socket {
     peer_read: std::cell::Cell<bool>,
     /// The driver has taken a `Lookup` or `Connect`: it holds something to close.
     driver_engaged: bool,
+    /// The driver's last read loop stopped because the socket wanted no more (the high-water
+    /// mark), not because the kernel ran dry: libuv's loop would read on as the listener returns.
+    pub(crate) read_cut: bool,
     /// What only some sockets need (a client's connect, callbacks of `end()`, writes around a
     /// connect or a destroy), allocated when first needed: an accepted socket that just reads
     /// and writes never carries it (idle memory per connection).
@@ -375,6 +378,7 @@ impl Socket {
             connect_owed: None,
             peer_read: std::cell::Cell::new(false),
             driver_engaged: false,
+            read_cut: false,
             ipc: false,
             info: ConnectionInfo::default(),
             connection_id: None,

@@ -35,7 +35,34 @@ impl<T: OsRuntime> Socket<Os<T>> {
     }
 }
 
+impl<T: OsRuntime> Socket<Os<T>> {
+    /// Node's `new net.Socket({ fd })`: adopt a connected TCP or Unix-domain stream socket
+    /// handed over as a descriptor (socket activation, a parent process). Another kind of
+    /// descriptor is `InvalidInput`.
+    ///
+    /// # Panics
+    /// Outside a runtime ([`crate::Runtime::try_current`]).
+    pub fn from_fd(fd: std::os::fd::OwnedFd, options: SocketOptions) -> io::Result<Self> {
+        match crate::sys::stream_from_fd(fd)? {
+            crate::sys::StdStream::Tcp(s) => Self::from_std(s, options),
+            crate::sys::StdStream::Unix(s) => Self::from_std_unix(s, options),
+        }
+    }
+}
+
 impl<T: OsRuntime> Server<Os<T>> {
+    /// Node's `server.listen({ fd })`: adopt a listening TCP or Unix-domain socket handed over
+    /// as a descriptor; `listening` follows. A Unix socket's file stays the caller's.
+    ///
+    /// # Panics
+    /// Outside a runtime ([`crate::Runtime::try_current`]).
+    pub fn from_fd(fd: std::os::fd::OwnedFd, options: ServerOptions) -> io::Result<Self> {
+        match crate::sys::listener_from_fd(fd)?.0 {
+            crate::sys::StdListener::Tcp(l) => Self::from_std(l, options),
+            crate::sys::StdListener::Unix(l) => Self::from_std_unix(l, options),
+        }
+    }
+
     /// Adopt a listening std `TcpListener`: the server listens on it at once, with `options`;
     /// `listening` follows as after `listen`. A runtime's own listener comes in through its
     /// `into_std()` (tokio) or `into_inner()` (async-io).

@@ -151,3 +151,52 @@ pub fn interface_index(name: &str) -> Option<u32> {
 pub fn install_interface_index() {
     net_core::set_interface_index(interface_index);
 }
+
+/// A connected stream socket adopted from a descriptor.
+#[derive(Debug)]
+pub enum StdStream {
+    /// TCP.
+    Tcp(TcpStream),
+    /// A Unix-domain socket.
+    Unix(UnixStream),
+}
+
+/// What a descriptor handed over by number holds (Node's `fd` option): a stream socket, TCP
+/// or Unix, told apart by its bound address. Anything else is `InvalidInput`, where Node would
+/// wrap a pipe or a TTY (no counterpart here).
+fn stream_socket(fd: std::os::fd::OwnedFd) -> io::Result<(socket2::Socket, bool)> {
+    let socket = socket2::Socket::from(fd);
+    if socket.r#type()? != Type::STREAM {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a stream socket"));
+    }
+    let domain = socket.local_addr()?.domain();
+    if domain != Domain::UNIX && domain != Domain::IPV4 && domain != Domain::IPV6 {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a TCP or Unix-domain socket"));
+    }
+    Ok((socket, domain == Domain::UNIX))
+}
+
+/// A connected stream socket from a descriptor (Node's `new net.Socket({ fd })`), non-blocking.
+pub fn stream_from_fd(fd: std::os::fd::OwnedFd) -> io::Result<StdStream> {
+    let (socket, unix) = stream_socket(fd)?;
+    socket.set_nonblocking(true)?;
+    let fd = std::os::fd::OwnedFd::from(socket);
+    Ok(if unix { StdStream::Unix(UnixStream::from(fd)) } else { StdStream::Tcp(TcpStream::from(fd)) })
+}
+
+/// A listening socket from a descriptor (Node's `server.listen({ fd })`), non-blocking, with its
+/// address.
+pub fn listener_from_fd(fd: std::os::fd::OwnedFd) -> io::Result<(StdListener, Endpoint)> {
+    let (socket, unix) = stream_socket(fd)?;
+    socket.set_nonblocking(true)?;
+    let fd = std::os::fd::OwnedFd::from(socket);
+    if unix {
+        let listener = UnixListener::from(fd);
+        let path = listener.local_addr()?.as_pathname().map(Path::to_path_buf).unwrap_or_default();
+        Ok((StdListener::Unix(listener), Endpoint::Ipc(path)))
+    } else {
+        let listener = TcpListener::from(fd);
+        let at = listener.local_addr()?;
+        Ok((StdListener::Tcp(listener), Endpoint::Tcp(at)))
+    }
+}

@@ -797,9 +797,81 @@ impl EventLoop {
             return Err(NetError::server_already_listen());
         }
         let (listener, at) = bound.listen(backlog.unwrap_or(driver::DEFAULT_BACKLOG))?;
+        self.listen_adopted(id, listener, at)
+    }
+
+    /// Adopt a connected std stream (Node's `new net.Socket({ fd })`): a connected socket with
+    /// `opts`, as an accepted one is.
+    pub fn adopt(&mut self, stream: net_async::sys::StdStream, opts: SocketOptions) -> io::Result<SocketId> {
+        let (stream, info, ipc) = match stream {
+            net_async::sys::StdStream::Tcp(s) => {
+                s.set_nonblocking(true)?;
+                let info = net_core::ConnectionInfo::tcp(s.local_addr()?, s.peer_addr()?);
+                (Stream::Tcp(TcpStream::from_std(s)), info, false)
+            }
+            net_async::sys::StdStream::Unix(s) => {
+                s.set_nonblocking(true)?;
+                (Stream::Unix(UnixStream::from_std(s)), net_core::ConnectionInfo::ipc(), true)
+            }
+        };
+        let core = net_core::Socket::accepted(opts, info, ipc, Instant::now());
+        let id = self.add_socket(core, Some(stream), None);
+        self.pump_socket(id.0);
+        Ok(id)
+    }
+
+    /// [`adopt`](Self::adopt) a descriptor handed over by number: a connected TCP or
+    /// Unix-domain stream socket (anything else is `InvalidInput`).
+    pub fn adopt_fd(&mut self, fd: std::os::fd::OwnedFd, opts: SocketOptions) -> io::Result<SocketId> {
+        let stream = net_async::sys::stream_from_fd(fd)?;
+        self.adopt(stream, opts)
+    }
+
+    /// `server.listen(handle)` / `listen({ fd })`: listen at once on a listening std socket (a
+    /// Unix socket's file stays the caller's); `listening` follows.
+    pub fn listen_std(
+        &mut self,
+        id: ServerId,
+        listener: net_async::sys::StdListener,
+    ) -> Result<(), NetError> {
+        let at = match &listener {
+            net_async::sys::StdListener::Tcp(l) => l.local_addr().map(Endpoint::Tcp),
+            net_async::sys::StdListener::Unix(l) => {
+                l.local_addr().map(|a| Endpoint::Ipc(a.as_pathname().map(Into::into).unwrap_or_default()))
+            }
+        }
+        .map_err(|e| NetError::from_io(&e, "listen"))?;
+        self.listen_adopted(id, listener, at)?;
+        // The socket file is the caller's (this server did not bind it): not removed on close.
+        self.servers[id.0].ipc_path = None;
+        Ok(())
+    }
+
+    /// [`listen_std`](Self::listen_std) on a descriptor handed over by number.
+    pub fn listen_fd(&mut self, id: ServerId, fd: std::os::fd::OwnedFd) -> Result<(), NetError> {
+        let (listener, _) =
+            net_async::sys::listener_from_fd(fd).map_err(|e| NetError::from_io(&e, "listen"))?;
+        self.listen_std(id, listener)
+    }
+
+    fn listen_adopted(
+        &mut self,
+        id: ServerId,
+        listener: net_async::sys::StdListener,
+        at: Endpoint,
+    ) -> Result<(), NetError> {
+        if self.listening(id) {
+            return Err(NetError::server_already_listen());
+        }
         let listener = match listener {
-            net_async::sys::StdListener::Tcp(l) => Listener::Tcp(TcpListener::from_std(l)),
-            net_async::sys::StdListener::Unix(l) => Listener::Unix(UnixListener::from_std(l)),
+            net_async::sys::StdListener::Tcp(l) => {
+                l.set_nonblocking(true).map_err(|e| NetError::from_io(&e, "listen"))?;
+                Listener::Tcp(TcpListener::from_std(l))
+            }
+            net_async::sys::StdListener::Unix(l) => {
+                l.set_nonblocking(true).map_err(|e| NetError::from_io(&e, "listen"))?;
+                Listener::Unix(UnixListener::from_std(l))
+            }
         };
         let entry = &mut self.servers[id.0];
         entry.core.listen(at.clone())?;

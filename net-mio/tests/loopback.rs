@@ -563,3 +563,22 @@ fn connect_from_a_bound_socket_on_the_loop() {
     h.until(no_reaction, |h| h.log(client).iter().any(|l| l == "connect"));
     assert_eq!(h.lp.socket(client).local_address().map(|a| a.port()), Some(bound_port));
 }
+
+/// Node's `new net.Socket({ fd })` and `server.listen({ fd })` on the loop: a listening TCP
+/// descriptor and a connected one are adopted; a UDP one is refused with InvalidInput.
+#[test]
+fn adopt_descriptors_on_the_loop() {
+    use std::os::fd::OwnedFd;
+    let mut h = H::new();
+    let listener = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = h.lp.create_server(ServerOptions::default());
+    h.lp.listen_fd(server, OwnedFd::from(listener)).unwrap();
+    let std_client = std::net::TcpStream::connect((std::net::Ipv4Addr::LOCALHOST, port)).unwrap();
+    let client = h.lp.adopt_fd(OwnedFd::from(std_client), net_core::SocketOptions::default()).unwrap();
+    let _ = h.lp.write(client, "adopted");
+    h.until(no_reaction, |h| h.accepted.first().and_then(|a| h.data.get(a)).is_some_and(|d| d == b"adopted"));
+    let udp = std::net::UdpSocket::bind((std::net::Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let refused = h.lp.adopt_fd(OwnedFd::from(udp), net_core::SocketOptions::default());
+    assert_eq!(refused.err().map(|e| e.kind()), Some(std::io::ErrorKind::InvalidInput));
+}

@@ -1132,3 +1132,29 @@ fn connect_from_a_bound_socket() {
         assert_eq!(lines.iter().filter(|l| l.starts_with("lookup")).count(), 1, "{lines:?}");
     })
 }
+
+/// Node's `new net.Socket({ fd })` and `server.listen({ fd })`: descriptors handed over by
+/// number are adopted, a listening TCP socket and a connected one; a descriptor that is no
+/// stream socket is refused with InvalidInput.
+#[test]
+fn adopt_descriptors() {
+    use net_core::SocketOptions;
+    use std::os::fd::OwnedFd;
+    run(async {
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = Server::from_fd(OwnedFd::from(listener), ServerOptions::default()).unwrap();
+        assert!(matches!(timeout(LIMIT, server.next_event()).await.unwrap(), ServerEvent::Listening));
+        assert_eq!(server.address().and_then(|a| a.tcp()).map(|a| a.port()), Some(port));
+        let std_client = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        let client = Socket::from_fd(OwnedFd::from(std_client), SocketOptions::default()).unwrap();
+        let conn = accept(&server).await;
+        let _ = client.write("over an adopted descriptor");
+        client.end();
+        let lines = until_close(&conn).await;
+        assert!(lines.contains(&"data 26B".to_owned()), "{lines:?}");
+        let udp = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let refused = Socket::from_fd(OwnedFd::from(udp), SocketOptions::default());
+        assert_eq!(refused.err().map(|e| e.kind()), Some(std::io::ErrorKind::InvalidInput));
+    })
+}

@@ -36,6 +36,14 @@ impl Answer {
     }
 }
 
+impl Answer {
+    /// The answer, if the lookup gave it already (it answered inside its call).
+    pub(crate) fn now(&self) -> Option<IoInput> {
+        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.answer.take().map(IoInput::LookedUp)
+    }
+}
+
 impl Future for Answer {
     type Output = IoInput;
 

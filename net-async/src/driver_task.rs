@@ -122,6 +122,9 @@ impl<Rt: Runtime> Future for Driver<Rt> {
             if !inner.event_waiter.is_watched() && inner.core.unwatched() {
                 pump_turn(&mut inner, shared, true, now);
             }
+            if let Some(answer) = inner.custom_answer.take() {
+                *lookup = Some(Box::pin(answer));
+            }
             for job in std::mem::take(&mut inner.jobs) {
                 match job {
                     SocketAction::Lookup { request, lookup: Some(custom) } => {

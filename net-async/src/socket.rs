@@ -51,6 +51,8 @@ pub(crate) struct Inner<Rt: Runtime> {
     pub(crate) abort_listener: Option<(net_core::AbortSignal, net_core::AbortListenerId)>,
     /// The descriptor of an adopted `BoundSocket`, for the connect to start from.
     pub(crate) bound_source: Option<socket2::Socket>,
+    /// A custom lookup called inside `connect()` that answers later: the driver task waits.
+    pub(crate) custom_answer: Option<crate::custom_lookup::Answer>,
     /// Node's `onread`: `data` events go to this callback through the user's buffer. Taken out
     /// while the callback runs, which is outside the lock.
     pub(crate) onread: Option<Box<OnRead>>,
@@ -329,10 +331,29 @@ impl<Rt: Runtime> Socket<Rt> {
         crate::sys::install_interface_index();
         let rt = current::<Rt>();
         let sock = Self::from_core(net_core::Socket::new(opts, rt.now()), None, None, rt);
-        sock.with(|inner| {
+        let lookup = sock.with(|inner| {
             inner.core.connect_with_or_destroy(connect);
+            inner.core.take_custom_lookup()
         });
+        if let Some((request, lookup)) = lookup {
+            sock.look_up_now(&request, &lookup);
+        }
         sock
+    }
+
+    /// A connect's own lookup, called inside `connect()` as Node does, outside the lock (it is
+    /// the user's code): an answer it gives at once is handled before `connect()` returns;
+    /// a later one goes to the driver task.
+    fn look_up_now(&self, request: &net_core::LookupRequest, lookup: &net_core::CustomLookup) {
+        let answer = crate::custom_lookup::Answer::call(lookup, request);
+        let now = self.shared.rt.now();
+        let mut inner = self.shared.lock();
+        match answer.now() {
+            Some(input) => inner.core.handle_io(now, input),
+            None => inner.custom_answer = Some(answer),
+        }
+        pump_at(&mut inner, &self.shared, now);
+        self.shared.wake_driver(&mut inner);
     }
 
     /// Node's `net.connect({ ..., handle: boundSocket })`: connect from a socket already bound
@@ -409,6 +430,7 @@ impl<Rt: Runtime> Socket<Rt> {
                 server,
                 abort_listener: None,
                 bound_source: None,
+                custom_answer: None,
                 onread: None,
                 closed: false,
                 pending_read: Bytes::new(),

@@ -49,6 +49,9 @@ struct Run<'h> {
     endpoints: HashMap<usize, Endpoint>,
     /// Servers that listened on Node's default host (`::`): clients connect to 127.0.0.1.
     default_host: std::collections::HashSet<usize>,
+    /// Servers listening on a host the Node runner connects to by that text (a name, a zone):
+    /// not one of the loopback or wildcard literals it maps to an address.
+    listen_names: HashMap<usize, String>,
     /// How long an `await` waits.
     await_limit: Duration,
     /// The step of each write or end callback still to come.
@@ -158,6 +161,7 @@ pub fn run(scenario: &Scenario, h: &mut dyn Harness, tmp: &Path) -> Trace {
         accepted: HashMap::new(),
         endpoints: HashMap::new(),
         default_host: Default::default(),
+        listen_names: Default::default(),
         await_limit: scenario.await_limit.map_or(AWAIT_LIMIT, Duration::from_millis),
         callbacks: HashMap::new(),
         controllers: HashMap::new(),
@@ -438,8 +442,16 @@ impl Run<'_> {
                         }
                     },
                 };
-                if opts.host_name.is_none() {
-                    self.default_host.insert(actor);
+                match opts.host_name.as_deref() {
+                    None => {
+                        self.default_host.insert(actor);
+                    }
+                    Some("127.0.0.1" | "0.0.0.0" | "::1" | "::") => {
+                        self.listen_names.remove(&actor);
+                    }
+                    Some(name) => {
+                        self.listen_names.insert(actor, name.to_owned());
+                    }
                 }
                 opts.backlog = num(step, "backlog").map(|n| n as i32);
             }
@@ -493,7 +505,11 @@ impl Run<'_> {
                         ip if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
                         ip => ip,
                     };
-                    host = step.opt("host").map_or_else(|| ip.to_string(), str::to_owned);
+                    host = match (step.opt("host"), self.listen_names.get(&actor)) {
+                        (Some(h), _) => h.to_owned(),
+                        (None, Some(name)) => name.clone(),
+                        (None, None) => ip.to_string(),
+                    };
                     port = addr.port().to_string();
                     args.host = Arg::Str(&host);
                     args.port = arg_of(&port);

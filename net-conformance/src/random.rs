@@ -83,7 +83,29 @@ pub enum Op {
     Await(&'static str, &'static str),
     /// `await ACTOR data N` (N counted from the bytes the other side wrote so far).
     AwaitData(&'static str, usize),
+    /// `abort c`: the client's `AbortController` (only with `How::Signal`).
+    Abort,
 }
+
+/// How the client connects: plainly, by name, through a custom lookup, or with a signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    /// `connect c s`.
+    Plain,
+    /// `host=localhost` (TCP over IPv4 only): a real lookup.
+    ByName,
+    /// `host=example.test lookup=SPEC` with the server's address.
+    Lookup(&'static str),
+    /// `signal`, and `abort c` steps.
+    Signal,
+}
+
+/// Custom lookup answers: good ones first, then ones Node fails or skips.
+/// `{a}` is the server's address, `{f}` its family. No empty answer: with every address asked
+/// for, Node throws a TypeError from inside its callback (`addresses[0]` is undefined), where
+/// we fail with ERR_INVALID_IP_ADDRESS.
+const LOOKUPS: &[&str] =
+    &["{a}/{f}", "nope/4,{a}/{f}", "{a}/{f},{a}/{f}", "{a}/5,{a}/{f}", "error:EAI_AGAIN", "nope/4"];
 
 /// One random scenario.
 #[derive(Debug, Clone)]
@@ -100,6 +122,9 @@ pub struct Case {
     /// Whether the scenario awaits the connection (and names the accepted socket `a`).
     pub accept: bool,
     pub ops: Vec<Op>,
+    pub how: How,
+    /// `listen s tcp host=localhost` (a listen through a real lookup; TCP over IPv4 only).
+    pub listen_by_name: bool,
 }
 
 const AWAITED: &[&str] = &["connect", "end", "finish", "close", "drain", "timeout", "error", "callback"];
@@ -158,16 +183,53 @@ pub fn case() -> impl Strategy<Value = Case> {
         prop::collection::vec(op(&["c"]), 0..3),
         prop::bool::weighted(0.85),
         prop::collection::vec(op(&["c", "a"]), 1..12),
+        (
+            prop_oneof![
+                8 => Just(How::Plain),
+                1 => Just(How::ByName),
+                2 => prop::sample::select(LOOKUPS).prop_map(How::Lookup),
+                1 => Just(How::Signal),
+            ],
+            prop::bool::weighted(0.1),
+            prop::collection::vec(0usize..12, 0..2),
+        ),
     )
-        .prop_map(|(transport, (hs, hc, poc, small), early, accept, ops)| Case {
-            transport,
-            half_open_server: hs,
-            half_open_client: hc,
-            pause_on_connect: poc,
-            small_mark: small,
-            early,
-            accept,
-            ops: if accept { ops } else { ops.into_iter().filter(|o| !mentions_a(o)).collect() },
+        .prop_map(|(transport, (hs, hc, poc, small), early, accept, ops, (how, by_name, aborts))| {
+            let tcp4 = transport == Transport::Tcp;
+            let how = match how {
+                How::ByName if !tcp4 => How::Plain,
+                How::Lookup(_) if transport == Transport::Ipc => How::Plain,
+                // A lookup that fails leaves nothing to accept.
+                How::Lookup(spec) if accept && !LOOKUPS[..4].contains(&spec) => How::Lookup(LOOKUPS[0]),
+                other => other,
+            };
+            let mut ops: Vec<Op> =
+                if accept { ops } else { ops.into_iter().filter(|o| !mentions_a(o)).collect() };
+            if how == How::Signal {
+                for at in aborts {
+                    ops.insert(at.min(ops.len()), Op::Abort);
+                }
+                // After an abort most awaits would only time out: none follow it.
+                if let Some(first) = ops.iter().position(|o| matches!(o, Op::Abort)) {
+                    let mut at = 0;
+                    ops.retain(|o| {
+                        at += 1;
+                        at <= first + 1 || !matches!(o, Op::Await(..) | Op::AwaitData(..))
+                    });
+                }
+            }
+            Case {
+                transport,
+                half_open_server: hs,
+                half_open_client: hc,
+                pause_on_connect: poc,
+                small_mark: small,
+                early,
+                accept,
+                ops,
+                how,
+                listen_by_name: by_name && tcp4,
+            }
         })
 }
 
@@ -204,6 +266,13 @@ impl Case {
             && self.early.iter().chain(unawaited).any(|o| matches!(o, Op::Mark("c")))
         {
             return Some("IPC connectionAttempt inside connect()");
+        }
+        // The same with a custom lookup that answers at once: Node emits `lookup` and
+        // `connectionAttempt` inside connect() (lookup/custom-lookup-events-inside-connect).
+        if matches!(self.how, How::Lookup(_))
+            && self.early.iter().chain(unawaited).any(|o| matches!(o, Op::Mark("c")))
+        {
+            return Some("custom lookup's events inside connect()");
         }
         // rst/reset-after-two-writes-while-connecting.
         if self.early.iter().chain(unawaited).any(|o| matches!(o, Op::ResetAndDestroy(_))) {
@@ -255,9 +324,22 @@ impl Case {
             Transport::Tcp6 => "tcp6",
             Transport::Ipc => "ipc",
         };
-        let _ = writeln!(s, "listen s {kind}");
+        let _ = writeln!(s, "listen s {kind}{}", if self.listen_by_name { " host=localhost" } else { "" });
         s.push_str("await s listening\n");
-        let _ = writeln!(s, "connect c s{}{mark}", if self.half_open_client { " allowHalfOpen" } else { "" });
+        let (a, f) = if self.transport == Transport::Tcp6 { ("::1", "6") } else { ("127.0.0.1", "4") };
+        let how = match self.how {
+            How::Plain => String::new(),
+            How::ByName => " host=localhost".into(),
+            How::Lookup(spec) => {
+                format!(" host=example.test lookup={}", spec.replace("{a}", a).replace("{f}", f))
+            }
+            How::Signal => " signal".into(),
+        };
+        let _ = writeln!(
+            s,
+            "connect c s{}{mark}{how}",
+            if self.half_open_client { " allowHalfOpen" } else { "" }
+        );
         // How much a reset leaves readable depends on the kernel's receive window, which the
         // simulator models as a fixed 128,000 bytes; keep each side's bytes under it.
         let mut written = std::collections::HashMap::new();
@@ -325,6 +407,7 @@ impl Case {
                 }
                 format!("await {a} data {}", 1 + n % sent)
             }
+            Op::Abort => "abort c".into(),
         })
     }
 }

@@ -344,11 +344,58 @@ impl EventLoop {
     pub fn connect_with(&mut self, connect: ConnectOptions, opts: SocketOptions) -> SocketId {
         let signal = opts.signal.clone();
         let id = self.add_socket(net_core::Socket::new(opts, Instant::now()), None, None);
-        self.socket(id).with_core(|s, _| {
+        let lookup = self.socket(id).with_core(|s, _| {
             s.connect_with_or_destroy(connect);
+            s.take_custom_lookup()
         });
+        if let Some((request, lookup)) = lookup {
+            self.look_up_now(id, &request, &lookup);
+        }
         self.listen_to_signal(id, signal);
         id
+    }
+
+    /// A connect's own lookup, called inside `connect()` as Node does: an answer it gives at
+    /// once is handled now; a later one comes through the loop's channel.
+    fn look_up_now(
+        &mut self,
+        id: SocketId,
+        request: &net_core::LookupRequest,
+        lookup: &net_core::CustomLookup,
+    ) {
+        enum Slot {
+            Calling,
+            Answered(net_core::LookupResult),
+            Later,
+        }
+        let slot = Arc::new(std::sync::Mutex::new(Slot::Calling));
+        let fill = Arc::clone(&slot);
+        let handle = self.handle.clone();
+        lookup.call(request, move |result| {
+            let mut slot = fill.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if matches!(*slot, Slot::Calling) {
+                *slot = Slot::Answered(result);
+                return;
+            }
+            drop(slot);
+            handle.run(move |lp| {
+                lp.lookups_in_flight -= 1;
+                if let Some(e) = lp.entry_mut(id) {
+                    e.core.handle_io(Instant::now(), IoInput::LookedUp(result));
+                    lp.pump_socket(id.0);
+                }
+            });
+        });
+        let answered = std::mem::replace(
+            &mut *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+            Slot::Later,
+        );
+        match answered {
+            Slot::Answered(result) => {
+                self.socket(id).with_core(|s, now| s.handle_io(now, IoInput::LookedUp(result)));
+            }
+            _ => self.lookups_in_flight += 1,
+        }
     }
 
     /// Node's `net.connect({ ..., handle: boundSocket })`: connect from a socket already bound,

@@ -515,6 +515,15 @@ impl Harness for SimHarness {
         match to {
             Target::Tcp(c) => {
                 let _ = core.connect_with(*c);
+                // A connect's own lookup is called inside connect(), as Node does; the
+                // scenarios' lookups answer at once.
+                if let Some((request, lookup)) = core.take_custom_lookup() {
+                    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+                    let fill = std::sync::Arc::clone(&slot);
+                    lookup.call(&request, move |r| *fill.lock().unwrap() = Some(r));
+                    let answer = slot.lock().unwrap().take().expect("a scenario's lookup answers at once");
+                    core.handle_io(self.now, IoInput::LookedUp(answer));
+                }
             }
             Target::Ipc(p) => {
                 let _ = core.connect(Endpoint::Ipc(p));

@@ -1000,7 +1000,14 @@ impl Socket {
         self.check_connectable()?;
         opts.validate()?;
         self.phase = Phase::Connecting;
+        // Node calls the lookup of a host name inside connect() (an IP literal waits a tick):
+        // a custom lookup that answers at once has its `lookup` and `connectionAttempt`
+        // events before connect() returns, so its request goes out now.
+        let looked_up_now = opts.lookup.is_some() && crate::is_ip(&opts.host) == 0;
         self.connect_owed = Some(OwedConnect::Tcp(Box::new(opts)));
+        if looked_up_now {
+            self.start_owed_connect();
+        }
         self.check_invariants();
         Ok(())
     }
@@ -1012,6 +1019,19 @@ impl Socket {
     pub fn connect_with_or_destroy(&mut self, opts: ConnectOptions) {
         if let Err(err) = self.connect_with(opts) {
             self.destroy_with_error(err);
+        }
+    }
+
+    /// The custom lookup a `connect_with` just asked for, taken out of the actions for the
+    /// backend to call at once, inside its `connect()` as Node does (its answer may come before
+    /// `connect()` returns: feed it as [`IoInput::LookedUp`]).
+    pub fn take_custom_lookup(&mut self) -> Option<(crate::LookupRequest, crate::CustomLookup)> {
+        let at =
+            self.actions.iter().position(|a| matches!(a, SocketAction::Lookup { lookup: Some(_), .. }))?;
+        self.driver_engaged = true;
+        match self.actions.remove(at) {
+            Some(SocketAction::Lookup { request, lookup: Some(lookup) }) => Some((request, lookup)),
+            _ => unreachable!("found above"),
         }
     }
 

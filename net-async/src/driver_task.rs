@@ -122,8 +122,10 @@ impl<Rt: Runtime> Future for Driver<Rt> {
             if !inner.event_waiter.is_watched() && inner.core.unwatched() {
                 pump_turn(&mut inner, shared, true, now);
             }
-            if let Some(answer) = inner.custom_answer.take() {
-                *lookup = Some(Box::pin(answer));
+            match inner.early.take().map(|e| *e) {
+                Some(crate::socket::Early::Lookup(answer)) => *lookup = Some(Box::pin(answer)),
+                Some(crate::socket::Early::Connect(started)) => *connecting = Some(started),
+                None => {}
             }
             for job in std::mem::take(&mut inner.jobs) {
                 match job {
@@ -209,7 +211,7 @@ impl<Rt: Runtime> Future for Driver<Rt> {
 }
 
 /// Open a connection, bound first if asked.
-fn open<Rt: Runtime>(
+pub(crate) fn open<Rt: Runtime>(
     rt: &Rt,
     to: Endpoint,
     local: Option<SocketAddr>,

@@ -118,8 +118,11 @@ impl<T: OsRuntime> Runtime for Os<T> {
 
     fn connect_tcp(&self, to: SocketAddr, local: Option<SocketAddr>) -> BoxFuture<io::Result<Self::Stream>> {
         let rt = self.0.clone();
+        // connect(2) now, not at the first poll: a connect started inside `connect()` (a custom
+        // lookup that answered at once) reaches the network as Node's does.
+        let started = sys::start_tcp_connect(to, local);
         Box::pin(async move {
-            let io = rt.register(sys::start_tcp_connect(to, local)?)?;
+            let io = rt.register(started?)?;
             connected(&io, |s| s.take_error()).await?;
             Ok(OsStream::Tcp(io))
         })

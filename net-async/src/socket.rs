@@ -51,8 +51,8 @@ pub(crate) struct Inner<Rt: Runtime> {
     pub(crate) abort_listener: Option<(net_core::AbortSignal, net_core::AbortListenerId)>,
     /// The descriptor of an adopted `BoundSocket`, for the connect to start from.
     pub(crate) bound_source: Option<socket2::Socket>,
-    /// A custom lookup called inside `connect()` that answers later: the driver task waits.
-    pub(crate) custom_answer: Option<crate::custom_lookup::Answer>,
+    /// Work begun inside `connect()` for the driver task to carry on (boxed: seldom used).
+    pub(crate) early: Option<Box<Early<Rt>>>,
     /// Node's `onread`: `data` events go to this callback through the user's buffer. Taken out
     /// while the callback runs, which is outside the lock.
     pub(crate) onread: Option<Box<OnRead>>,
@@ -349,10 +349,27 @@ impl<Rt: Runtime> Socket<Rt> {
         let now = self.shared.rt.now();
         let mut inner = self.shared.lock();
         match answer.now() {
-            Some(input) => inner.core.handle_io(now, input),
-            None => inner.custom_answer = Some(answer),
+            Some(input) => {
+                inner.core.handle_io(now, input);
+                pump_at(&mut inner, &self.shared, now);
+                // Node's connect(2) follows the lookup inside connect(): started here too.
+                let at = inner
+                    .jobs
+                    .iter()
+                    .position(|j| matches!(j, SocketAction::Connect { to: Endpoint::Tcp(_), .. }));
+                if let Some(SocketAction::Connect { to, local }) =
+                    at.and_then(|at| inner.jobs.remove(at).into())
+                {
+                    let bound = inner.bound_source.take();
+                    let started = crate::driver_task::open(&self.shared.rt, to, local, None, bound);
+                    inner.early = Some(Box::new(Early::Connect(started)));
+                }
+            }
+            None => {
+                inner.early = Some(Box::new(Early::Lookup(answer)));
+                pump_at(&mut inner, &self.shared, now);
+            }
         }
-        pump_at(&mut inner, &self.shared, now);
         self.shared.wake_driver(&mut inner);
     }
 
@@ -430,7 +447,7 @@ impl<Rt: Runtime> Socket<Rt> {
                 server,
                 abort_listener: None,
                 bound_source: None,
-                custom_answer: None,
+                early: None,
                 onread: None,
                 closed: false,
                 pending_read: Bytes::new(),
@@ -636,6 +653,14 @@ impl<Rt: Runtime> Socket<Rt> {
         })
         .await;
     }
+}
+
+/// Work begun inside `connect()`, carried on by the driver task.
+pub(crate) enum Early<Rt: Runtime> {
+    /// A custom lookup that answers later.
+    Lookup(crate::custom_lookup::Answer),
+    /// The connect a lookup answered at once began.
+    Connect(crate::runtime::BoxFuture<(net_core::IoInput, Option<Rt::Stream>)>),
 }
 
 /// A socket's `onread`: the buffer and the callback.

@@ -189,26 +189,45 @@ impl Runtime for SimRt {
 
     fn connect_tcp(&self, to: SocketAddr, local: Option<SocketAddr>) -> BoxFuture<io::Result<SimStream>> {
         let rt = self.clone();
+        // The connect(2) is made now, not at the first poll (as the OS runtime's): a connect
+        // begun inside `connect()` reaches the listener as Node's does.
+        let (outcome, rtt) = rt.with_world(|w| {
+            if let Err(e) = w.take_descriptor() {
+                return (Outcome::Fail(e), Duration::ZERO);
+            }
+            let outcome = if local.is_some_and(|l| l.port() != 0 && w.listeners.port_in_use(l)) {
+                // Binding a port a listener holds fails (SO_REUSEADDR does not share it).
+                Outcome::Fail(driver::BindFailed::wrap(io::Error::from_raw_os_error(libc::EADDRINUSE)))
+            } else if w.black_holed.contains(&to) || w.rng.chance(w.faults.black_hole) {
+                Outcome::Unanswered
+            } else if w.refused.contains(&to) || w.rng.chance(w.faults.refuse) {
+                Outcome::Fail(io::Error::from_raw_os_error(libc::ECONNREFUSED))
+            } else {
+                Outcome::Reaches
+            };
+            if matches!(outcome, Outcome::Fail(_)) {
+                w.descriptors -= 1;
+            }
+            (outcome, w.latency() + w.latency())
+        });
+        let connect = {
+            let rt = rt.clone();
+            move || {
+                let made = rt.with_world(|w| {
+                    let target = Endpoint::Tcp(to);
+                    let Some(id) = w.listeners.find(&target) else {
+                        return Err(io::Error::from_raw_os_error(w.listeners.refused(&target)));
+                    };
+                    let (client, server) = w.listeners.tcp_ends(id, to, local);
+                    let conn = Self::open_conn(w, id, false, server);
+                    Ok((conn, client))
+                });
+                made.map(|(conn, info)| SimStream::new(rt.clone(), conn, 0, info))
+            }
+        };
+        // On loopback (no latency) the handshake is done inside connect(2).
+        let made_now = (matches!(outcome, Outcome::Reaches) && rtt.is_zero()).then(connect.clone());
         Box::pin(async move {
-            let (outcome, rtt) = rt.with_world(|w| {
-                if let Err(e) = w.take_descriptor() {
-                    return (Outcome::Fail(e), Duration::ZERO);
-                }
-                let outcome = if local.is_some_and(|l| l.port() != 0 && w.listeners.port_in_use(l)) {
-                    // Binding a port a listener holds fails (SO_REUSEADDR does not share it).
-                    Outcome::Fail(driver::BindFailed::wrap(io::Error::from_raw_os_error(libc::EADDRINUSE)))
-                } else if w.black_holed.contains(&to) || w.rng.chance(w.faults.black_hole) {
-                    Outcome::Unanswered
-                } else if w.refused.contains(&to) || w.rng.chance(w.faults.refuse) {
-                    Outcome::Fail(io::Error::from_raw_os_error(libc::ECONNREFUSED))
-                } else {
-                    Outcome::Reaches
-                };
-                if matches!(outcome, Outcome::Fail(_)) {
-                    w.descriptors -= 1;
-                }
-                (outcome, w.latency() + w.latency())
-            });
             let fail = |e| {
                 rt.with_world(|w| w.descriptors -= 1);
                 Err(e)
@@ -221,21 +240,15 @@ impl Runtime for SimRt {
                 }
                 Outcome::Reaches => {}
             }
-            // The SYN, and its answer, travel; on loopback the handshake is done inside
-            // connect(2), and the outcome is reported at the reactor's next turn.
-            if !rtt.is_zero() {
-                rt.sleep(rtt).await;
-            }
-            let made = rt.with_world(|w| {
-                let target = Endpoint::Tcp(to);
-                let Some(id) = w.listeners.find(&target) else {
-                    return Err(io::Error::from_raw_os_error(w.listeners.refused(&target)));
-                };
-                let (client, server) = w.listeners.tcp_ends(id, to, local);
-                let conn = Self::open_conn(w, id, false, server);
-                Ok((conn, client))
-            });
-            let made = made.map(|(conn, info)| SimStream::new(rt.clone(), conn, 0, info));
+            // The SYN, and its answer, travel; the outcome is reported at the reactor's next
+            // turn.
+            let made = match made_now {
+                Some(made) => made,
+                None => {
+                    rt.sleep(rtt).await;
+                    connect()
+                }
+            };
             rt.next_turn().await;
             made.or_else(fail)
         })

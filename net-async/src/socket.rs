@@ -558,9 +558,9 @@ impl<Rt: Runtime> Socket<Rt> {
     /// [`Socket::poll_next_event`], noting in `waiting` which registration a `Pending` left.
     fn poll_event_as(&self, cx: &mut Context<'_>, waiting: &mut Option<u64>) -> Poll<Option<SocketEvent>> {
         loop {
-            let ev = self.poll_one_event(cx, waiting);
-            let Poll::Ready(Some(SocketEvent::Data(data))) = &ev else { return ev };
-            let Some(mut onread) = self.shared.lock().onread.take() else { return ev };
+            let (ev, onread) = self.poll_one_event(cx, waiting);
+            let Some(mut onread) = onread else { return ev };
+            let Poll::Ready(Some(SocketEvent::Data(data))) = &ev else { unreachable!("taken for data only") };
             // The callback is the `data` listener: it runs outside the lock, so it may use the
             // socket; then the next event (the next chunk, or what its pause leaves).
             let OnRead { buffer, callback } = &mut *onread;
@@ -596,14 +596,20 @@ impl<Rt: Runtime> Socket<Rt> {
         }));
     }
 
-    fn poll_one_event(&self, cx: &mut Context<'_>, waiting: &mut Option<u64>) -> Poll<Option<SocketEvent>> {
+    /// One event, and for a `data` event of an `onread` socket its reader, taken out in the
+    /// same hold of the lock (no second lock per event).
+    fn poll_one_event(
+        &self,
+        cx: &mut Context<'_>,
+        waiting: &mut Option<u64>,
+    ) -> (Poll<Option<SocketEvent>>, Option<Box<OnRead>>) {
         let mut inner = self.shared.lock();
         // After `close`, only the callbacks of calls made since (Node still runs them).
         if inner.closed && !inner.core.has_event() {
             // Asked again: the `close` listeners returned (the core settles what Node does then).
             let _ = inner.core.poll_event();
             *waiting = None;
-            return Poll::Ready(None);
+            return (Poll::Ready(None), None);
         }
         // One clock read for the whole poll, as libuv reads it once per loop turn.
         let now = self.shared.rt.now();
@@ -613,12 +619,13 @@ impl<Rt: Runtime> Socket<Rt> {
                     inner.closed = true;
                 }
                 *waiting = None;
-                return Poll::Ready(Some(ev));
+                let onread = if matches!(ev, SocketEvent::Data(_)) { inner.onread.take() } else { None };
+                return (Poll::Ready(Some(ev)), onread);
             }
             driver::UserPoll::Wait => {}
         }
         *waiting = Some(inner.event_waiter.park(cx.waker()));
-        Poll::Pending
+        (Poll::Pending, None)
     }
 
     /// `socket.write(data)`: queued and offered to the kernel at once, as in Node. The answer

@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::{Family, NetError};
 
@@ -131,6 +131,38 @@ impl CustomLookup {
     /// Call the function (for drivers): `reply` receives the answer, once.
     pub fn call(&self, request: &LookupRequest, reply: impl FnOnce(LookupResult) + Send + 'static) {
         (self.0)(request, LookupCallback::new(request.host.clone(), reply));
+    }
+
+    /// Call the function inside `connect()`, as Node does (for drivers): the answer it gives
+    /// before returning comes back here; one it gives later, from any thread, goes to `later`.
+    pub fn call_now(
+        &self,
+        request: &LookupRequest,
+        later: impl FnOnce(LookupResult) + Send + 'static,
+    ) -> Option<LookupResult> {
+        enum Slot {
+            Calling,
+            Answered(LookupResult),
+            Later,
+        }
+        fn lock(m: &Mutex<Slot>) -> std::sync::MutexGuard<'_, Slot> {
+            m.lock().unwrap_or_else(PoisonError::into_inner)
+        }
+        let slot = Arc::new(Mutex::new(Slot::Calling));
+        let fill = Arc::clone(&slot);
+        self.call(request, move |result| {
+            let mut slot = lock(&fill);
+            if matches!(*slot, Slot::Calling) {
+                *slot = Slot::Answered(result);
+            } else {
+                drop(slot);
+                later(result);
+            }
+        });
+        match std::mem::replace(&mut *lock(&slot), Slot::Later) {
+            Slot::Answered(result) => Some(result),
+            _ => None,
+        }
     }
 }
 

@@ -363,21 +363,8 @@ impl EventLoop {
         request: &net_core::LookupRequest,
         lookup: &net_core::CustomLookup,
     ) {
-        enum Slot {
-            Calling,
-            Answered(net_core::LookupResult),
-            Later,
-        }
-        let slot = Arc::new(std::sync::Mutex::new(Slot::Calling));
-        let fill = Arc::clone(&slot);
         let handle = self.handle.clone();
-        lookup.call(request, move |result| {
-            let mut slot = fill.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if matches!(*slot, Slot::Calling) {
-                *slot = Slot::Answered(result);
-                return;
-            }
-            drop(slot);
+        let now = lookup.call_now(request, move |result| {
             handle.run(move |lp| {
                 lp.lookups_in_flight -= 1;
                 if let Some(e) = lp.entry_mut(id) {
@@ -386,15 +373,9 @@ impl EventLoop {
                 }
             });
         });
-        let answered = std::mem::replace(
-            &mut *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
-            Slot::Later,
-        );
-        match answered {
-            Slot::Answered(result) => {
-                self.socket(id).with_core(|s, now| s.handle_io(now, IoInput::LookedUp(result)));
-            }
-            _ => self.lookups_in_flight += 1,
+        match now {
+            Some(result) => self.socket(id).with_core(|s, now| s.handle_io(now, IoInput::LookedUp(result))),
+            None => self.lookups_in_flight += 1,
         }
     }
 

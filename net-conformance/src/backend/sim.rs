@@ -368,12 +368,10 @@ impl SimHarness {
                 match job {
                     SocketAction::Lookup { request, lookup: Some(custom) } => {
                         // The scenario's lookups answer at once.
-                        let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
-                        let fill = std::sync::Arc::clone(&slot);
-                        custom.call(&request, move |r| *fill.lock().unwrap() = Some(r));
-                        let answer =
-                            slot.lock().unwrap().take().expect("a scenario's lookup answers at once");
-                        self.sockets[i].core.handle_io(now, IoInput::LookedUp(answer));
+                        let answer = custom.call_now(&request, |_| unreachable!("answered at once"));
+                        self.sockets[i]
+                            .core
+                            .handle_io(now, IoInput::LookedUp(answer.expect("answered at once")));
                     }
                     SocketAction::Lookup { request, lookup: None } => {
                         let found = (request.host.as_str(), 0).to_socket_addrs();
@@ -518,11 +516,9 @@ impl Harness for SimHarness {
                 // A connect's own lookup is called inside connect(), as Node does; the
                 // scenarios' lookups answer at once.
                 if let Some((request, lookup)) = core.take_custom_lookup() {
-                    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
-                    let fill = std::sync::Arc::clone(&slot);
-                    lookup.call(&request, move |r| *fill.lock().unwrap() = Some(r));
-                    let answer = slot.lock().unwrap().take().expect("a scenario's lookup answers at once");
-                    core.handle_io(self.now, IoInput::LookedUp(answer));
+                    let answer =
+                        lookup.call_now(&request, |_| unreachable!("a scenario's lookup answers at once"));
+                    core.handle_io(self.now, IoInput::LookedUp(answer.expect("answered at once")));
                 }
             }
             Target::Ipc(p) => {
